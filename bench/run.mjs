@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// `npm run bench`: starts the API under `wrangler dev`, warms it up, drives each scenario with
+// autocannon at fixed concurrency for a fixed time, prints requests/s, p50 and p99 with the
+// throughput ratio to the bare route, and writes the results to bench/results/.
+// Knobs: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 10), BENCH_ONLY (substring).
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import autocannon from "autocannon";
+import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
+import { scenarios } from "./scenarios.mjs";
+
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const only = process.env.BENCH_ONLY;
+
+const run = (opts) =>
+  new Promise((res, rej) => {
+    autocannon(opts, (err, result) => (err ? rej(err) : res(result)));
+  });
+
+const persistTo = resolve(ROOT, ".wrangler/bench-state");
+rmSync(persistTo, { recursive: true, force: true });
+const server = await startDevServer({ persistTo });
+const rows = [];
+try {
+  for (const s of scenarios) {
+    if (only && !s.baseline && !s.name.includes(only)) continue;
+    const req = s.setup ? await s.setup(server.url) : s.request;
+    const opts = {
+      url: server.url + req.path,
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      connections,
+      // Some scenarios (rate limits) expect non-2xx answers; count them instead of failing.
+      expectBody: undefined,
+    };
+    await run({ ...opts, duration: 2 }); // warm-up: isolates, D1 pages, DO instances
+    const r = await run({ ...opts, duration });
+    rows.push({
+      scenario: s.name,
+      baseline: Boolean(s.baseline),
+      requests_per_sec: Math.round(r.requests.average),
+      p50_ms: r.latency.p50,
+      p99_ms: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+      total: r.requests.total,
+    });
+  }
+} finally {
+  await server.stop();
+}
+
+const base = rows.find((r) => r.baseline);
+for (const r of rows)
+  r.ratio_to_bare = base ? Math.round((r.requests_per_sec / base.requests_per_sec) * 100) / 100 : null;
+
+const header = "| scenario | req/s | p50 ms | p99 ms | ratio to bare | non-2xx | errors |";
+const lines = [header, "|---|---:|---:|---:|---:|---:|---:|"];
+for (const r of rows) {
+  lines.push(
+    `| ${r.scenario} | ${r.requests_per_sec} | ${r.p50_ms} | ${r.p99_ms} | ${r.ratio_to_bare} | ${r.non2xx} | ${r.errors} |`,
+  );
+}
+const table = lines.join("\n");
+console.log(`\n${table}\n`);
+
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+const meta = { at: new Date().toISOString(), duration_s: duration, connections, node: process.version };
+mkdirSync(resolve(ROOT, "bench/results"), { recursive: true });
+writeFileSync(resolve(ROOT, `bench/results/${stamp}.json`), `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
+writeFileSync(
+  resolve(ROOT, `bench/results/${stamp}.md`),
+  `# Bench ${meta.at}\n\n${duration}s per scenario, ${connections} connections, local \`wrangler dev\`, ${meta.node}.\n\n${table}\n`,
+);
+console.log(`Results written to bench/results/${stamp}.{json,md}`);

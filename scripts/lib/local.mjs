@@ -1,0 +1,114 @@
+// Helpers shared by `npm run dev`, the e2e suite and the benchmarks: local secrets, local D1
+// migrations and a `wrangler dev` child process.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { generateSecrets, renderDevVars } from "./secrets.mjs";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+const WRANGLER = resolve(ROOT, "node_modules/.bin/wrangler");
+
+/** Writes .dev.vars with fresh secrets unless it exists. Returns true when it wrote one. */
+export function ensureDevVars(path = resolve(ROOT, ".dev.vars")) {
+  if (existsSync(path)) return false;
+  writeFileSync(path, renderDevVars(generateSecrets()), { mode: 0o600 });
+  return true;
+}
+
+/** Applies every pending D1 migration to the local database (optionally a separate state dir). */
+export function migrateLocal({ persistTo } = {}) {
+  const args = ["d1", "migrations", "apply", "DB", "--local"];
+  if (persistTo) args.push("--persist-to", persistTo);
+  const r = spawnSync(WRANGLER, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, CI: "true" } });
+  if (r.status !== 0) throw new Error(`wrangler d1 migrations apply failed (exit ${r.status})`);
+}
+
+/** A free TCP port on loopback. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Argument list for `wrangler dev` serving the whole API with triggerable crons. */
+export function devArgs({ port, persistTo, vars = {} }) {
+  const args = [
+    "dev",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--test-scheduled",
+    "--show-interactive-dev-session=false",
+  ];
+  if (persistTo) args.push("--persist-to", persistTo);
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  return args;
+}
+
+/**
+ * Starts `wrangler dev` in the background, waits until /health answers, and returns
+ * `{ url, stop }`. Used by the e2e suite and the benchmarks.
+ */
+export async function startDevServer({ persistTo, vars, log = false, timeoutMs = 90_000 } = {}) {
+  ensureDevVars();
+  migrateLocal({ persistTo });
+  const port = await freePort();
+  const child = spawn(WRANGLER, devArgs({ port, persistTo, vars }), {
+    cwd: ROOT,
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  const collect = (d) => {
+    output = (output + d.toString()).slice(-20_000);
+    if (log) process.stderr.write(d);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      stopProcessGroup(child);
+      throw new Error(`wrangler dev did not answer /health within ${timeoutMs} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    output: () => output,
+    stop: () => stopProcessGroup(child),
+  };
+}
+
+function stopProcessGroup(child) {
+  return new Promise((res) => {
+    if (child.exitCode !== null) return res();
+    child.once("exit", () => res());
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      res();
+    }
+    setTimeout(() => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+      res();
+    }, 5000).unref();
+  });
+}

@@ -1,0 +1,50 @@
+import { cors } from "hono/cors";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { accessLog } from "./http/access-log";
+import { bodyLimit, jsonBody } from "./http/body";
+import { configGate } from "./http/config-gate";
+import { onError, onMethodNotAllowed, onNotFound } from "./http/error-boundary";
+import { createRouter } from "./http/openapi";
+import { requestContext } from "./http/request-context";
+import { securityHeaders } from "./http/security-headers";
+import { mountDocs } from "./routes/docs";
+import { healthRoutes } from "./routes/health";
+
+/** Builds the Hono app: middleware order and route mounting, nothing else. */
+export function createApp() {
+  const app = createRouter();
+
+  // API.md: a sane client X-Request-Id (<= 128 chars of [A-Za-z0-9_=-]) is reused.
+  app.use(requestId({ limitLength: 128, headerName: "X-Request-Id" }));
+  app.use(requestContext());
+  app.use(accessLog());
+  app.use(securityHeaders());
+  app.use(methodNotAllowed({ app, onMethodNotAllowed }));
+  app.use(bodyLimit());
+
+  // Liveness must answer even when the configuration is broken.
+  app.route("/health", healthRoutes);
+
+  app.use(configGate());
+  app.use(
+    cors({
+      origin: (origin, c) => (c.get("config").corsAllowedOrigins.includes(origin) ? origin : null),
+      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"],
+      maxAge: 600,
+    }),
+  );
+  app.use("/api/*", jsonBody());
+  // Responses under /api carry tokens or personal data (API.md "Conventions").
+  app.use("/api/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+
+  mountDocs(app);
+
+  app.notFound(onNotFound);
+  app.onError(onError);
+  return app;
+}

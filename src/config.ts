@@ -1,0 +1,181 @@
+import { importJWK, type JWK } from "jose";
+import { z } from "zod";
+
+/** Deployment environments; `production` is the only one with the strict secret rules. */
+export const ENVIRONMENTS = ["development", "test", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** One access-token signing key: a P-256 private JWK (ES256, RFC 7518 §3.4) with its kid. */
+export interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+export interface Config {
+  environment: Environment;
+  logLevel: LogLevel;
+  corsAllowedOrigins: string[];
+  appBaseUrl: string;
+  jwt: {
+    issuer: string;
+    audience: string;
+    /** First key signs; every key verifies (rotation window). */
+    signingKeys: SigningKey[];
+  };
+}
+
+const csv = z
+  .string()
+  .default("")
+  .transform((s) =>
+    s
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean),
+  );
+
+const origin = z.string().refine((s) => {
+  try {
+    return new URL(s).origin === s;
+  } catch {
+    return false;
+  }
+}, "must be an origin such as https://app.example.com (scheme, host, optional port; no path)");
+
+const jwkList = z
+  .string({ error: "is required" })
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON array of private JWKs" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(
+        z.looseObject({
+          kty: z.literal("EC"),
+          crv: z.literal("P-256"),
+          kid: z.string().min(8, "kid must be at least 8 characters"),
+          d: z.string().min(40, "must be a private key (d)"),
+          x: z.string(),
+          y: z.string(),
+        }),
+        { error: "must be a JSON array of EC P-256 private JWKs" },
+      )
+      .min(1, "must list at least one key")
+      .refine((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, "kids must be unique"),
+  );
+
+/** What the Worker's env must hold; parsed once, then used only through `Config`. */
+const EnvSchema = z
+  .object({
+    ENVIRONMENT: z.enum(ENVIRONMENTS),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+    CORS_ALLOWED_ORIGINS: csv.pipe(z.array(origin)),
+    APP_BASE_URL: z.url().default("http://localhost:8787"),
+    JWT_ISSUER: z.string().min(1).default("ledgerlink"),
+    JWT_AUDIENCE: z.string().min(1).default("ledgerlink-api"),
+    JWT_SIGNING_KEYS: jwkList,
+  })
+  .superRefine((env, ctx) => {
+    if (env.ENVIRONMENT !== "production") return;
+    // Production refuses what is only fit for a laptop (ARCHITECTURE.md §4 "Secrets").
+    if (env.JWT_SIGNING_KEYS.some((k) => k.kid.startsWith("dev-"))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SIGNING_KEYS"],
+        message: "development keys (kid dev-*) are refused in production",
+      });
+    }
+    if (!env.APP_BASE_URL.startsWith("https://")) {
+      ctx.addIssue({ code: "custom", path: ["APP_BASE_URL"], message: "must be https in production" });
+    }
+    for (const o of env.CORS_ALLOWED_ORIGINS) {
+      if (!o.startsWith("https://")) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["CORS_ALLOWED_ORIGINS"],
+          message: "every origin must be https in production",
+        });
+        break;
+      }
+    }
+  });
+
+/** A configuration problem: the key that is wrong and why, never its value. */
+export interface ConfigIssue {
+  key: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(`invalid configuration: ${issues.map((i) => i.key).join(", ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type EnvInput = Record<string, unknown>;
+
+async function importSigningKeys(jwks: JWK[]): Promise<SigningKey[]> {
+  return Promise.all(
+    jwks.map(async (jwk) => {
+      const { d: _d, ...publicJwk } = jwk;
+      const privateKey = (await importJWK({ ...jwk, alg: "ES256" }, "ES256")) as CryptoKey;
+      return {
+        kid: jwk.kid as string,
+        privateKey,
+        publicJwk: {
+          kty: publicJwk.kty,
+          crv: publicJwk.crv,
+          x: publicJwk.x,
+          y: publicJwk.y,
+          kid: jwk.kid,
+          alg: "ES256",
+          use: "sig",
+        },
+      };
+    }),
+  );
+}
+
+/** Validates the env and builds the typed Config; throws ConfigError listing bad keys only. */
+export async function parseConfig(env: EnvInput): Promise<Config> {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ key: String(i.path[0] ?? "env"), message: i.message })));
+  }
+  const e = parsed.data;
+  let signingKeys: SigningKey[];
+  try {
+    signingKeys = await importSigningKeys(e.JWT_SIGNING_KEYS as JWK[]);
+  } catch {
+    throw new ConfigError([{ key: "JWT_SIGNING_KEYS", message: "a key could not be imported as ES256" }]);
+  }
+  return {
+    environment: e.ENVIRONMENT,
+    logLevel: e.LOG_LEVEL,
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
+    appBaseUrl: e.APP_BASE_URL.replace(/\/$/, ""),
+    jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, signingKeys },
+  };
+}
+
+// The env object is stable for an isolate, so the config is parsed (and keys imported) once.
+const cache = new WeakMap<object, Promise<Config>>();
+
+/** The validated config for this env, parsed once per isolate. */
+export function loadConfig(env: object): Promise<Config> {
+  let pending = cache.get(env);
+  if (!pending) {
+    pending = parseConfig(env as EnvInput);
+    cache.set(env, pending);
+  }
+  return pending;
+}

@@ -1,0 +1,28 @@
+import type { MiddlewareHandler } from "hono";
+import { LOG_LEVELS, type LogLevel } from "../config";
+import { createLogger } from "../logger";
+import type { AppEnv } from "./app-env";
+
+/** One structured line per request: method, path, status, duration, request id, user id. */
+export function accessLog(): MiddlewareHandler<AppEnv> {
+  return async function accessLog(c, next) {
+    const started = performance.now();
+    // Before the config gate has validated everything, honour a valid LOG_LEVEL or use info.
+    const raw = c.env?.LOG_LEVEL as string | undefined;
+    const level = LOG_LEVELS.includes(raw as LogLevel) ? (raw as LogLevel) : "info";
+    c.set("logger", createLogger(level, { request_id: c.get("requestId") }));
+    await next();
+    const status = c.res.status;
+    const line = {
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      user_id: c.get("userId") ?? null,
+      ip: c.get("client")?.ip ?? null,
+    };
+    const log = c.get("logger");
+    if (status >= 500) log.error("request", line);
+    else log.info("request", line);
+  };
+}

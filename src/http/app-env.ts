@@ -1,0 +1,26 @@
+import type { Config } from "../config";
+import type { Logger } from "../logger";
+
+/** Who is calling, from Cloudflare's edge headers and `request.cf`. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+  location: { country: string | null; region: string | null; city: string | null } | null;
+}
+
+/** Request-scoped state set by middleware; handlers read it with `c.var`. */
+export interface Variables {
+  requestId: string;
+  client: ClientInfo;
+  config: Config;
+  logger: Logger;
+  /** Set once authentication succeeds, so the access log can name the user. */
+  userId?: string;
+  sessionId?: string;
+}
+
+/** The one Hono environment type of the app (ARCHITECTURE.md §5.2). */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: Variables;
+}

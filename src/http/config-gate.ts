@@ -1,0 +1,24 @@
+import type { MiddlewareHandler } from "hono";
+import { ConfigError, loadConfig } from "../config";
+import { createLogger } from "../logger";
+import type { AppEnv } from "./app-env";
+import { ApiError } from "./errors";
+
+/**
+ * Loads the validated config for every route behind it. When the config is invalid the route
+ * answers 503 `misconfigured`, and the log names the wrong keys, never their values.
+ */
+export function configGate(): MiddlewareHandler<AppEnv> {
+  return async function configGate(c, next) {
+    try {
+      const config = await loadConfig(c.env);
+      c.set("config", config);
+      c.set("logger", createLogger(config.logLevel, { request_id: c.get("requestId") }));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      c.get("logger").error("configuration invalid", { issues: err.issues });
+      throw new ApiError(503, "misconfigured", "The service is misconfigured; the operators have been told.");
+    }
+    await next();
+  };
+}

@@ -1,0 +1,66 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "./app-env";
+import { validationHook } from "./validation";
+
+/** A router whose validators all report through the shared error boundary. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({ defaultHook: (result) => validationHook(result) });
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: "urn:ledgerlink:problem:validation_failed" }),
+    title: z.string().openapi({ example: "Unprocessable Content" }),
+    status: z.number().int().openapi({ example: 422 }),
+    detail: z.string(),
+    code: z.string().openapi({ description: "Stable machine-readable error code (API.md)." }),
+    request_id: z.string(),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: "Field problems, for `validation_failed` and `weak_password`." }),
+  })
+  .openapi("Problem", { description: "RFC 9457 problem details." });
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: "Malformed JSON or an invalid/used/expired token.",
+  401: "Missing, invalid, expired or revoked credentials (see `code`).",
+  403: "Authenticated but not allowed.",
+  404: "No such resource, or it belongs to someone else.",
+  405: "Method not allowed on this path; see `Allow`.",
+  409: "The resource's state conflicts with the request.",
+  413: "Body over 64 KiB.",
+  415: "Body is not application/json.",
+  422: "The input failed validation; see `errors`.",
+  423: "Account locked; see `Retry-After`.",
+  429: "Rate limited; see `Retry-After`.",
+  500: "Unexpected error; only the request id is returned.",
+  503: "Misconfigured or a dependency is unavailable.",
+};
+
+const problemContent = { "application/problem+json": { schema: ProblemSchema } };
+
+/** One problem+json response entry, for routes that list their statuses by hand. */
+export const problemResponse = (status: number) => ({
+  description: DESCRIPTIONS[status] ?? "Error.",
+  content: problemContent,
+});
+
+/** Error responses for a route: the given statuses plus those any route can answer. */
+export function problems(...statuses: number[]) {
+  const all = new Set([...statuses, 500, 503]);
+  return Object.fromEntries([...all].sort((a, b) => a - b).map((s) => [s, problemResponse(s)]));
+}
+
+/** Errors any JSON-body route can answer, on top of its own. */
+export const BODY_PROBLEMS = [400, 413, 415, 422] as const;
+
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const jsonBodyOf = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});

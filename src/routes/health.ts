@@ -1,0 +1,60 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { loadConfig } from "../config";
+import { gateFor } from "../gate/gate";
+import { createRouter, jsonContent, problemResponse } from "../http/openapi";
+import { readiness } from "../services/readiness";
+import { VERSION } from "../version";
+
+const Health = z.object({ status: z.literal("ok"), version: z.string(), environment: z.string() }).openapi("Health");
+
+const Check = z.object({
+  status: z.enum(["ok", "fail"]),
+  latency_ms: z.number().int(),
+  error: z.string().optional().openapi({ description: "The failure's class, never its internals." }),
+});
+const Ready = z
+  .object({
+    status: z.enum(["ok", "fail"]),
+    checks: z.object({ config: Check, database: Check, gate: Check }),
+  })
+  .openapi("Readiness");
+
+const health = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["System"],
+  summary: "Liveness: the Worker answers (no I/O).",
+  responses: { 200: jsonContent(Health, "Alive."), 500: problemResponse(500) },
+});
+
+const ready = createRoute({
+  method: "get",
+  path: "/ready",
+  tags: ["System"],
+  summary: "Readiness: config valid, D1 answers a query, the Gate namespace answers.",
+  responses: {
+    200: jsonContent(Ready, "Every dependency is reachable."),
+    500: problemResponse(500),
+    503: jsonContent(Ready, "At least one check failed; see `checks`."),
+  },
+});
+
+export const healthRoutes = createRouter()
+  .openapi(health, (c) =>
+    c.json({ status: "ok" as const, version: VERSION, environment: String(c.env.ENVIRONMENT ?? "unknown") }, 200),
+  )
+  .openapi(ready, async (c) => {
+    const result = await readiness({
+      config: async () => {
+        await loadConfig(c.env);
+      },
+      database: async () => {
+        await c.env.DB.prepare("SELECT 1").first();
+      },
+      gate: async () => {
+        await gateFor(c.env.GATE, "health").ping();
+      },
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json(result, result.status === "ok" ? 200 : 503);
+  });

@@ -1,0 +1,23 @@
+import { rmSync } from "node:fs";
+import { resolve } from "node:path";
+import type { TestProject } from "vitest/node";
+// @ts-expect-error: plain ESM helper shared with `npm run dev` and the benchmarks.
+import { ROOT, startDevServer } from "../../scripts/lib/local.mjs";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    baseUrl: string;
+  }
+}
+
+// A real `wrangler dev` with its own fresh local state, so the suite never touches the
+// developer's database and always starts from the migrations.
+export default async function setup(project: TestProject) {
+  const persistTo = resolve(ROOT, ".wrangler/e2e-state");
+  rmSync(persistTo, { recursive: true, force: true });
+  const server = await startDevServer({ persistTo, log: process.env.E2E_LOG === "1" });
+  project.provide("baseUrl", server.url);
+  return async () => {
+    await server.stop();
+  };
+}

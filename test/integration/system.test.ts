@@ -1,0 +1,135 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { call, problem } from "../support/http";
+
+const ctx = () => ({ waitUntil() {}, passThroughOnException() {}, props: {} }) as unknown as ExecutionContext;
+
+describe("GET /health", () => {
+  it("answers ok with version and environment, without I/O", async () => {
+    const res = await call("/health");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok", version: expect.any(String), environment: "test" });
+  });
+
+  it("still answers when the configuration is broken", async () => {
+    const res = await worker.fetch(new Request("https://x.test/health"), { ...env, JWT_SIGNING_KEYS: "nope" }, ctx());
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("GET /health/ready", () => {
+  it("checks config, D1 and the Gate for real", async () => {
+    const res = await call("/health/ready");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; checks: Record<string, { status: string }> };
+    expect(body.status).toBe("ok");
+    expect(Object.keys(body.checks).sort()).toEqual(["config", "database", "gate"]);
+    for (const check of Object.values(body.checks)) expect(check.status).toBe("ok");
+  });
+
+  it("answers 503 naming the failing check when D1 fails", async () => {
+    const brokenDb = {
+      prepare: () => ({
+        first: () => Promise.reject(new Error("D1_ERROR: no such database")),
+      }),
+    } as unknown as D1Database;
+    const res = await worker.fetch(new Request("https://x.test/health/ready"), { ...env, DB: brokenDb }, ctx());
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
+    expect(body.status).toBe("fail");
+    expect(body.checks.database?.status).toBe("fail");
+    expect(body.checks.gate?.status).toBe("ok");
+    expect(JSON.stringify(body)).not.toContain("no such database");
+  });
+});
+
+describe("configuration", () => {
+  it("answers 503 misconfigured on every route but /health when config is invalid", async () => {
+    const bad = { ...env, ENVIRONMENT: "production" };
+    for (const path of ["/openapi.json", "/docs", "/api/v1/nothing", "/health/ready"]) {
+      const res = await worker.fetch(new Request(`https://x.test${path}`), bad, ctx());
+      expect(res.status, path).toBe(503);
+      if (path !== "/health/ready") expect((await problem(res)).code).toBe("misconfigured");
+    }
+  });
+});
+
+describe("request pipeline", () => {
+  it("reuses a sane client X-Request-Id", async () => {
+    const res = await call("/health", { headers: { "X-Request-Id": "client-abc_123=" } });
+    expect(res.headers.get("X-Request-Id")).toBe("client-abc_123=");
+  });
+
+  it("replaces an unsafe or overlong X-Request-Id with a fresh one", async () => {
+    for (const bad of ["has spaces", "x".repeat(129), "<script>"]) {
+      const res = await call("/health", { headers: { "X-Request-Id": bad } });
+      const id = res.headers.get("X-Request-Id");
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it("puts the request id on error responses too", async () => {
+    const res = await call("/nope", { headers: { "X-Request-Id": "trace-1" } });
+    expect(res.headers.get("X-Request-Id")).toBe("trace-1");
+    expect((await problem(res)).request_id).toBe("trace-1");
+  });
+
+  it("sets security headers", async () => {
+    const res = await call("/health");
+    expect(res.headers.get("Strict-Transport-Security")).toContain("max-age=");
+    expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+    expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+  });
+
+  it("marks API responses no-store", async () => {
+    const res = await call("/api/v1/unknown");
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+  });
+
+  it("answers CORS preflights only for allow-listed origins", async () => {
+    const allowed = await call("/api/v1/x", {
+      method: "OPTIONS",
+      headers: { Origin: "http://localhost:3000", "Access-Control-Request-Method": "POST" },
+    });
+    expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe("http://localhost:3000");
+    const denied = await call("/api/v1/x", {
+      method: "OPTIONS",
+      headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "POST" },
+    });
+    expect(denied.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+});
+
+describe("documentation", () => {
+  it("serves an OpenAPI 3.1 document listing the routes and their errors", async () => {
+    const res = await call("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.paths["/health"]?.get).toBeDefined();
+    expect(Object.keys(doc.paths["/health/ready"]?.get?.responses ?? {})).toEqual(["200", "500", "503"]);
+    expect(doc.components.schemas.Problem).toBeDefined();
+  });
+
+  it("serves the interactive reference with its own CSP", async () => {
+    const res = await call("/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toContain("text/html");
+    expect(await res.text()).toContain("/openapi.json");
+    expect(res.headers.get("Content-Security-Policy")).toContain("script-src");
+    expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+  });
+});
+
+describe("the Worker export", () => {
+  it("is served by the default export", async () => {
+    const res = await exports.default.fetch("https://x.test/health");
+    expect(res.status).toBe(200);
+  });
+});
