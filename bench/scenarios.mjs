@@ -1,7 +1,59 @@
-// Benchmark scenarios. Each has a name, and either a request or a `setup(url)` that returns
-// one (for scenarios that need a logged-in user). `baseline: true` marks the bare route every
-// other scenario's throughput is compared with.
+// Benchmark scenarios. `setup(url, connections)` returns autocannon options for the scenario
+// (path, method, headers, body, or `requests` for chained calls). `baseline: true` marks the
+// bare route every other scenario's throughput is compared with.
+import { session, verifiedUser } from "./identity.mjs";
+
 export const scenarios = [
-  { name: "GET /health (bare route)", baseline: true, request: { method: "GET", path: "/health" } },
-  { name: "GET /health/ready (D1 + Gate)", request: { method: "GET", path: "/health/ready" } },
+  { name: "GET /health (bare route)", baseline: true, setup: () => ({ path: "/health" }) },
+  { name: "GET /health/ready (D1 + Gate)", setup: () => ({ path: "/health/ready" }) },
+  {
+    name: "GET /api/v1/auth/me (JWT + session check + D1 read)",
+    setup: async (url) => {
+      const s = await session(url);
+      return { path: "/api/v1/auth/me", headers: { Authorization: `Bearer ${s.tokens.access_token}` } };
+    },
+  },
+  {
+    name: "POST /api/v1/auth/login, 1 connection (= hashing cost per login)",
+    connections: 1,
+    setup: async (url) => {
+      const u = await verifiedUser(url);
+      return {
+        path: "/api/v1/auth/login",
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...u.ip },
+        body: JSON.stringify({ email: u.email, password: u.password }),
+      };
+    },
+  },
+  {
+    name: "POST /api/v1/auth/refresh (rotation, one chain per connection)",
+    setup: async (url, connections) => {
+      // One rotation chain per connection: a request takes a free chain, presents its current
+      // refresh token, and the answer's successor becomes the chain's next token. (autocannon
+      // resets its per-request context, so the chains live here.)
+      const chains = [];
+      for (let i = 0; i < connections; i++)
+        chains.push({ token: (await session(url)).tokens.refresh_token, busy: false });
+      return {
+        path: "/api/v1/auth/refresh",
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        requests: [
+          {
+            setupRequest: (req, context) => {
+              const chain = chains.find((c) => !c.busy) ?? chains[0];
+              chain.busy = true;
+              context.chain = chain;
+              return { ...req, body: JSON.stringify({ refresh_token: chain.token }) };
+            },
+            onResponse: (status, body, context) => {
+              if (status === 200) context.chain.token = JSON.parse(body).refresh_token;
+              context.chain.busy = false;
+            },
+          },
+        ],
+      };
+    },
+  },
 ];

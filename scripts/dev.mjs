@@ -4,7 +4,9 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { devArgs, ensureDevVars, migrateLocal, ROOT } from "./lib/local.mjs";
 
-if (ensureDevVars()) console.log("Created .dev.vars with fresh development secrets.");
+const vars = ensureDevVars();
+if (vars !== "unchanged")
+  console.log(`.dev.vars: ${vars === "created" ? "created with fresh development secrets" : vars}.`);
 migrateLocal();
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {

@@ -8,8 +8,11 @@ import { onError, onMethodNotAllowed, onNotFound } from "./http/error-boundary";
 import { createRouter } from "./http/openapi";
 import { requestContext } from "./http/request-context";
 import { securityHeaders } from "./http/security-headers";
+import { authRoutes } from "./routes/auth";
+import { devRoutes } from "./routes/dev";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
+import { wellKnownRoutes } from "./routes/well-known";
 
 /** Builds the Hono app: middleware order and route mounting, nothing else. */
 export function createApp() {
@@ -42,6 +45,9 @@ export function createApp() {
     c.header("Cache-Control", "no-store");
   });
 
+  app.route("/.well-known", wellKnownRoutes);
+  app.route("/api/v1/auth", authRoutes);
+  app.route("/api/v1/dev", devRoutes);
   mountDocs(app);
 
   app.notFound(onNotFound);

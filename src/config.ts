@@ -25,6 +25,18 @@ export interface Config {
     /** First key signs; every key verifies (rotation window). */
     signingKeys: SigningKey[];
   };
+  tokens: {
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    refreshReuseGraceSeconds: number;
+    emailVerificationTtlSeconds: number;
+    passwordResetTtlSeconds: number;
+    /** HMAC key deriving a refresh token's successor, so concurrent refreshes get the same one. */
+    refreshSecret: CryptoKey;
+  };
+  lockout: { threshold: number; durationSeconds: number };
+  email: { transport: "outbox" | "resend"; from: string; resendApiKey: string | null };
+  adminEmails: string[];
 }
 
 const csv = z
@@ -36,6 +48,20 @@ const csv = z
       .map((v) => v.trim())
       .filter(Boolean),
   );
+
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** A base64 secret of at least 32 random bytes. */
+const secret32 = z
+  .string({ error: "is required" })
+  .refine((s) => {
+    try {
+      return /^[A-Za-z0-9+/_-]+={0,2}$/.test(s) && atob(s.replace(/-/g, "+").replace(/_/g, "/")).length >= 32;
+    } catch {
+      return false;
+    }
+  }, "must be base64 of at least 32 random bytes")
+  .refine((s) => new Set(s).size >= 16, "is too repetitive to be random");
 
 const origin = z.string().refine((s) => {
   try {
@@ -82,9 +108,27 @@ const EnvSchema = z
     JWT_ISSUER: z.string().min(1).default("ledgerlink"),
     JWT_AUDIENCE: z.string().min(1).default("ledgerlink-api"),
     JWT_SIGNING_KEYS: jwkList,
+    REFRESH_TOKEN_SECRET: secret32,
+    ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 3600),
+    REFRESH_TOKEN_TTL_SECONDS: int(30 * 86400, 3600, 365 * 86400),
+    REFRESH_REUSE_GRACE_SECONDS: int(10, 0, 60),
+    EMAIL_VERIFICATION_TTL_SECONDS: int(86400, 300, 7 * 86400),
+    PASSWORD_RESET_TTL_SECONDS: int(1800, 300, 86400),
+    LOCKOUT_THRESHOLD: int(10, 3, 100),
+    LOCKOUT_DURATION_SECONDS: int(3600, 60, 86400),
+    EMAIL_TRANSPORT: z.enum(["outbox", "resend"]).default("outbox"),
+    EMAIL_FROM: z.string().min(3).default("Ledgerlink <no-reply@ledgerlink.local>"),
+    RESEND_API_KEY: z.string().min(10).optional(),
+    ADMIN_EMAILS: csv.pipe(z.array(z.email().transform((e) => e.toLowerCase()))),
   })
   .superRefine((env, ctx) => {
+    if (env.EMAIL_TRANSPORT === "resend" && !env.RESEND_API_KEY) {
+      ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required when EMAIL_TRANSPORT=resend" });
+    }
     if (env.ENVIRONMENT !== "production") return;
+    if (env.EMAIL_TRANSPORT === "outbox") {
+      ctx.addIssue({ code: "custom", path: ["EMAIL_TRANSPORT"], message: "production must really send email" });
+    }
     // Production refuses what is only fit for a laptop (ARCHITECTURE.md §4 "Secrets").
     if (env.JWT_SIGNING_KEYS.some((k) => k.kid.startsWith("dev-"))) {
       ctx.addIssue({
@@ -153,17 +197,33 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
   }
   const e = parsed.data;
   let signingKeys: SigningKey[];
+  let refreshSecret: CryptoKey;
   try {
     signingKeys = await importSigningKeys(e.JWT_SIGNING_KEYS as JWK[]);
   } catch {
     throw new ConfigError([{ key: "JWT_SIGNING_KEYS", message: "a key could not be imported as ES256" }]);
   }
+  const secretBytes = Uint8Array.from(atob(e.REFRESH_TOKEN_SECRET.replace(/-/g, "+").replace(/_/g, "/")), (ch) =>
+    ch.charCodeAt(0),
+  );
+  refreshSecret = await crypto.subtle.importKey("raw", secretBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   return {
     environment: e.ENVIRONMENT,
     logLevel: e.LOG_LEVEL,
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     appBaseUrl: e.APP_BASE_URL.replace(/\/$/, ""),
     jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, signingKeys },
+    tokens: {
+      accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+      refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+      emailVerificationTtlSeconds: e.EMAIL_VERIFICATION_TTL_SECONDS,
+      passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
+      refreshSecret,
+    },
+    lockout: { threshold: e.LOCKOUT_THRESHOLD, durationSeconds: e.LOCKOUT_DURATION_SECONDS },
+    email: { transport: e.EMAIL_TRANSPORT, from: e.EMAIL_FROM, resendApiKey: e.RESEND_API_KEY ?? null },
+    adminEmails: e.ADMIN_EMAILS,
   };
 }
 

@@ -1,7 +1,7 @@
 // Helpers shared by `npm run dev`, the e2e suite and the benchmarks: local secrets, local D1
 // migrations and a `wrangler dev` child process.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { generateSecrets, renderDevVars } from "./secrets.mjs";
@@ -9,11 +9,26 @@ import { generateSecrets, renderDevVars } from "./secrets.mjs";
 export const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = resolve(ROOT, "node_modules/.bin/wrangler");
 
-/** Writes .dev.vars with fresh secrets unless it exists. Returns true when it wrote one. */
+/**
+ * Writes .dev.vars with fresh secrets when it is missing, and appends any secret a newer version
+ * needs to an existing one (never overwriting a value). Returns what it did.
+ */
 export function ensureDevVars(path = resolve(ROOT, ".dev.vars")) {
-  if (existsSync(path)) return false;
-  writeFileSync(path, renderDevVars(generateSecrets()), { mode: 0o600 });
-  return true;
+  const secrets = generateSecrets();
+  if (!existsSync(path)) {
+    writeFileSync(path, renderDevVars(secrets), { mode: 0o600 });
+    return "created";
+  }
+  const present = new Set(
+    readFileSync(path, "utf8")
+      .split("\n")
+      .map((l) => /^\s*([A-Z0-9_]+)\s*=/.exec(l)?.[1])
+      .filter(Boolean),
+  );
+  const missing = Object.entries(secrets).filter(([k]) => !present.has(k));
+  if (missing.length === 0) return "unchanged";
+  appendFileSync(path, missing.map(([k, v]) => `${k}='${v}'\n`).join(""));
+  return `added ${missing.map(([k]) => k).join(", ")}`;
 }
 
 /** Applies every pending D1 migration to the local database (optionally a separate state dir). */

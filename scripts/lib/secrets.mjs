@@ -13,6 +13,7 @@ export function newSigningJwk(kidPrefix = "dev") {
 export function generateSecrets() {
   return {
     JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk()]),
+    REFRESH_TOKEN_SECRET: randomBytes(32).toString("base64"),
   };
 }
 

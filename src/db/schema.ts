@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Timestamps are UTC epoch milliseconds everywhere (`timestamp_ms`), so no naive local time can
@@ -25,11 +25,7 @@ export const auditEvents = sqliteTable(
     path: text("path"),
     ipAddress: text("ip_address"),
     userAgent: text("user_agent"),
-    location: text("location", { mode: "json" }).$type<{
-      country: string | null;
-      region: string | null;
-      city: string | null;
-    } | null>(),
+    location: text("location", { mode: "json" }).$type<Location | null>(),
     details: text("details", { mode: "json" }).$type<Record<string, unknown>>(),
   },
   (t) => [
@@ -37,4 +33,103 @@ export const auditEvents = sqliteTable(
     index("audit_events_action_time").on(t.action, t.occurredAt),
     index("audit_events_time").on(t.occurredAt),
   ],
+);
+
+export type Location = { country: string | null; region: string | null; city: string | null };
+
+/** Accounts. `email` is stored normalised (trimmed, lower-case) and is unique. */
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    /** PHC-style string with its parameters, e.g. `$scrypt$ln=14,r=8,p=5$salt$hash`. */
+    passwordHash: text("password_hash").notNull(),
+    emailVerifiedAt: utc("email_verified_at"),
+    role: text("role", { enum: ["user", "admin"] })
+      .notNull()
+      .default("user"),
+    /** Bumped by password change/reset and admin rotation; older tokens stop working. */
+    tokenVersion: integer("token_version").notNull().default(0),
+    failedLoginCount: integer("failed_login_count").notNull().default(0),
+    lockedUntil: utc("locked_until"),
+    mfaEnabled: integer("mfa_enabled", { mode: "boolean" }).notNull().default(false),
+    createdAt: stamp("created_at"),
+    updatedAt: stamp("updated_at"),
+  },
+  (t) => [uniqueIndex("users_email").on(t.email)],
+);
+
+/** One login on one device. Revocation is a timestamp so the history stays readable. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: stamp("created_at"),
+    lastActiveAt: stamp("last_active_at"),
+    /** Absolute expiry: refreshing never extends it. */
+    expiresAt: utc("expires_at").notNull(),
+    revokedAt: utc("revoked_at"),
+    revokedReason: text("revoked_reason"),
+    /** The user's token version when this session last received tokens. */
+    tokenVersion: integer("token_version").notNull(),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    location: text("location", { mode: "json" }).$type<Location | null>(),
+  },
+  (t) => [index("sessions_user").on(t.userId, t.createdAt)],
+);
+
+/**
+ * Refresh tokens, stored only as SHA-256 (primary key: an indexed lookup, never a scan). A row
+ * whose `rotatedAt` is set has been exchanged for `successorHash`.
+ */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    issuedAt: stamp("issued_at"),
+    rotatedAt: utc("rotated_at"),
+    successorHash: text("successor_hash"),
+  },
+  (t) => [index("refresh_tokens_session").on(t.sessionId)],
+);
+
+/** Single-use emailed tokens (verification, password reset, email change), stored as SHA-256. */
+export const emailTokens = sqliteTable(
+  "email_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: ["verify_email", "reset_password", "change_email"] }).notNull(),
+    /** For `change_email`: the address that replaces the current one once verified. */
+    newEmail: text("new_email"),
+    createdAt: stamp("created_at"),
+    expiresAt: utc("expires_at").notNull(),
+    usedAt: utc("used_at"),
+  },
+  (t) => [index("email_tokens_user").on(t.userId, t.purpose), index("email_tokens_expiry").on(t.expiresAt)],
+);
+
+/** The development/test email outbox (what GET /api/v1/dev/outbox reads). */
+export const outboxMessages = sqliteTable(
+  "outbox_messages",
+  {
+    id: text("id").primaryKey(),
+    to: text("to").notNull(),
+    subject: text("subject").notNull(),
+    text: text("text").notNull(),
+    html: text("html").notNull(),
+    createdAt: stamp("created_at"),
+  },
+  (t) => [index("outbox_to_time").on(t.to, t.createdAt)],
 );

@@ -8,6 +8,14 @@ export interface ClientInfo {
   location: { country: string | null; region: string | null; city: string | null } | null;
 }
 
+/** The authenticated caller, set by `requireAuth`. */
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+  role: "user" | "admin";
+  tokenVersion: number;
+}
+
 /** Request-scoped state set by middleware; handlers read it with `c.var`. */
 export interface Variables {
   requestId: string;
@@ -16,7 +24,7 @@ export interface Variables {
   logger: Logger;
   /** Set once authentication succeeds, so the access log can name the user. */
   userId?: string;
-  sessionId?: string;
+  auth?: AuthContext;
 }
 
 /** The one Hono environment type of the app (ARCHITECTURE.md §5.2). */

@@ -20,7 +20,11 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     openapi: "3.1.0",
     info: { title: "Ledgerlink API", version: VERSION, description: DESCRIPTION },
     servers: [{ url: new URL(c.req.url).origin }],
-    tags: [{ name: "System", description: "Health, readiness and documentation." }],
+    tags: [
+      { name: "System", description: "Health, readiness, documentation and keys." },
+      { name: "Identity", description: "Accounts, email verification, login, tokens and password flows." },
+      { name: "Development", description: "Available only outside production." },
+    ],
   }));
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Ledgerlink API reference" }));
 }

@@ -15,7 +15,12 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const persistTo = resolve(ROOT, ".wrangler/e2e-state");
   rmSync(persistTo, { recursive: true, force: true });
-  const server = await startDevServer({ persistTo, log: process.env.E2E_LOG === "1" });
+  // A 1 s refresh grace window lets the journey observe reuse detection without a long wait.
+  const server = await startDevServer({
+    persistTo,
+    log: process.env.E2E_LOG === "1",
+    vars: { REFRESH_REUSE_GRACE_SECONDS: "1" },
+  });
   project.provide("baseUrl", server.url);
   return async () => {
     await server.stop();

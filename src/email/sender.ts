@@ -1,0 +1,52 @@
+import type { Config } from "../config";
+import { base64url } from "../crypto/random";
+import type { Db } from "../db/client";
+import { insertOutbox } from "../db/outbox";
+
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Delivers email. Development and tests store it in the D1 outbox; production really sends. */
+export interface EmailSender {
+  send(message: EmailMessage): Promise<void>;
+}
+
+/** Time-ordered id, so the outbox lists newest first even within one millisecond. */
+const outboxId = (now: Date) =>
+  `msg_${now.getTime().toString(36).padStart(9, "0")}${base64url(crypto.getRandomValues(new Uint8Array(8)))}`;
+
+export function outboxSender(db: Db, now: () => Date = () => new Date()): EmailSender {
+  return {
+    async send(m) {
+      const at = now();
+      await insertOutbox(db, { id: outboxId(at), ...m, createdAt: at });
+    },
+  };
+}
+
+/** Resend's transactional HTTP API (https://resend.com/docs/api-reference/emails/send-email). */
+export function resendSender(apiKey: string, from: string, fetcher: typeof fetch = fetch): EmailSender {
+  return {
+    async send(m) {
+      const res = await fetcher("https://api.resend.com/emails", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ from, to: [m.to], subject: m.subject, text: m.text, html: m.html }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) throw new Error(`email provider answered ${res.status}`);
+    },
+  };
+}
+
+/** The sender the configuration asks for. */
+export function createEmailSender(config: Config, db: Db): EmailSender {
+  if (config.email.transport === "resend" && config.email.resendApiKey) {
+    return resendSender(config.email.resendApiKey, config.email.from);
+  }
+  return outboxSender(db);
+}

@@ -1,0 +1,34 @@
+import type { Context } from "hono";
+import * as passwords from "../crypto/password";
+import { createDb } from "../db/client";
+import { createEmailSender } from "../email/sender";
+import type { RequestMeta, ServiceDeps } from "../services/context";
+import type { AppEnv, AuthContext } from "./app-env";
+import { ApiError } from "./errors";
+
+/** The dependencies services take, built from the request's bindings and config. */
+export function depsOf(c: Context<AppEnv>): ServiceDeps {
+  const db = createDb(c.env.DB);
+  const config = c.get("config");
+  return { db, config, email: createEmailSender(config, db), now: () => new Date(), passwords };
+}
+
+/** Request facts for sessions and the audit trail. */
+export function metaOf(c: Context<AppEnv>): RequestMeta {
+  const client = c.get("client");
+  return {
+    requestId: c.get("requestId"),
+    method: c.req.method,
+    path: c.req.path,
+    ip: client.ip,
+    userAgent: client.userAgent,
+    location: client.location,
+  };
+}
+
+/** The authenticated caller; only valid behind `requireAuth`. */
+export function authOf(c: Context<AppEnv>): AuthContext {
+  const auth = c.get("auth");
+  if (!auth) throw new ApiError(401, "unauthenticated", "Authentication is required.");
+  return auth;
+}

@@ -1,0 +1,22 @@
+import { loadConfig } from "../config";
+import { createDb } from "../db/client";
+import { createLogger } from "../logger";
+import { purgeExpired } from "./maintenance";
+
+/** Cron expressions (wrangler.toml [triggers]) and the jobs each one runs. */
+export const CRONS = {
+  hourly: "0 * * * *",
+} as const;
+
+/** Runs the jobs for one Cron Trigger firing; logs what each did. */
+export async function runScheduled(cron: string, env: Env, scheduledTime: number) {
+  const config = await loadConfig(env);
+  const log = createLogger(config.logLevel, { cron });
+  const db = createDb(env.DB);
+  const now = new Date(scheduledTime);
+  if (cron === CRONS.hourly) {
+    log.info("purge", await purgeExpired(db, now));
+    return;
+  }
+  log.warn("no jobs for this cron", {});
+}

@@ -1,0 +1,44 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createDb } from "../db/client";
+import { listOutbox } from "../db/outbox";
+import { notFound } from "../http/errors";
+import { createRouter, jsonContent, problems } from "../http/openapi";
+import { Email } from "./identity-schemas";
+
+const OutboxMessage = z
+  .object({
+    id: z.string(),
+    to: z.string(),
+    subject: z.string(),
+    text: z.string(),
+    html: z.string(),
+    created_at: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("OutboxMessage");
+
+const outbox = createRoute({
+  method: "get",
+  path: "/outbox",
+  tags: ["Development"],
+  summary: "Development only (404 in production): emails the outbox transport stored, newest first.",
+  request: { query: z.object({ to: Email }) },
+  responses: { 200: jsonContent(z.object({ messages: z.array(OutboxMessage) }), "Messages."), ...problems(404, 422) },
+});
+
+export const devRoutes = createRouter().openapi(outbox, async (c) => {
+  if (c.get("config").environment === "production") throw notFound("route");
+  const rows = await listOutbox(createDb(c.env.DB), c.req.valid("query").to);
+  return c.json(
+    {
+      messages: rows.map((m) => ({
+        id: m.id,
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        created_at: m.createdAt.toISOString(),
+      })),
+    },
+    200,
+  );
+});

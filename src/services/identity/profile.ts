@@ -1,0 +1,81 @@
+import { insertAudit } from "../../db/audit";
+import { expireUserTokens } from "../../db/email-tokens";
+import { findUserByEmail, findUserById, updateUser } from "../../db/users";
+import { emails } from "../../email/templates";
+import { ApiError, notFound } from "../../http/errors";
+import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
+import { emailLink, newEmailToken } from "./email-tokens";
+import { invalidCredentials } from "./errors";
+import { normalizeEmail, toPublicUser } from "./users";
+
+export async function getMe(deps: ServiceDeps, userId: string) {
+  const user = await findUserById(deps.db, userId);
+  if (!user) throw notFound("user");
+  return toPublicUser(user);
+}
+
+export async function updateName(deps: ServiceDeps, meta: RequestMeta, userId: string, name: string) {
+  const now = deps.now();
+  await deps.db.batch([
+    updateUser(deps.db, userId, { name, updatedAt: now }),
+    insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: now,
+      action: "auth.profile_updated",
+      outcome: "success",
+      userId,
+    }),
+  ]);
+  return getMe(deps, userId);
+}
+
+/**
+ * Starts an email change: needs the current password; the new address receives a link and only
+ * replaces the old one once verified. A taken address gets no email (and no different answer).
+ */
+export async function requestEmailChange(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  auth: { userId: string; sessionId: string },
+  input: { newEmail: string; currentPassword: string },
+) {
+  const user = await findUserById(deps.db, auth.userId);
+  if (!user) throw notFound("user");
+  const newEmail = normalizeEmail(input.newEmail);
+  const check = await deps.passwords.verifyPassword(input.currentPassword, user.passwordHash);
+  const now = deps.now();
+  const base = {
+    ...auditContext(meta),
+    occurredAt: now,
+    action: "auth.email_change_requested",
+    userId: user.id,
+    sessionId: auth.sessionId,
+  };
+  if (!check.ok) {
+    await insertAudit(deps.db, { ...base, outcome: "failure", details: { reason: "bad_current_password" } });
+    throw invalidCredentials();
+  }
+  if (newEmail === user.email) {
+    throw new ApiError(422, "validation_failed", "That is already your email address.", {
+      errors: [{ path: "new_email", message: "is already your email address" }],
+    });
+  }
+  if (await findUserByEmail(deps.db, newEmail)) {
+    await insertAudit(deps.db, { ...base, outcome: "denied", details: { reason: "email_taken" } });
+    return;
+  }
+  const { token, insert } = await newEmailToken(
+    deps,
+    user.id,
+    "change_email",
+    deps.config.tokens.emailVerificationTtlSeconds,
+    newEmail,
+  );
+  await deps.db.batch([
+    expireUserTokens(deps.db, user.id, "change_email", now),
+    insert,
+    insertAudit(deps.db, { ...base, outcome: "success" }),
+  ]);
+  await deps.email.send(emails.changeEmailVerify(newEmail, user.name, emailLink(deps, "verify-email", token)));
+  await deps.email.send(emails.changeEmailRequested(user.email, user.name, newEmail));
+}

@@ -1,0 +1,140 @@
+import { newId } from "../../crypto/random";
+import { insertAudit } from "../../db/audit";
+import { expireUserTokens } from "../../db/email-tokens";
+import { findUserByEmail, findUserById, insertUser, updateUser } from "../../db/users";
+import { emails } from "../../email/templates";
+import { ApiError } from "../../http/errors";
+import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
+import { passwordProblems } from "../password-policy";
+import { emailLink, newEmailToken, spendEmailToken } from "./email-tokens";
+import { weakPassword } from "./errors";
+import { isUniqueViolation, normalizeEmail } from "./users";
+
+/**
+ * Creates an account and emails a verification link. Answers the same whether or not the
+ * address is taken (no enumeration): the owner of an existing account is told instead.
+ */
+export async function register(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  input: { email: string; password: string; name: string },
+) {
+  const email = normalizeEmail(input.email);
+  const reasons = passwordProblems(input.password, { email, name: input.name });
+  if (reasons.length > 0) throw weakPassword(reasons);
+  // Hash before looking the address up, so both branches spend the same work.
+  const passwordHash = await deps.passwords.hashPassword(input.password);
+  const now = deps.now();
+  const existing = await findUserByEmail(deps.db, email);
+  if (existing) return signupAttempt(deps, meta, existing.id);
+
+  const id = newId("usr");
+  const { token, insert } = await newEmailToken(
+    deps,
+    id,
+    "verify_email",
+    deps.config.tokens.emailVerificationTtlSeconds,
+  );
+  try {
+    await deps.db.batch([
+      insertUser(deps.db, {
+        id,
+        email,
+        name: input.name,
+        passwordHash,
+        role: deps.config.adminEmails.includes(email) ? "admin" : "user",
+        createdAt: now,
+        updatedAt: now,
+      }),
+      insert,
+      insertAudit(deps.db, {
+        ...auditContext(meta),
+        occurredAt: now,
+        action: "auth.register",
+        outcome: "success",
+        userId: id,
+      }),
+    ]);
+  } catch (err) {
+    // A concurrent registration of the same address won the race: treat it as taken.
+    if (!isUniqueViolation(err)) throw err;
+    const winner = await findUserByEmail(deps.db, email);
+    if (winner) return signupAttempt(deps, meta, winner.id);
+    throw err;
+  }
+  await deps.email.send(emails.verifyEmail(email, input.name, emailLink(deps, "verify-email", token)));
+}
+
+async function signupAttempt(deps: ServiceDeps, meta: RequestMeta, userId: string) {
+  const user = await findUserById(deps.db, userId);
+  if (!user) return;
+  await insertAudit(deps.db, {
+    ...auditContext(meta),
+    occurredAt: deps.now(),
+    action: "auth.register",
+    outcome: "denied",
+    userId: user.id,
+    details: { reason: "email_taken" },
+  });
+  await deps.email.send(emails.signupAttempt(user.email, user.name, `${deps.config.appBaseUrl}/forgot-password`));
+}
+
+/** Sends a fresh verification link to an unverified account; silent otherwise (202 always). */
+export async function resendVerification(deps: ServiceDeps, meta: RequestMeta, rawEmail: string) {
+  const user = await findUserByEmail(deps.db, normalizeEmail(rawEmail));
+  if (!user || user.emailVerifiedAt) return;
+  const now = deps.now();
+  const { token, insert } = await newEmailToken(
+    deps,
+    user.id,
+    "verify_email",
+    deps.config.tokens.emailVerificationTtlSeconds,
+  );
+  await deps.db.batch([
+    // The newest link supersedes older ones.
+    expireUserTokens(deps.db, user.id, "verify_email", now),
+    insert,
+    insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: now,
+      action: "auth.verification_resent",
+      outcome: "success",
+      userId: user.id,
+    }),
+  ]);
+  await deps.email.send(emails.verifyEmail(user.email, user.name, emailLink(deps, "verify-email", token)));
+}
+
+/**
+ * Spends a verification token: marks the address verified, or, for an email change, makes the
+ * new address the login and tells the old one.
+ */
+export async function verifyEmail(deps: ServiceDeps, meta: RequestMeta, token: string) {
+  const row = await spendEmailToken(deps, token, ["verify_email", "change_email"]);
+  const user = await findUserById(deps.db, row.userId);
+  if (!user) throw new ApiError(400, "invalid_token", "The token is unknown, already used or expired.");
+  const now = deps.now();
+  const audit = { ...auditContext(meta), occurredAt: now, userId: user.id, outcome: "success" as const };
+  if (row.purpose === "verify_email") {
+    await deps.db.batch([
+      updateUser(deps.db, user.id, { emailVerifiedAt: user.emailVerifiedAt ?? now, updatedAt: now }),
+      insertAudit(deps.db, { ...audit, action: "auth.email_verified" }),
+    ]);
+    return;
+  }
+  const newEmail = row.newEmail as string;
+  try {
+    await deps.db.batch([
+      updateUser(deps.db, user.id, { email: newEmail, emailVerifiedAt: now, updatedAt: now }),
+      insertAudit(deps.db, {
+        ...audit,
+        action: "auth.email_changed",
+        details: { from_domain: user.email.split("@")[1] },
+      }),
+    ]);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ApiError(409, "email_taken", "That address now belongs to another account.");
+    throw err;
+  }
+  await deps.email.send(emails.emailChanged(user.email, user.name, newEmail));
+}
