@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM helper without type declarations.
@@ -125,9 +125,7 @@ describe("scheduled purge", () => {
     await env.DB.prepare("UPDATE sessions SET revoked_at = 1, revoked_reason = 'test' WHERE id = ?")
       .bind(tokens.session_id)
       .run();
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "0 * * * *", scheduledTime: Date.now() }), env, ctx);
-    await waitOnExecutionContext(ctx);
+    await worker.scheduled(createScheduledController({ cron: "0 * * * *", scheduledTime: Date.now() }), env);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM email_tokens").first("n")).toBe(0);
     expect(
       await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE id = ?").bind(tokens.session_id).first("n"),

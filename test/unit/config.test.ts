@@ -32,13 +32,16 @@ describe("parseConfig", () => {
       ENVIRONMENT: "staging",
       CORS_ALLOWED_ORIGINS: "ftp://x/y",
       JWT_SIGNING_KEYS: secret,
+      REFRESH_TOKEN_SECRET: "c2hvcnQ=",
     });
     expect(issues.map((i) => i.key).sort()).toEqual([
       "CORS_ALLOWED_ORIGINS",
       "ENVIRONMENT",
       "JWT_SIGNING_KEYS",
       "JWT_SIGNING_KEYS",
+      "REFRESH_TOKEN_SECRET",
     ]);
+    expect(JSON.stringify(issues)).not.toContain("c2hvcnQ=");
     expect(JSON.stringify(issues)).not.toContain("TOPSECRETVALUE");
     expect(JSON.stringify(issues)).not.toContain("staging");
   });
@@ -54,9 +57,26 @@ describe("parseConfig", () => {
     expect(issues).toEqual([{ key: "JWT_SIGNING_KEYS", message: "a key could not be imported as ES256" }]);
   });
 
-  it("refuses development keys, http base URLs and http origins in production", async () => {
+  it("refuses a weak refresh-token secret", async () => {
+    for (const weak of ["", "A".repeat(64), btoa("x".repeat(16))]) {
+      expect((await issuesOf({ ...base(), REFRESH_TOKEN_SECRET: weak })).map((i) => i.key)).toContain(
+        "REFRESH_TOKEN_SECRET",
+      );
+    }
+  });
+
+  it("refuses development keys, http URLs and the dev email outbox in production", async () => {
     const issues = await issuesOf({ ...base(), ENVIRONMENT: "production", APP_BASE_URL: "http://api.example.com" });
-    expect(issues.map((i) => i.key).sort()).toEqual(["APP_BASE_URL", "CORS_ALLOWED_ORIGINS", "JWT_SIGNING_KEYS"]);
+    expect(issues.map((i) => i.key).sort()).toEqual([
+      "APP_BASE_URL",
+      "CORS_ALLOWED_ORIGINS",
+      "EMAIL_TRANSPORT",
+      "JWT_SIGNING_KEYS",
+    ]);
+  });
+
+  it("requires the email API key when sending through Resend", async () => {
+    expect((await issuesOf({ ...base(), EMAIL_TRANSPORT: "resend" })).map((i) => i.key)).toEqual(["RESEND_API_KEY"]);
   });
 
   it("accepts production keys and https everywhere", async () => {
@@ -65,7 +85,11 @@ describe("parseConfig", () => {
       APP_BASE_URL: "https://api.example.com/",
       CORS_ALLOWED_ORIGINS: "https://app.example.com",
       JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk("prod")]),
+      REFRESH_TOKEN_SECRET: generateSecrets().REFRESH_TOKEN_SECRET,
+      EMAIL_TRANSPORT: "resend",
+      RESEND_API_KEY: "re_live_key_123",
     });
     expect(config.appBaseUrl).toBe("https://api.example.com");
+    expect(config.email).toMatchObject({ transport: "resend", resendApiKey: "re_live_key_123" });
   });
 });
