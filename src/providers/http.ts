@@ -1,0 +1,281 @@
+import type { z } from "zod";
+import type { Logger } from "../logger";
+import {
+  MalformedResponseError,
+  PaymentRequiredError,
+  ProviderError,
+  type ProviderErrorInfo,
+  ProviderRejectedError,
+  RateLimitedError,
+  ReauthRequiredError,
+  TransientProviderError,
+} from "./types";
+
+/** Per-call time limits. `connectMs` bounds the wait for response headers; `totalMs` the whole call. */
+export interface HttpTimeouts {
+  connectMs: number;
+  totalMs: number;
+}
+
+/** Options for a provider's outbound HTTP client. */
+export interface ProviderHttpOptions {
+  /** Provider slug, for messages and logs. */
+  provider: string;
+  fetch: typeof fetch;
+  timeouts: HttpTimeouts;
+  /** Response header with the provider's request id (Schwab: `Schwab-Client-CorrelId`). */
+  correlationIdHeader?: string;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/** One JSON call. `operation` is a log label such as "token.refresh"; never put secrets in it. */
+export interface ProviderRequest<T> {
+  operation: string;
+  method: "GET" | "POST";
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  schema: z.ZodType<T>;
+  /**
+   * Statuses meaning "the user must authorize again". Default [401]; token endpoints pass
+   * [400, 401] because an invalid or expired grant is a 400 (RFC 6749 §5.2).
+   */
+  reauthStatuses?: readonly number[];
+}
+
+/** Sends provider requests with timeouts and maps every failure to a typed ProviderError. */
+export interface ProviderHttpClient {
+  request<T>(req: ProviderRequest<T>): Promise<T>;
+}
+
+const MAX_DETAIL = 160;
+
+/**
+ * Seconds to wait from a Retry-After value (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
+ * A date in the past gives 0; anything unparseable gives null.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: Date = new Date()): number | null {
+  if (value == null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) {
+    const seconds = Number(v);
+    return Number.isSafeInteger(seconds) ? seconds : null;
+  }
+  // HTTP-date: IMF-fixdate or the obsolete RFC 850 / asctime forms, which Date.parse reads.
+  if (!/^[A-Za-z]{3}/.test(v)) return null;
+  const at = Date.parse(v);
+  if (!Number.isFinite(at)) return null;
+  return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
+}
+
+/** Collapses whitespace, drops control characters, redacts token-like runs and truncates. */
+export function sanitizeDetail(text: string, max = MAX_DETAIL): string {
+  const clean = text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point.
+    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .replace(/\bBearer\s+\S+/gi, "Bearer [redacted]")
+    // Long runs with a digit look like tokens, hashes or account data; error codes have none.
+    .replace(/[\w.~+/=-]{24,}/g, (run) => (/\d/.test(run) ? "[redacted]" : run))
+    // Account numbers may be echoed back in provider messages.
+    .replace(/\d{7,}/g, "[redacted]")
+    .replace(/\s+/g, " ")
+    .trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" && v.trim() !== "" ? v : null);
+
+function summarizeJson(body: unknown): string | null {
+  if (Array.isArray(body) || typeof body !== "object" || body === null) return null;
+  const o = body as Record<string, unknown>;
+  // OAuth error (RFC 6749 §5.2); Schwab nests a JSON string with the real reason in the description.
+  const oauthError = str(o.error);
+  if (oauthError) {
+    const description = str(o.error_description) ?? "";
+    const nested = /\\?"error\\?"\s*:\s*\\?"([A-Za-z0-9_.-]{1,64})\\?"/.exec(description)?.[1];
+    if (nested) return `${oauthError} (${nested})`;
+    return description ? `${oauthError}: ${description}` : oauthError;
+  }
+  // Apigee: {fault:{faultstring, detail:{errorcode}}}
+  if (typeof o.fault === "object" && o.fault !== null) {
+    const fault = o.fault as Record<string, unknown>;
+    const detail = typeof fault.detail === "object" && fault.detail !== null ? fault.detail : {};
+    const code = str((detail as Record<string, unknown>).errorcode);
+    const text = str(fault.faultstring) ?? "fault";
+    return code ? `${code}: ${text}` : text;
+  }
+  const message = str(o.message);
+  const errors = Array.isArray(o.errors) ? o.errors : [];
+  const first: unknown = errors[0];
+  // Documented: {message, errors:[string]}.
+  if (message) return typeof first === "string" ? `${message}; ${first}` : message;
+  // Gateway envelope: {errors:[{id, status, title, detail}]}.
+  if (typeof first === "object" && first !== null) {
+    const e = first as Record<string, unknown>;
+    const status = typeof e.status === "number" || typeof e.status === "string" ? String(e.status) : "";
+    const parts = [status, str(e.title), str(e.detail)].filter(Boolean);
+    if (parts.length) return parts.join(" ");
+  }
+  if (typeof first === "string") return first;
+  return null;
+}
+
+/** A short, log-safe summary of an error body in any of the shapes Schwab sends. */
+export function summarizeErrorBody(text: string, contentType: string | null): string {
+  const trimmed = text.trim();
+  if (trimmed === "") return "empty body";
+  if (/html/i.test(contentType ?? "") || /^<(!doctype|html|head|body)/i.test(trimmed)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(trimmed)?.[1];
+    return title ? `html page: ${sanitizeDetail(title, 80)}` : "html page";
+  }
+  try {
+    const summary = summarizeJson(JSON.parse(trimmed));
+    return summary ? sanitizeDetail(summary) : "json body";
+  } catch {
+    return sanitizeDetail(trimmed.split("\n", 1)[0] ?? "");
+  }
+}
+
+/** Resolves with `promise` unless `signal` aborts first (so a fetch that ignores signals still times out). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function correlationOf(res: Response, header: string | undefined): string | null {
+  if (!header) return null;
+  const v = res.headers.get(header);
+  return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : null;
+}
+
+/** Creates the outbound client an adapter uses for every provider call. */
+export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpClient {
+  const { provider, timeouts, logger } = options;
+  if (!(timeouts.connectMs > 0 && timeouts.totalMs > 0)) throw new RangeError("timeouts must be positive");
+  const doFetch = options.fetch;
+  const now = options.now ?? (() => new Date());
+
+  async function request<T>(req: ProviderRequest<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      const value = await send(req);
+      logger?.debug("provider call", { provider, operation: req.operation, ms: Date.now() - started });
+      return value;
+    } catch (err) {
+      // One log line per failed call, with only the error's safe fields (never headers or bodies).
+      if (err instanceof ProviderError) {
+        logger?.warn("provider call failed", {
+          provider,
+          operation: req.operation,
+          ms: Date.now() - started,
+          ...err.toLog(),
+        });
+      }
+      throw err;
+    }
+  }
+
+  async function send<T>(req: ProviderRequest<T>): Promise<T> {
+    const label = `${provider} ${req.operation}`;
+    const total = AbortSignal.timeout(timeouts.totalMs);
+    // First-byte limit: a controller we cancel once headers arrive, so it cannot cut the body read.
+    const connect = new AbortController();
+    const connectTimer = setTimeout(
+      () => connect.abort(new DOMException("connect timeout", "TimeoutError")),
+      timeouts.connectMs,
+    );
+    const signal = AbortSignal.any([total, connect.signal]);
+    const timeoutError = (cause: unknown) =>
+      new TransientProviderError(
+        `${label} timed out ${connect.signal.aborted ? `waiting for headers (${timeouts.connectMs} ms)` : `after ${timeouts.totalMs} ms`}`,
+        { timeout: true, cause },
+      );
+
+    let res: Response;
+    try {
+      res = await raceAbort(
+        doFetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal, redirect: "manual" }),
+        signal,
+      );
+    } catch (cause) {
+      throw signal.aborted ? timeoutError(cause) : new TransientProviderError(`${label}: network error`, { cause });
+    } finally {
+      clearTimeout(connectTimer);
+    }
+
+    const correlationId = correlationOf(res, options.correlationIdHeader);
+    let text: string;
+    try {
+      text = await raceAbort(res.text(), signal);
+    } catch (cause) {
+      throw signal.aborted
+        ? timeoutError(cause)
+        : new TransientProviderError(`${label}: body read failed`, { status: res.status, correlationId, cause });
+    }
+
+    if (res.status < 200 || res.status > 299) {
+      throw statusError(label, res, text, correlationId, req.reauthStatuses ?? [401], now());
+    }
+    const info: ProviderErrorInfo = { status: res.status, correlationId };
+    const contentType = res.headers.get("Content-Type") ?? "";
+    if (/html/i.test(contentType)) {
+      throw new MalformedResponseError(`${label}: HTML instead of JSON`, {
+        ...info,
+        detail: summarizeErrorBody(text, contentType),
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new MalformedResponseError(`${label}: body is not JSON`, {
+        ...info,
+        detail: summarizeErrorBody(text, contentType),
+      });
+    }
+    const parsed = req.schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue ? issue.path.map(String).join(".") || "(root)" : "(root)";
+      const detail = sanitizeDetail(`${where}: ${issue?.message ?? "invalid"}`);
+      throw new MalformedResponseError(`${label}: unexpected response shape (${detail})`, { ...info, detail });
+    }
+    return parsed.data;
+  }
+
+  return { request };
+}
+
+function statusError(
+  label: string,
+  res: Response,
+  text: string,
+  correlationId: string | null,
+  reauthStatuses: readonly number[],
+  now: Date,
+): ProviderError {
+  const status = res.status;
+  const detail = summarizeErrorBody(text, res.headers.get("Content-Type"));
+  const info: ProviderErrorInfo = { status, correlationId, detail };
+  const message = `${label}: HTTP ${status} (${detail})`;
+  if (reauthStatuses.includes(status)) return new ReauthRequiredError(message, info);
+  if (status === 402) return new PaymentRequiredError(message, info);
+  if (status === 429) return new RateLimitedError(message, parseRetryAfter(res.headers.get("Retry-After"), now), info);
+  if (status === 408 || status >= 500) return new TransientProviderError(message, info);
+  // 3xx (redirects are not followed: an API never sends us to a login page on purpose) and other 4xx.
+  return new ProviderRejectedError(message, info);
+}
