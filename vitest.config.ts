@@ -16,6 +16,7 @@ export default defineConfig(async () => {
             ...generateSecrets(),
             ENVIRONMENT: "test",
             LOG_LEVEL: "silent",
+            ADMIN_EMAILS: "root@ledgerlink.test",
             TEST_MIGRATIONS: migrations,
           },
         },

@@ -7,22 +7,49 @@ export const scenarios = [
   { name: "GET /health (bare route)", baseline: true, setup: () => ({ path: "/health" }) },
   { name: "GET /health/ready (D1 + Gate)", setup: () => ({ path: "/health/ready" }) },
   {
-    name: "GET /api/v1/auth/me (JWT + session check + D1 read)",
+    name: "GET /api/v1/auth/me (JWT + Gate + D1 read)",
+    serverTiming: "gate",
     setup: async (url) => {
       const s = await session(url);
       return { path: "/api/v1/auth/me", headers: { Authorization: `Bearer ${s.tokens.access_token}` } };
     },
   },
   {
+    name: "GET /api/v1/auth/sessions (JWT + Gate + D1 read)",
+    setup: async (url) => {
+      const s = await session(url);
+      return { path: "/api/v1/auth/sessions", headers: { Authorization: `Bearer ${s.tokens.access_token}` } };
+    },
+  },
+  {
+    name: "POST /api/v1/auth/login at its per-IP limit (mostly 429 from the Gate)",
+    setup: async () => ({
+      path: "/api/v1/auth/login",
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": "198.18.255.1" },
+      body: JSON.stringify({ email: "nobody@example.com", password: "Tr1cky-Bison-42!" }),
+    }),
+  },
+  {
     name: "POST /api/v1/auth/login, 1 connection (= hashing cost per login)",
     connections: 1,
     setup: async (url) => {
       const u = await verifiedUser(url);
+      let i = 0;
       return {
         path: "/api/v1/auth/login",
         method: "POST",
-        headers: { "Content-Type": "application/json", ...u.ip },
+        headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ email: u.email, password: u.password }),
+        // A new client IP per request keeps the per-IP login limit out of a cost measurement.
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              headers: { ...req.headers, "CF-Connecting-IP": `198.19.${(++i >> 8) & 255}.${i & 255}` },
+            }),
+          },
+        ],
       };
     },
   },

@@ -20,6 +20,7 @@ Ledgerlink (development)
   Health     ${base}/health  ·  ${base}/health/ready
   Docs       ${base}/docs  ·  OpenAPI ${base}/openapi.json
   Dev outbox ${base}/api/v1/dev/outbox?to=EMAIL
+  Sandbox    ${base}/sandbox  (Schwab simulator: POST /api/v1/connections {"provider":"sandbox"})
   Cron       curl "${base}/__scheduled?cron=*/5+*+*+*+*"
 `);
 const child = spawn(resolve(ROOT, "node_modules/.bin/wrangler"), devArgs({ port }), { cwd: ROOT, stdio: "inherit" });

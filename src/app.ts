@@ -8,10 +8,16 @@ import { onError, onMethodNotAllowed, onNotFound } from "./http/error-boundary";
 import { createRouter } from "./http/openapi";
 import { requestContext } from "./http/request-context";
 import { securityHeaders } from "./http/security-headers";
+import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
+import { connectionRoutes } from "./routes/connections";
 import { devRoutes } from "./routes/dev";
+import { devConnectionRoutes } from "./routes/dev-connections";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
+import { providerRoutes } from "./routes/providers";
+import { sandboxRoutes } from "./routes/sandbox";
+import { sessionRoutes } from "./routes/sessions";
 import { wellKnownRoutes } from "./routes/well-known";
 
 /** Builds the Hono app: middleware order and route mounting, nothing else. */
@@ -46,8 +52,15 @@ export function createApp() {
   });
 
   app.route("/.well-known", wellKnownRoutes);
+  app.route("/api/v1/auth/sessions", sessionRoutes);
   app.route("/api/v1/auth", authRoutes);
+  app.route("/api/v1/admin", adminRoutes);
+  app.route("/api/v1/providers", providerRoutes);
+  app.route("/api/v1/connections", connectionRoutes);
   app.route("/api/v1/dev", devRoutes);
+  app.route("/api/v1/dev", devConnectionRoutes);
+  // The Schwab simulator; 404 in production (API.md "The sandbox provider").
+  app.route("/sandbox", sandboxRoutes);
   mountDocs(app);
 
   app.notFound(onNotFound);

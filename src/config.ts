@@ -1,5 +1,8 @@
 import { importJWK, type JWK } from "jose";
 import { z } from "zod";
+import type { Keyring } from "./crypto/keyring";
+import { RateLimitsSchema, type Rules } from "./gate/rules";
+import { buildProviderConfig, type ProvidersConfig, providerEnvShape, refineProviderEnv } from "./providers/config";
 
 /** Deployment environments; `production` is the only one with the strict secret rules. */
 export const ENVIRONMENTS = ["development", "test", "production"] as const;
@@ -37,6 +40,12 @@ export interface Config {
   lockout: { threshold: number; durationSeconds: number };
   email: { transport: "outbox" | "resend"; from: string; resendApiKey: string | null };
   adminEmails: string[];
+  /** Token-bucket rules (src/gate/rules.ts), with RATE_LIMITS overrides applied. */
+  rateLimits: Rules;
+  /** Provider settings (src/providers/config.ts). */
+  providers: ProvidersConfig;
+  /** Keyring for provider credentials at rest (src/crypto/keyring.ts). */
+  encryption: { keyring: Keyring };
 }
 
 const csv = z
@@ -119,8 +128,11 @@ const EnvSchema = z
     EMAIL_FROM: z.string().min(3).default("Ledgerlink <no-reply@ledgerlink.local>"),
     RESEND_API_KEY: z.string().min(10).optional(),
     ADMIN_EMAILS: csv.pipe(z.array(z.email().transform((e) => e.toLowerCase()))),
+    RATE_LIMITS: RateLimitsSchema,
+    ...providerEnvShape,
   })
   .superRefine((env, ctx) => {
+    refineProviderEnv(env, ctx);
     if (env.EMAIL_TRANSPORT === "resend" && !env.RESEND_API_KEY) {
       ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required when EMAIL_TRANSPORT=resend" });
     }
@@ -196,7 +208,6 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
   }
   const e = parsed.data;
   let signingKeys: SigningKey[];
-  let refreshSecret: CryptoKey;
   try {
     signingKeys = await importSigningKeys(e.JWT_SIGNING_KEYS as JWK[]);
   } catch {
@@ -205,7 +216,10 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
   const secretBytes = Uint8Array.from(atob(e.REFRESH_TOKEN_SECRET.replace(/-/g, "+").replace(/_/g, "/")), (ch) =>
     ch.charCodeAt(0),
   );
-  refreshSecret = await crypto.subtle.importKey("raw", secretBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const refreshSecret = await crypto.subtle.importKey("raw", secretBytes, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  const { providers, encryption } = await buildProviderConfig(e, refreshSecret);
   return {
     environment: e.ENVIRONMENT,
     logLevel: e.LOG_LEVEL,
@@ -223,6 +237,9 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
     lockout: { threshold: e.LOCKOUT_THRESHOLD, durationSeconds: e.LOCKOUT_DURATION_SECONDS },
     email: { transport: e.EMAIL_TRANSPORT, from: e.EMAIL_FROM, resendApiKey: e.RESEND_API_KEY ?? null },
     adminEmails: e.ADMIN_EMAILS,
+    rateLimits: e.RATE_LIMITS,
+    providers,
+    encryption,
   };
 }
 

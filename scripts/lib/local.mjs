@@ -52,8 +52,11 @@ export function freePort() {
   });
 }
 
-/** Argument list for `wrangler dev` serving the whole API with triggerable crons. */
-export function devArgs({ port, persistTo, vars = {} }) {
+/**
+ * Argument list for `wrangler dev` serving the whole API with triggerable crons. `envFile`
+ * replaces .dev.vars as the source of secrets (e.g. another ENCRYPTION_KEYS for a rotation test).
+ */
+export function devArgs({ port, persistTo, vars = {}, envFile }) {
   const args = [
     "dev",
     "--port",
@@ -64,19 +67,22 @@ export function devArgs({ port, persistTo, vars = {} }) {
     "--show-interactive-dev-session=false",
   ];
   if (persistTo) args.push("--persist-to", persistTo);
+  if (envFile) args.push("--env-file", envFile);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   return args;
 }
 
 /**
  * Starts `wrangler dev` in the background, waits until /health answers, and returns
- * `{ url, stop }`. Used by the e2e suite and the benchmarks.
+ * `{ url, stop }`. Used by the e2e suite and the benchmarks. APP_BASE_URL is the server's own
+ * URL, so links and redirects it builds (emails, OAuth authorize/callback) lead back to it.
  */
-export async function startDevServer({ persistTo, vars, log = false, timeoutMs = 90_000 } = {}) {
+export async function startDevServer({ persistTo, vars, envFile, log = false, timeoutMs = 90_000 } = {}) {
   ensureDevVars();
   migrateLocal({ persistTo });
   const port = await freePort();
-  const child = spawn(WRANGLER, devArgs({ port, persistTo, vars }), {
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(WRANGLER, devArgs({ port, persistTo, envFile, vars: { APP_BASE_URL: url, ...vars } }), {
     cwd: ROOT,
     env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -89,7 +95,6 @@ export async function startDevServer({ persistTo, vars, log = false, timeoutMs =
   };
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);

@@ -9,11 +9,17 @@ export function newSigningJwk(kidPrefix = "dev") {
   return { ...jwk, kid: `${kidPrefix}-${randomBytes(6).toString("hex")}` };
 }
 
+/** One keyring entry `id:base64key` (AES-256; src/crypto/keyring.ts), e.g. for ENCRYPTION_KEYS. */
+export function newEncryptionKey(idPrefix = "dev") {
+  return `${idPrefix}-${randomBytes(4).toString("hex")}:${randomBytes(32).toString("base64")}`;
+}
+
 /** Every secret the Worker needs, as env-var strings. */
 export function generateSecrets() {
   return {
     JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk()]),
     REFRESH_TOKEN_SECRET: randomBytes(32).toString("base64"),
+    ENCRYPTION_KEYS: newEncryptionKey(),
   };
 }
 

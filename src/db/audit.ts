@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, gte, lt, or } from "drizzle-orm";
 import { newId } from "../crypto/random";
 import type { Db } from "./client";
 import { auditEvents } from "./schema";
@@ -22,4 +22,31 @@ export function listUserAudit(db: Db, userId: string, limit: number, after?: { a
     .where(and(eq(auditEvents.userId, userId), page))
     .orderBy(desc(auditEvents.occurredAt), desc(auditEvents.id))
     .limit(limit);
+}
+
+/** The admin audit query: optional user, action and time filters, newest first, keyset pages. */
+export function queryAudit(
+  db: Db,
+  f: { userId?: string; action?: string; since?: Date; until?: Date; limit: number; after?: { at: Date; id: string } },
+) {
+  const page = f.after
+    ? or(
+        lt(auditEvents.occurredAt, f.after.at),
+        and(eq(auditEvents.occurredAt, f.after.at), lt(auditEvents.id, f.after.id)),
+      )
+    : undefined;
+  return db
+    .select()
+    .from(auditEvents)
+    .where(
+      and(
+        f.userId ? eq(auditEvents.userId, f.userId) : undefined,
+        f.action ? eq(auditEvents.action, f.action) : undefined,
+        f.since ? gte(auditEvents.occurredAt, f.since) : undefined,
+        f.until ? lt(auditEvents.occurredAt, f.until) : undefined,
+        page,
+      ),
+    )
+    .orderBy(desc(auditEvents.occurredAt), desc(auditEvents.id))
+    .limit(f.limit);
 }

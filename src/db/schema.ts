@@ -133,3 +133,89 @@ export const outboxMessages = sqliteTable(
   },
   (t) => [index("outbox_to_time").on(t.to, t.createdAt)],
 );
+
+/** Connection lifecycle (API.md "Providers, connections and data"). */
+export const CONNECTION_STATUSES = [
+  "pending",
+  "active",
+  "syncing",
+  "error",
+  "reauth_required",
+  "disconnected",
+] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+/**
+ * A user's link to one provider login. Credentials are stored only as keyring ciphertext
+ * (src/crypto/keyring.ts) bound to (user, connection, field); `credentialsKeyId` repeats the key id
+ * inside both values so the re-wrap job finds old rows by index instead of parsing every row.
+ */
+export const connections = sqliteTable(
+  "connections",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    alias: text("alias"),
+    status: text("status", { enum: CONNECTION_STATUSES }).notNull().default("pending"),
+    createdAt: stamp("created_at"),
+    updatedAt: stamp("updated_at"),
+    lastSyncedAt: utc("last_synced_at"),
+    nextSyncAt: utc("next_sync_at"),
+    lastErrorCode: text("last_error_code"),
+    lastErrorMessage: text("last_error_message"),
+    lastErrorAt: utc("last_error_at"),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    cooldownUntil: utc("cooldown_until"),
+    accessTokenEnc: text("access_token_enc"),
+    refreshTokenEnc: text("refresh_token_enc"),
+    credentialsKeyId: text("credentials_key_id"),
+    accessTokenExpiresAt: utc("access_token_expires_at"),
+    /** Schwab: 7 days after the login, never extended by refreshing. */
+    refreshTokenExpiresAt: utc("refresh_token_expires_at"),
+    /** When the credentials were last written (connect, re-auth or refresh). */
+    credentialsUpdatedAt: utc("credentials_updated_at"),
+    /** Set once the "refresh token expires soon" warning has been audited for these credentials. */
+    reauthWarnedAt: utc("reauth_warned_at"),
+    /** Refresh lease: one provider refresh per connection at a time (conditional UPDATE). */
+    refreshLockUntil: utc("refresh_lock_until"),
+    refreshLockOwner: text("refresh_lock_owner"),
+  },
+  (t) => [
+    index("connections_user").on(t.userId, t.createdAt),
+    index("connections_key").on(t.credentialsKeyId),
+    index("connections_refresh_expiry").on(t.status, t.refreshTokenExpiresAt),
+  ],
+);
+
+/**
+ * OAuth authorization requests in flight (RFC 6749 §10.12 state, RFC 7636 PKCE). The state is
+ * stored only as SHA-256; the code verifier is a secret, so it is keyring ciphertext.
+ */
+export const oauthStates = sqliteTable(
+  "oauth_states",
+  {
+    stateHash: text("state_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    purpose: text("purpose", { enum: ["connect", "reauthorize"] }).notNull(),
+    codeVerifierEnc: text("code_verifier_enc").notNull(),
+    keyId: text("key_id").notNull(),
+    redirectUri: text("redirect_uri").notNull(),
+    createdAt: stamp("created_at"),
+    expiresAt: utc("expires_at").notNull(),
+    usedAt: utc("used_at"),
+  },
+  (t) => [
+    index("oauth_states_connection").on(t.connectionId),
+    index("oauth_states_expiry").on(t.expiresAt),
+    index("oauth_states_key").on(t.keyId),
+  ],
+);

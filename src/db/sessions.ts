@@ -73,3 +73,6 @@ export const listLiveSessions = (db: Db, userId: string, now: Date) =>
     .from(sessions)
     .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
     .orderBy(desc(sessions.lastActiveAt));
+
+export const countLiveSessions = async (db: Db, userId: string, now: Date) =>
+  (await listLiveSessions(db, userId, now)).length;

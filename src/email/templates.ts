@@ -71,6 +71,15 @@ export const emails = {
         `A change of your login email to ${newEmail} was requested. It takes effect once confirmed.`,
       ],
     }),
+  accountDeleted: (to: string, name: string, message: string | null) =>
+    render(to, {
+      subject: "Your Ledgerlink account was deleted",
+      lines: [
+        hello(name),
+        "An administrator deleted your Ledgerlink account and its data.",
+        ...(message ? [`Their message: ${message}`] : []),
+      ],
+    }),
   emailChanged: (to: string, name: string, newEmail: string) =>
     render(to, {
       subject: "Your login email was changed",

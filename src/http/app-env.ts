@@ -12,7 +12,6 @@ export interface ClientInfo {
 export interface AuthContext {
   userId: string;
   sessionId: string;
-  role: "user" | "admin";
   tokenVersion: number;
 }
 

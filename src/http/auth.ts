@@ -1,22 +1,34 @@
 import type { MiddlewareHandler } from "hono";
 import { createDb } from "../db/client";
-import { findSessionWithUser } from "../db/sessions";
-import { AccessTokenError, verifyAccessToken } from "../services/access-tokens";
+import { findSessionWithUser, touchSession } from "../db/sessions";
+import { findUserById } from "../db/users";
+import { type AuthorizeAnswer, gateFor } from "../gate/gate";
+import { rateLimited } from "../gate/headers";
+import type { RuleName } from "../gate/rules";
+import { type AccessClaims, AccessTokenError, verifyAccessToken } from "../services/access-tokens";
+import { isAdmin } from "../services/admin/users";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
+import { applyRateLimitHeaders, auditRateLimit } from "./rate-limit";
 
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)$/i; // RFC 6750 §2.1 b64token
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+const sessionRevoked = () => new ApiError(401, "session_revoked", "This session has ended; log in again.");
+const tokenRevoked = () =>
+  new ApiError(401, "token_revoked", "This token predates a security rotation; refresh or log in again.");
 
 /**
- * Requires a valid access token (RFC 6750), then checks its session and token version in D1
- * so that logout and rotations take effect on the very next request.
+ * Requires a valid access token (RFC 6750), verified locally, then makes exactly one Gate call
+ * that answers together: session revoked? token version valid? rate limit passed?
+ * Reads count against `user_read`, writes against `user_write`, unless the route names a rule.
  */
-export function requireAuth(): MiddlewareHandler<AppEnv> {
+export function requireAuth(options: { rule?: RuleName } = {}): MiddlewareHandler<AppEnv> {
   return async function requireAuth(c, next) {
     const match = BEARER.exec(c.req.header("Authorization") ?? "");
     if (!match?.[1]) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
     const config = c.get("config");
-    let claims: Awaited<ReturnType<typeof verifyAccessToken>>;
+    let claims: AccessClaims;
     try {
       claims = await verifyAccessToken(config, match[1], new Date());
     } catch (err) {
@@ -25,15 +37,65 @@ export function requireAuth(): MiddlewareHandler<AppEnv> {
       }
       throw new ApiError(401, "unauthenticated", "The access token is not valid.");
     }
-    const row = await findSessionWithUser(createDb(c.env.DB), claims.sid);
-    if (!row || row.session.userId !== claims.sub || row.session.revokedAt || row.session.expiresAt <= new Date()) {
-      throw new ApiError(401, "session_revoked", "This session has ended; log in again.");
+    const rule = options.rule ?? (SAFE.has(c.req.method) ? "user_read" : "user_write");
+    let answer: AuthorizeAnswer;
+    const gateStarted = performance.now();
+    try {
+      answer = await gateFor(c.env.GATE, `user:${claims.sub}`).authorize({
+        sessionId: claims.sid,
+        tokenVersion: claims.ver,
+        issuedAtMs: claims.iat * 1000,
+        limit: { name: rule, rule: config.rateLimits[rule] },
+      });
+    } catch (err) {
+      // ARCHITECTURE.md §4: a Gate failure fails open for rate limits, never for revocation on
+      // state-changing calls. Reads fall back to checking the session in D1.
+      c.get("logger").error("gate unreachable", { error: String(err), method: c.req.method });
+      if (!SAFE.has(c.req.method)) throw new ApiError(503, "unavailable", "Try again shortly.");
+      await checkSessionInD1(c.env.DB, claims);
+      answer = { revoked: false, versionOk: true, rate: null, touch: false };
     }
-    if (claims.ver < row.tokenVersion) {
-      throw new ApiError(401, "token_revoked", "This token predates a security rotation; refresh or log in again.");
+    // Server-Timing (W3C) exposes the Gate's share of the request to clients and benchmarks.
+    c.header("Server-Timing", `gate;dur=${(performance.now() - gateStarted).toFixed(1)}`, { append: true });
+    if (answer.revoked) throw sessionRevoked();
+    if (!answer.versionOk) throw tokenRevoked();
+    if (answer.rate && !answer.rate.allowed) {
+      auditRateLimit(c, [answer.rate], ["user"], claims.sub);
+      throw rateLimited([answer.rate]);
     }
-    c.set("auth", { userId: claims.sub, sessionId: claims.sid, role: row.role, tokenVersion: claims.ver });
+    if (answer.rate) applyRateLimitHeaders(c, [answer.rate]);
+    if (answer.touch) {
+      // Last activity is written at most once a minute per session, off the response path.
+      const db = createDb(c.env.DB);
+      c.executionCtx.waitUntil(
+        touchSession(db, claims.sid, { lastActiveAt: new Date() })
+          .then(() => undefined)
+          .catch((err) => c.get("logger").warn("last-activity write failed", { error: String(err) })),
+      );
+    }
+    c.set("auth", { userId: claims.sub, sessionId: claims.sid, tokenVersion: claims.ver });
     c.set("userId", claims.sub);
+    await next();
+  };
+}
+
+async function checkSessionInD1(d1: D1Database, claims: AccessClaims) {
+  const row = await findSessionWithUser(createDb(d1), claims.sid);
+  if (!row || row.session.userId !== claims.sub || row.session.revokedAt || row.session.expiresAt <= new Date()) {
+    throw sessionRevoked();
+  }
+  if (claims.ver < row.tokenVersion) throw tokenRevoked();
+}
+
+/**
+ * Behind requireAuth: the caller must be an administrator (role `admin`, or listed in
+ * ADMIN_EMAILS), read from D1 so a demotion takes effect on the next request.
+ */
+export function requireAdmin(): MiddlewareHandler<AppEnv> {
+  return async function requireAdmin(c, next) {
+    const auth = c.get("auth");
+    const user = auth ? await findUserById(createDb(c.env.DB), auth.userId) : undefined;
+    if (!user || !isAdmin(c.get("config"), user)) throw new ApiError(403, "forbidden", "Administrators only.");
     await next();
   };
 }

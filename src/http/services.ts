@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import * as passwords from "../crypto/password";
 import { createDb } from "../db/client";
 import { createEmailSender } from "../email/sender";
+import { createGateClient } from "../gate/client";
 import type { RequestMeta, ServiceDeps } from "../services/context";
 import type { AppEnv, AuthContext } from "./app-env";
 import { ApiError } from "./errors";
@@ -10,7 +11,14 @@ import { ApiError } from "./errors";
 export function depsOf(c: Context<AppEnv>): ServiceDeps {
   const db = createDb(c.env.DB);
   const config = c.get("config");
-  return { db, config, email: createEmailSender(config, db), now: () => new Date(), passwords };
+  return {
+    db,
+    config,
+    email: createEmailSender(config, db),
+    gate: createGateClient(c.env.GATE, config),
+    now: () => new Date(),
+    passwords,
+  };
 }
 
 /** Request facts for sessions and the audit trail. */

@@ -1,6 +1,7 @@
 import { loadConfig } from "../config";
 import { createDb } from "../db/client";
 import { createLogger } from "../logger";
+import { runConnectionJobs } from "./connections";
 import { purgeExpired } from "./maintenance";
 
 /** Cron expressions (wrangler.toml [triggers]) and the jobs each one runs. */
@@ -16,6 +17,7 @@ export async function runScheduled(cron: string, env: Env, scheduledTime: number
   const now = new Date(scheduledTime);
   if (cron === CRONS.hourly) {
     log.info("purge", await purgeExpired(db, now));
+    await runConnectionJobs(db, config, log, now);
     return;
   }
   log.warn("no jobs for this cron", {});

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAuth } from "../http/auth";
 import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
+import { applyRateLimitHeaders, rateLimit } from "../http/rate-limit";
 import { authOf, depsOf, metaOf } from "../http/services";
 import { login } from "../services/identity/login";
 import { changePassword, requestPasswordReset, resetPassword } from "../services/identity/passwords";
@@ -20,6 +21,7 @@ const routes = {
     method: "post",
     path: "/register",
     tags,
+    middleware: [rateLimit([{ rule: "register_ip", by: "ip" }])] as const,
     summary: "Create an account; a verification email follows.",
     request: { body: jsonBodyOf(z.object({ email: Email, password: Password, name: Name })) },
     responses: { 202: accepted(ACCEPTED), ...problems(...BODY_PROBLEMS, 429) },
@@ -28,6 +30,7 @@ const routes = {
     method: "post",
     path: "/verify-email",
     tags,
+    middleware: [rateLimit([{ rule: "token_submit_ip", by: "ip" }])] as const,
     summary: "Confirm an email address (sign-up or email change) with the emailed token.",
     request: { body: jsonBodyOf(z.object({ token: Token })) },
     responses: {
@@ -39,6 +42,7 @@ const routes = {
     method: "post",
     path: "/resend-verification",
     tags,
+    middleware: [rateLimit([{ rule: "email_request_ip", by: "ip" }])] as const,
     summary: "Send a fresh verification email to an unverified account.",
     request: { body: jsonBodyOf(z.object({ email: Email })) },
     responses: { 202: accepted(ACCEPTED), ...problems(...BODY_PROBLEMS, 429) },
@@ -47,6 +51,12 @@ const routes = {
     method: "post",
     path: "/login",
     tags,
+    middleware: [
+      rateLimit([
+        { rule: "login_ip", by: "ip" },
+        { rule: "login_email", by: "email" },
+      ]),
+    ] as const,
     summary: "Log in with email and password; creates a session.",
     request: { body: jsonBodyOf(z.object({ email: Email, password: Password })) },
     responses: {
@@ -69,12 +79,13 @@ const routes = {
     security,
     summary: "End this session: its access and refresh tokens stop working at once.",
     middleware: [requireAuth()] as const,
-    responses: { 204: { description: "Logged out." }, ...problems(401) },
+    responses: { 204: { description: "Logged out." }, ...problems(401, 429) },
   }),
   requestReset: createRoute({
     method: "post",
     path: "/request-password-reset",
     tags,
+    middleware: [rateLimit([{ rule: "email_request_ip", by: "ip" }])] as const,
     summary: "Email a password-reset link if the account exists.",
     request: { body: jsonBodyOf(z.object({ email: Email })) },
     responses: { 202: accepted(ACCEPTED), ...problems(...BODY_PROBLEMS, 429) },
@@ -83,6 +94,7 @@ const routes = {
     method: "post",
     path: "/reset-password",
     tags,
+    middleware: [rateLimit([{ rule: "token_submit_ip", by: "ip" }])] as const,
     summary: "Set a new password with the emailed token; every session is revoked.",
     request: { body: jsonBodyOf(z.object({ token: Token, new_password: Password })) },
     responses: {
@@ -97,7 +109,7 @@ const routes = {
     security,
     summary: "The logged-in user.",
     middleware: [requireAuth()] as const,
-    responses: { 200: jsonContent(User, "The user."), ...problems(401) },
+    responses: { 200: jsonContent(User, "The user."), ...problems(401, 429) },
   }),
   updateMe: createRoute({
     method: "patch",
@@ -107,7 +119,7 @@ const routes = {
     summary: "Update the display name.",
     middleware: [requireAuth()] as const,
     request: { body: jsonBodyOf(z.object({ name: Name })) },
-    responses: { 200: jsonContent(User, "The updated user."), ...problems(...BODY_PROBLEMS, 401) },
+    responses: { 200: jsonContent(User, "The updated user."), ...problems(...BODY_PROBLEMS, 401, 429) },
   }),
   changeEmail: createRoute({
     method: "post",
@@ -117,7 +129,7 @@ const routes = {
     summary: "Start an email change; the new address must be verified before it replaces the old.",
     middleware: [requireAuth()] as const,
     request: { body: jsonBodyOf(z.object({ new_email: Email, current_password: Password })) },
-    responses: { 202: accepted("Verification sent to the new address."), ...problems(...BODY_PROBLEMS, 401) },
+    responses: { 202: accepted("Verification sent to the new address."), ...problems(...BODY_PROBLEMS, 401, 429) },
   }),
   changePassword: createRoute({
     method: "post",
@@ -132,7 +144,7 @@ const routes = {
         z.object({ password_changed: z.literal(true), revoked_sessions: z.number().int() }),
         "Changed; the count of sessions revoked.",
       ),
-      ...problems(...BODY_PROBLEMS, 401),
+      ...problems(...BODY_PROBLEMS, 401, 429),
     },
   }),
   securityEvents: createRoute({
@@ -148,7 +160,7 @@ const routes = {
         z.object({ events: z.array(SecurityEvent), next_cursor: z.string().nullable() }),
         "A page of events.",
       ),
-      ...problems(401, 422),
+      ...problems(401, 422, 429),
     },
   }),
 };
@@ -167,9 +179,11 @@ export const authRoutes = createRouter()
     return c.json({ message: "If the account exists and is unverified, a new link is on its way." }, 202);
   })
   .openapi(routes.login, async (c) => c.json(await login(depsOf(c), metaOf(c), c.req.valid("json")), 200))
-  .openapi(routes.refresh, async (c) =>
-    c.json(await refresh(depsOf(c), metaOf(c), c.req.valid("json").refresh_token), 200),
-  )
+  .openapi(routes.refresh, async (c) => {
+    const { tokens, rate } = await refresh(depsOf(c), metaOf(c), c.req.valid("json").refresh_token);
+    if (rate) applyRateLimitHeaders(c, [rate]);
+    return c.json(tokens, 200);
+  })
   .openapi(routes.logout, async (c) => {
     const auth = authOf(c);
     await logout(depsOf(c), metaOf(c), auth.userId, auth.sessionId);

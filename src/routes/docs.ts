@@ -23,6 +23,13 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     tags: [
       { name: "System", description: "Health, readiness, documentation and keys." },
       { name: "Identity", description: "Accounts, email verification, login, tokens and password flows." },
+      { name: "Sessions", description: "Your devices: list and revoke sessions." },
+      { name: "Administration", description: "Admins only: users, locks, rotations and the audit trail." },
+      {
+        name: "Connections",
+        description:
+          "Providers and your connections to them: OAuth 2 with PKCE, credentials encrypted at rest. Outside production a Schwab simulator is served at /sandbox.",
+      },
       { name: "Development", description: "Available only outside production." },
     ],
   }));

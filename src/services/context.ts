@@ -3,6 +3,7 @@ import type * as passwordHashing from "../crypto/password";
 import type { Db } from "../db/client";
 import type { Location } from "../db/schema";
 import type { EmailSender } from "../email/sender";
+import type { GateClient } from "../gate/client";
 
 /** Who made the request, for sessions and the audit trail. Built by the HTTP layer. */
 export interface RequestMeta {
@@ -19,6 +20,8 @@ export interface ServiceDeps {
   db: Db;
   config: Config;
   email: EmailSender;
+  /** The per-subject Gates: revocations and token versions are told here first. */
+  gate: GateClient;
   now: () => Date;
   /** Password hashing (src/crypto/password.ts); injectable so tests can observe the work done. */
   passwords: Pick<typeof passwordHashing, "hashPassword" | "verifyPassword" | "dummyHash">;

@@ -7,6 +7,8 @@ import { ROOT, startDevServer } from "../../scripts/lib/local.mjs";
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
+    /** The server's local state directory (for looking at its D1 directly). */
+    persistTo: string;
   }
 }
 
@@ -22,6 +24,7 @@ export default async function setup(project: TestProject) {
     vars: { REFRESH_REUSE_GRACE_SECONDS: "1" },
   });
   project.provide("baseUrl", server.url);
+  project.provide("persistTo", persistTo);
   return async () => {
     await server.stop();
   };

@@ -5,10 +5,16 @@ const email = `e2e.${Date.now().toString(36)}@example.com`;
 const PASSWORD = "Tr1cky-Bison-42!";
 const NEW_PASSWORD = "An0ther-Quiet-Heron?";
 
+// Each call comes from its own client IP, so the journey measures behaviour, not per-IP limits.
+let ip = 0;
 const post = (path: string, json: unknown, token?: string) =>
   fetch(base + path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "Content-Type": "application/json",
+      "CF-Connecting-IP": `192.0.2.${++ip}`,
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(json),
   });
 const get = (path: string, token?: string) =>

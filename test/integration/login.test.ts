@@ -5,6 +5,7 @@ import * as passwords from "../../src/crypto/password";
 import { hashPassword } from "../../src/crypto/password";
 import { createDb } from "../../src/db/client";
 import { outboxSender } from "../../src/email/sender";
+import { createGateClient } from "../../src/gate/client";
 import { login as loginService } from "../../src/services/identity/login";
 import { problem } from "../support/http";
 import { authed, login, outbox, PASSWORD, uniqueEmail, verifiedUser } from "../support/identity";
@@ -61,6 +62,7 @@ describe("login", () => {
       db,
       config,
       email: outboxSender(db),
+      gate: createGateClient(env.GATE, config),
       now: () => new Date(),
       passwords: {
         ...passwords,

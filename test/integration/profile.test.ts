@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController } from "cloudflare:te
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM helper without type declarations.
-import { newSigningJwk } from "../../scripts/lib/secrets.mjs";
+import { newEncryptionKey, newSigningJwk } from "../../scripts/lib/secrets.mjs";
 import worker from "../../src/index";
 import { call, problem } from "../support/http";
 import { authed, loggedIn, login, outbox, PASSWORD, tokenFromEmail, uniqueEmail } from "../support/identity";
@@ -105,6 +105,7 @@ describe("dev outbox", () => {
       APP_BASE_URL: "https://api.example.com",
       CORS_ALLOWED_ORIGINS: "https://app.example.com",
       JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk("prod")]),
+      ENCRYPTION_KEYS: newEncryptionKey("prod"),
       EMAIL_TRANSPORT: "resend",
       RESEND_API_KEY: "re_test_key_123",
     };

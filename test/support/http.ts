@@ -2,10 +2,18 @@ import { exports } from "cloudflare:workers";
 
 const BASE = "https://api.ledgerlink.test";
 
-/** Sends a request through the Worker's real fetch handler (all middleware, real bindings). */
+/** A random private-range client address, so tests don't share per-IP rate limits. */
+export const randomIp = () =>
+  `10.${(Math.random() * 255) | 0}.${(Math.random() * 255) | 0}.${(Math.random() * 254 + 1) | 0}`;
+
+/**
+ * Sends a request through the Worker's real fetch handler (all middleware, real bindings). Each
+ * call comes from a fresh client IP unless the caller sets CF-Connecting-IP.
+ */
 export function call(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
   const { json, ...rest } = init;
   const headers = new Headers(rest.headers);
+  if (!headers.has("CF-Connecting-IP")) headers.set("CF-Connecting-IP", randomIp());
   if (json !== undefined) {
     headers.set("Content-Type", "application/json");
     rest.body = JSON.stringify(json);

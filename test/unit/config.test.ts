@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM helper without type declarations.
-import { generateSecrets, newSigningJwk } from "../../scripts/lib/secrets.mjs";
+import { generateSecrets, newEncryptionKey, newSigningJwk } from "../../scripts/lib/secrets.mjs";
 import { ConfigError, parseConfig } from "../../src/config";
 
 const base = () => ({ ENVIRONMENT: "test", CORS_ALLOWED_ORIGINS: "http://localhost:3000", ...generateSecrets() });
@@ -36,6 +36,7 @@ describe("parseConfig", () => {
     });
     expect(issues.map((i) => i.key).sort()).toEqual([
       "CORS_ALLOWED_ORIGINS",
+      "ENCRYPTION_KEYS",
       "ENVIRONMENT",
       "JWT_SIGNING_KEYS",
       "JWT_SIGNING_KEYS",
@@ -71,6 +72,7 @@ describe("parseConfig", () => {
       "APP_BASE_URL",
       "CORS_ALLOWED_ORIGINS",
       "EMAIL_TRANSPORT",
+      "ENCRYPTION_KEYS",
       "JWT_SIGNING_KEYS",
     ]);
   });
@@ -86,6 +88,7 @@ describe("parseConfig", () => {
       CORS_ALLOWED_ORIGINS: "https://app.example.com",
       JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk("prod")]),
       REFRESH_TOKEN_SECRET: generateSecrets().REFRESH_TOKEN_SECRET,
+      ENCRYPTION_KEYS: newEncryptionKey("k"),
       EMAIL_TRANSPORT: "resend",
       RESEND_API_KEY: "re_live_key_123",
     });

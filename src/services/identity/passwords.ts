@@ -1,6 +1,6 @@
 import { insertAudit } from "../../db/audit";
 import { expireUserTokens } from "../../db/email-tokens";
-import { revokeUserSessions, touchSession } from "../../db/sessions";
+import { listLiveSessions, revokeUserSessions, touchSession } from "../../db/sessions";
 import { bumpTokenVersion, findUserByEmail, findUserById, updateUser } from "../../db/users";
 import { emails } from "../../email/templates";
 import { notFound } from "../../http/errors";
@@ -49,6 +49,13 @@ export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token:
   const reasons = passwordProblems(newPassword, { email: user.email, name: user.name });
   if (reasons.length > 0) throw weakPassword(reasons, "new_password");
   const now = deps.now();
+  // Gate first (fail closed): every live session dies and older tokens stop verifying.
+  const live = await listLiveSessions(deps.db, user.id, now);
+  await deps.gate.revokeSessions(
+    user.id,
+    live.map((s) => s.id),
+  );
+  await deps.gate.setMinTokenVersion(user.id, user.tokenVersion + 1);
   const [, revoked] = await deps.db.batch([
     updateUser(deps.db, user.id, {
       passwordHash: await deps.passwords.hashPassword(newPassword),
@@ -101,6 +108,12 @@ export async function changePassword(
   const reasons = passwordProblems(input.newPassword, { email: user.email, name: user.name });
   if (input.newPassword === input.currentPassword) reasons.push("must differ from the current password");
   if (reasons.length > 0) throw weakPassword(reasons, "new_password");
+  const others = (await listLiveSessions(deps.db, user.id, now)).filter((s) => s.id !== auth.sessionId);
+  await deps.gate.revokeSessions(
+    user.id,
+    others.map((s) => s.id),
+  );
+  await deps.gate.setMinTokenVersion(user.id, user.tokenVersion + 1);
   const results = await deps.db.batch([
     updateUser(deps.db, user.id, {
       passwordHash: await deps.passwords.hashPassword(input.newPassword),

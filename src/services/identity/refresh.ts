@@ -7,6 +7,8 @@ import {
   rotateRefreshToken,
   touchSession,
 } from "../../db/sessions";
+import type { LimitAnswer } from "../../gate/gate";
+import { rateLimited } from "../../gate/headers";
 import { ApiError } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { invalidRefreshToken } from "./errors";
@@ -17,7 +19,11 @@ import { sameHash, successorOf, type TokenResponse, tokenResponse } from "./toke
  * rotated revokes its whole session (reuse = theft, RFC 9700 §4.14.2), except that refreshes
  * racing inside the grace window all receive the same successor.
  */
-export async function refresh(deps: ServiceDeps, meta: RequestMeta, presented: string): Promise<TokenResponse> {
+export async function refresh(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  presented: string,
+): Promise<{ tokens: TokenResponse; rate: LimitAnswer | null }> {
   const hash = await sha256Hex(presented);
   const found = await findRefreshToken(deps.db, hash);
   const now = deps.now();
@@ -34,6 +40,14 @@ export async function refresh(deps: ServiceDeps, meta: RequestMeta, presented: s
       details,
     });
 
+  // API.md: refresh is limited per session. A Gate outage fails open (logged by the caller).
+  const rate = await deps.gate.limit(`user:${user.id}`, "refresh_session", session.id).catch(() => null);
+  if (rate && !rate.allowed) {
+    if (rate.firstDenial)
+      await audit("rate_limit.exceeded", "denied", { rule: rate.name, key_kind: "session", route: meta.path });
+    throw rateLimited([rate]);
+  }
+
   if (session.revokedAt || session.expiresAt <= now || session.tokenVersion < user.tokenVersion) {
     await audit("auth.refresh", "denied", { reason: session.revokedAt ? "session_revoked" : "expired_or_rotated" });
     throw invalidRefreshToken();
@@ -49,13 +63,14 @@ export async function refresh(deps: ServiceDeps, meta: RequestMeta, presented: s
       token.successorHash !== null &&
       sameHash(token.successorHash, successorHash);
     if (!concurrent) {
+      await deps.gate.revokeSessions(user.id, [session.id]);
       await deps.db.batch([
         revokeSession(deps.db, session.id, "refresh_token_reused", now),
         audit("auth.refresh_reuse", "denied", { rotated_at: token.rotatedAt.toISOString() }),
       ]);
       throw new ApiError(401, "refresh_token_reused", "This refresh token was already used; the session is revoked.");
     }
-    return tokenResponse(deps.config, user, session.id, successor, now);
+    return { tokens: await tokenResponse(deps.config, user, session.id, successor, now), rate };
   }
 
   await deps.db.batch([
@@ -64,11 +79,13 @@ export async function refresh(deps: ServiceDeps, meta: RequestMeta, presented: s
     touchSession(deps.db, session.id, { lastActiveAt: now, ipAddress: meta.ip, userAgent: meta.userAgent }),
     audit("auth.refresh", "success"),
   ]);
-  return tokenResponse(deps.config, user, session.id, successor, now);
+  return { tokens: await tokenResponse(deps.config, user, session.id, successor, now), rate };
 }
 
 /** Revokes the caller's session: its refresh token fails at once, its access token too. */
 export async function logout(deps: ServiceDeps, meta: RequestMeta, userId: string, sessionId: string) {
+  // The Gate first: if it cannot be told, nothing changes and the caller may retry (fail closed).
+  await deps.gate.revokeSessions(userId, [sessionId]);
   const now = deps.now();
   await deps.db.batch([
     revokeSession(deps.db, sessionId, "logout", now),

@@ -1,0 +1,39 @@
+import type { Rule } from "./rules";
+
+/** Bucket state: tokens left at `at` (epoch ms). */
+export interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export interface Decision {
+  allowed: boolean;
+  /** Whole tokens left after this request. */
+  remaining: number;
+  /** Seconds until the bucket is full again (RateLimit `t`). */
+  resetSeconds: number;
+  /** Seconds until one token is available; 0 when allowed (Retry-After). */
+  retryAfterSeconds: number;
+}
+
+/**
+ * Takes one token if it can. Pure: the caller owns the state, so a single-threaded owner (the
+ * Gate) makes the decision exact.
+ */
+export function take(rule: Rule, bucket: Bucket | undefined, now: number): { bucket: Bucket; decision: Decision } {
+  const ratePerMs = rule.refill / (rule.perSeconds * 1000);
+  const prev = bucket ?? { tokens: rule.burst, at: now };
+  const tokens = Math.min(rule.burst, prev.tokens + Math.max(0, now - prev.at) * ratePerMs);
+  const allowed = tokens >= 1;
+  const left = allowed ? tokens - 1 : tokens;
+  const next = { tokens: left, at: now };
+  return {
+    bucket: next,
+    decision: {
+      allowed,
+      remaining: Math.floor(left),
+      resetSeconds: Math.ceil((rule.burst - left) / ratePerMs / 1000),
+      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - left) / ratePerMs / 1000)),
+    },
+  };
+}

@@ -1,0 +1,222 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireAdmin, requireAuth } from "../http/auth";
+import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
+import { authOf, depsOf, metaOf } from "../http/services";
+import { auditEvents, rotateGlobalTokens } from "../services/admin/security";
+import {
+  adminRevokeSessions,
+  getUser,
+  listUsersPage,
+  patchUser,
+  removeUser,
+  rotateUserTokens,
+} from "../services/admin/users";
+import { Limit, Location, User } from "./identity-schemas";
+
+const tags = ["Administration"];
+const security = [{ bearerAuth: [] }];
+const guard = [requireAuth(), requireAdmin()];
+const ADMIN_PROBLEMS = [401, 403, 429] as const;
+
+const AdminUser = User.extend({
+  locked: z.boolean(),
+  locked_until: z.string().nullable().openapi({ format: "date-time" }),
+  failed_login_count: z.number().int(),
+  session_count: z.number().int(),
+}).openapi("AdminUser");
+
+const UserId = z.object({ id: z.string().min(1).max(100) });
+const Cursor = z.string().max(500).optional();
+const Timestamp = z.iso.datetime({ offset: true, error: "must be an RFC 3339 timestamp" });
+
+const AuditEvent = z
+  .object({
+    id: z.string(),
+    occurred_at: z.string().openapi({ format: "date-time" }),
+    action: z.string(),
+    outcome: z.enum(["success", "failure", "denied"]),
+    user_id: z.string().nullable(),
+    actor_id: z.string().nullable(),
+    session_id: z.string().nullable(),
+    request_id: z.string().nullable(),
+    method: z.string().nullable(),
+    path: z.string().nullable(),
+    ip_address: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    location: Location,
+    details: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi("AuditEvent");
+
+const routes = {
+  list: createRoute({
+    method: "get",
+    path: "/users",
+    tags,
+    security,
+    summary: "Users, newest first; `q` searches email and name.",
+    middleware: guard,
+    request: {
+      query: z.object({ limit: Limit(100, 20), cursor: Cursor, q: z.string().trim().min(1).max(100).optional() }),
+    },
+    responses: {
+      200: jsonContent(
+        z.object({ users: z.array(AdminUser.omit({ session_count: true })), next_cursor: z.string().nullable() }),
+        "A page of users.",
+      ),
+      ...problems(...ADMIN_PROBLEMS, 422),
+    },
+  }),
+  get: createRoute({
+    method: "get",
+    path: "/users/{id}",
+    tags,
+    security,
+    summary: "One user, with lock state and live session count.",
+    middleware: guard,
+    request: { params: UserId },
+    responses: { 200: jsonContent(AdminUser, "The user."), ...problems(...ADMIN_PROBLEMS, 404) },
+  }),
+  patch: createRoute({
+    method: "patch",
+    path: "/users/{id}",
+    tags,
+    security,
+    summary: "Promote/demote and lock/unlock; idempotent. Locking ends every session at once.",
+    middleware: guard,
+    request: {
+      params: UserId,
+      body: jsonBodyOf(
+        z
+          .object({ role: z.enum(["user", "admin"]).optional(), locked: z.boolean().optional() })
+          .strict()
+          .refine((b) => b.role !== undefined || b.locked !== undefined, "send role and/or locked"),
+      ),
+    },
+    responses: {
+      200: jsonContent(AdminUser, "The user now."),
+      ...problems(...ADMIN_PROBLEMS, ...BODY_PROBLEMS, 404, 409),
+    },
+  }),
+  remove: createRoute({
+    method: "delete",
+    path: "/users/{id}",
+    tags,
+    security,
+    summary: "Delete a user and their data; they are emailed (with your message, escaped). Not yourself, not an admin.",
+    middleware: guard,
+    request: {
+      params: UserId,
+      body: {
+        required: false,
+        content: { "application/json": { schema: z.object({ message: z.string().trim().max(2000).optional() }) } },
+      },
+    },
+    responses: { 204: { description: "Deleted." }, ...problems(...ADMIN_PROBLEMS, ...BODY_PROBLEMS, 404, 409) },
+  }),
+  revoke: createRoute({
+    method: "post",
+    path: "/users/{id}/revoke-sessions",
+    tags,
+    security,
+    summary: "End every session of the user at once.",
+    middleware: guard,
+    request: { params: UserId },
+    responses: {
+      200: jsonContent(z.object({ revoked: z.number().int() }), "Count revoked."),
+      ...problems(...ADMIN_PROBLEMS, 404),
+    },
+  }),
+  rotateUser: createRoute({
+    method: "post",
+    path: "/users/{id}/rotate-tokens",
+    tags,
+    security,
+    summary: "Per-user token rotation: every access and refresh token of the user stops working at once.",
+    middleware: guard,
+    request: { params: UserId },
+    responses: {
+      200: jsonContent(z.object({ token_version: z.number().int() }), "The user's new token version."),
+      ...problems(...ADMIN_PROBLEMS, 404),
+    },
+  }),
+  rotateGlobal: createRoute({
+    method: "post",
+    path: "/security/rotate-tokens",
+    tags,
+    security,
+    summary: "Global rotation: refresh tokens issued before stop at once, access tokens within 60 s.",
+    middleware: guard,
+    request: { body: jsonBodyOf(z.object({ reason: z.string().trim().min(3).max(500) })) },
+    responses: {
+      200: jsonContent(z.object({ global_token_version: z.number().int() }), "The new global version."),
+      ...problems(...ADMIN_PROBLEMS, ...BODY_PROBLEMS),
+    },
+  }),
+  audit: createRoute({
+    method: "get",
+    path: "/audit-events",
+    tags,
+    security,
+    summary: "The audit trail, newest first, filtered by user, action and time [since, until).",
+    middleware: guard,
+    request: {
+      query: z.object({
+        user_id: z.string().max(100).optional(),
+        action: z.string().max(100).optional(),
+        since: Timestamp.optional(),
+        until: Timestamp.optional(),
+        limit: Limit(200, 50),
+        cursor: Cursor,
+      }),
+    },
+    responses: {
+      200: jsonContent(
+        z.object({ events: z.array(AuditEvent), next_cursor: z.string().nullable() }),
+        "A page of events.",
+      ),
+      ...problems(...ADMIN_PROBLEMS, 422),
+    },
+  }),
+};
+
+export const adminRoutes = createRouter()
+  .openapi(routes.list, async (c) => {
+    const q = c.req.valid("query");
+    return c.json(await listUsersPage(depsOf(c), q.q, q.limit, q.cursor), 200);
+  })
+  .openapi(routes.get, async (c) => c.json(await getUser(depsOf(c), c.req.valid("param").id), 200))
+  .openapi(routes.patch, async (c) =>
+    c.json(await patchUser(depsOf(c), metaOf(c), authOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
+  )
+  .openapi(routes.remove, async (c) => {
+    const body = c.req.valid("json") ?? {};
+    await removeUser(depsOf(c), metaOf(c), authOf(c), c.req.valid("param").id, body.message || null);
+    return c.body(null, 204);
+  })
+  .openapi(routes.revoke, async (c) =>
+    c.json({ revoked: await adminRevokeSessions(depsOf(c), metaOf(c), authOf(c), c.req.valid("param").id) }, 200),
+  )
+  .openapi(routes.rotateUser, async (c) =>
+    c.json({ token_version: await rotateUserTokens(depsOf(c), metaOf(c), authOf(c), c.req.valid("param").id) }, 200),
+  )
+  .openapi(routes.rotateGlobal, async (c) =>
+    c.json(
+      { global_token_version: await rotateGlobalTokens(depsOf(c), metaOf(c), authOf(c), c.req.valid("json").reason) },
+      200,
+    ),
+  )
+  .openapi(routes.audit, async (c) => {
+    const q = c.req.valid("query");
+    return c.json(
+      await auditEvents(depsOf(c), {
+        userId: q.user_id,
+        action: q.action,
+        since: q.since ? new Date(q.since) : undefined,
+        until: q.until ? new Date(q.until) : undefined,
+        limit: q.limit,
+        cursor: q.cursor,
+      }),
+      200,
+    );
+  });

@@ -1,0 +1,64 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../http/app-env";
+import { requireAuth } from "../http/auth";
+import { connectionDepsOf } from "../http/connection-deps";
+import { notFound } from "../http/errors";
+import { BODY_PROBLEMS, createRouter, jsonContent, problems } from "../http/openapi";
+import { authOf, metaOf } from "../http/services";
+import { freshAccessToken } from "../services/connections/refresh";
+import { connectionView } from "../services/connections/view";
+import { Connection, ConnectionId } from "./connection-schemas";
+
+/** 404 in production, before authentication, so the route does not even seem to exist there. */
+function devOnly(): MiddlewareHandler<AppEnv> {
+  return async function devOnly(c, next) {
+    if (c.get("config").environment === "production") throw notFound("route");
+    await next();
+  };
+}
+
+const refresh = createRoute({
+  method: "post",
+  path: "/connections/{id}/refresh",
+  tags: ["Development"],
+  security: [{ bearerAuth: [] }],
+  middleware: [devOnly(), requireAuth()] as const,
+  summary: "Development only (404 in production): refresh a connection's provider access token now.",
+  description: `Runs the refresh the sync engine runs before calling a provider: only when the access
+token is within 5 minutes of expiry, or always with \`force: true\`. Concurrent calls share one
+provider refresh. \`refresh_token\` says what the provider did with the refresh token (\`rotated\`,
+\`same\`, \`absent\`), or null when this call did not refresh. Provider failures change the connection
+as a sync would (e.g. the sandbox's \`revoked\` scenario → \`reauth_required\`, 409). Tokens are never returned.`,
+  request: {
+    params: z.object({ id: ConnectionId }),
+    body: { required: false, content: { "application/json": { schema: z.object({ force: z.boolean().optional() }) } } },
+  },
+  responses: {
+    200: jsonContent(
+      z.object({
+        connection: Connection,
+        refreshed: z.boolean(),
+        refresh_token: z.enum(["rotated", "same", "absent"]).nullable(),
+      }),
+      "The connection after the call.",
+    ),
+    ...problems(...BODY_PROBLEMS, 401, 404, 409, 502, 429),
+  },
+});
+
+export const devConnectionRoutes = createRouter().openapi(refresh, async (c) => {
+  const deps = connectionDepsOf(c);
+  const result = await freshAccessToken(deps, metaOf(c), c.req.valid("param").id, {
+    userId: authOf(c).userId,
+    force: c.req.valid("json").force ?? false,
+  });
+  return c.json(
+    {
+      connection: connectionView(result.connection, deps.now(), deps.config.providers.reauthWarningMs),
+      refreshed: result.refreshed !== null,
+      refresh_token: result.refreshed,
+    },
+    200,
+  );
+});

@@ -1,0 +1,181 @@
+/**
+ * Completing an authorization (RFC 6749 §4.1.2–4.1.3): spend the state, exchange the code with
+ * the PKCE verifier, store the tokens encrypted and mark the connection `active`.
+ */
+import { KeyringError } from "../../crypto/keyring";
+import { sha256Hex } from "../../crypto/random";
+import { findConnection, updateUserConnection } from "../../db/connections";
+import { consumeOAuthState, findOAuthState, type OAuthStateRow } from "../../db/oauth-states";
+import { ApiError } from "../../http/errors";
+import { ProviderError, type ProviderTokens } from "../../providers/types";
+import type { RequestMeta } from "../context";
+import { connectionAudit } from "./audit";
+import { sealTokens, verifierField } from "./credentials";
+import type { ConnectionDeps } from "./deps";
+import { failureDetails, invalidState, providerApiError, providerNotAvailable } from "./errors";
+import { type ConnectionView, connectionView } from "./view";
+
+/** What came back from the provider (query of the GET callback, or the POST body). */
+export interface CallbackInput {
+  state: string;
+  code?: string;
+  /** RFC 6749 §4.1.2.1 error redirect, e.g. `access_denied`. */
+  error?: string;
+}
+
+/**
+ * Who is completing: the browser (GET; no bearer token, so the state row names the user) or an
+ * authenticated app (POST; the state must be the caller's own).
+ */
+export type Completer = { via: "browser" } | { via: "api"; userId: string };
+
+type RefusalReason = "unknown" | "used" | "expired" | "foreign";
+
+function whyRefused(found: OAuthStateRow | undefined, completer: Completer, now: Date): RefusalReason {
+  if (!found) return "unknown";
+  if (completer.via === "api" && found.userId !== completer.userId) return "foreign";
+  if (found.usedAt) return "used";
+  if (found.expiresAt <= now) return "expired";
+  return "unknown"; // lost a race with a concurrent use of the same state
+}
+
+/** RFC 6749 §4.1.2.1 error codes are ASCII; anything else is recorded as a generic refusal. */
+const oauthErrorCode = (e: string) => (/^[a-z_]{1,64}$/.test(e) ? e : "invalid_request");
+
+/**
+ * Spends the state and completes the connection. A replayed, expired, unknown or (for the API)
+ * another user's state is refused with 400 `invalid_state` and audited with the reason.
+ */
+export async function completeAuthorization(
+  deps: ConnectionDeps,
+  meta: RequestMeta,
+  completer: Completer,
+  input: CallbackInput,
+): Promise<ConnectionView> {
+  const now = deps.now();
+  const stateHash = await sha256Hex(input.state);
+  const callerId = completer.via === "api" ? completer.userId : undefined;
+  const state = await consumeOAuthState(deps.db, stateHash, now, callerId);
+  if (!state) {
+    const found = await findOAuthState(deps.db, stateHash);
+    const reason = whyRefused(found, completer, now);
+    await connectionAudit(deps.db, meta, now, {
+      action: "connection.state_refused",
+      outcome: "denied",
+      // The state's owner sees the attempt in their security log; the caller is the actor.
+      userId: found?.userId ?? callerId ?? null,
+      actorId: callerId ?? null,
+      connectionId: found?.connectionId ?? null,
+      provider: found?.provider ?? null,
+      details: { reason, via: completer.via },
+    });
+    throw invalidState();
+  }
+
+  const connection = await findConnection(deps.db, state.connectionId);
+  if (!connection || connection.userId !== state.userId) throw invalidState();
+  const audit = (action: string, outcome: "success" | "failure", details?: Record<string, unknown>) =>
+    connectionAudit(deps.db, meta, now, {
+      action,
+      outcome,
+      userId: state.userId,
+      actorId: callerId ?? null,
+      connectionId: connection.id,
+      provider: connection.provider,
+      details: { purpose: state.purpose, via: completer.via, ...details },
+    });
+  const recordFailure = async (code: string, message: string, action: string, details: Record<string, unknown>) => {
+    // The connection keeps its status (pending stays pending; a re-auth stays reauth_required).
+    await deps.db.batch([
+      updateUserConnection(deps.db, state.userId, connection.id, {
+        lastErrorCode: code,
+        lastErrorMessage: message,
+        lastErrorAt: now,
+        updatedAt: now,
+      }),
+      audit(action, "failure", details),
+    ]);
+  };
+
+  if (input.error !== undefined) {
+    const error = oauthErrorCode(input.error);
+    await recordFailure(
+      "authorization_denied",
+      "The authorization was not granted at the provider.",
+      "connection.authorization_denied",
+      { error },
+    );
+    throw new ApiError(400, "authorization_denied", `The provider did not grant access (${error}).`);
+  }
+
+  const offered = deps.providers.get(state.provider);
+  if (!offered) throw providerNotAvailable(deps.providers.list().map((p) => p.slug));
+
+  let tokens: ProviderTokens;
+  try {
+    const verifier = await deps.config.encryption.keyring.decrypt(state.codeVerifierEnc, {
+      userId: state.userId,
+      connectionId: connection.id,
+      field: verifierField(stateHash),
+    });
+    tokens = await offered.adapter.exchangeCode({
+      code: input.code ?? "",
+      codeVerifier: verifier,
+      redirectUri: state.redirectUri,
+    });
+  } catch (err) {
+    if (err instanceof KeyringError) {
+      // Its key was retired while the request was in flight: the user simply starts again.
+      deps.logger.warn("oauth state verifier does not decrypt", { code: err.code, connection_id: connection.id });
+      throw invalidState();
+    }
+    if (!(err instanceof ProviderError)) throw err;
+    deps.logger.warn("authorization code exchange failed", { connection_id: connection.id, ...failureDetails(err) });
+    if (err.kind === "reauth_required") {
+      // 400/401 from the token endpoint: a wrong PKCE verifier, a used or expired code (RFC 6749 §5.2).
+      await recordFailure(
+        "authorization_failed",
+        "The provider refused the authorization code.",
+        "connection.connect_failed",
+        failureDetails(err),
+      );
+      throw new ApiError(
+        400,
+        "authorization_failed",
+        "The provider refused the authorization code (expired, already used, or issued for another request). Start again.",
+      );
+    }
+    const apiError = providerApiError(err);
+    await recordFailure(apiError.code, apiError.detail, "connection.connect_failed", failureDetails(err));
+    throw apiError;
+  }
+
+  const sealed = await sealTokens(
+    deps.config.encryption.keyring,
+    { userId: state.userId, connectionId: connection.id },
+    tokens,
+  );
+  const [updated] = await deps.db.batch([
+    updateUserConnection(deps.db, state.userId, connection.id, {
+      ...sealed,
+      status: "active",
+      credentialsUpdatedAt: now,
+      lastErrorCode: null,
+      lastErrorMessage: null,
+      lastErrorAt: null,
+      consecutiveFailures: 0,
+      cooldownUntil: null,
+      reauthWarnedAt: null,
+      // New credentials win over a refresh in flight with the old ones (its write needs the lease).
+      refreshLockOwner: null,
+      refreshLockUntil: null,
+      updatedAt: now,
+    }),
+    audit(state.purpose === "reauthorize" ? "connection.reauthorized" : "connection.connected", "success", {
+      credentials_expire_at: tokens.refreshTokenExpiresAt?.toISOString() ?? null,
+    }),
+  ]);
+  const row = updated[0];
+  if (!row) throw invalidState(); // deleted while we exchanged the code
+  return connectionView(row, now, deps.config.providers.reauthWarningMs);
+}

@@ -1,0 +1,105 @@
+/**
+ * Connection failures: the API errors services raise, and how a provider failure changes a
+ * connection (status, last_error, failures, cooldown). Both are keyed by stable codes.
+ */
+import type { ConnectionPatch, ConnectionRow } from "../../db/connections";
+import { ApiError } from "../../http/errors";
+import { type ProviderError, RateLimitedError, TransientProviderError } from "../../providers/types";
+
+export const invalidState = () =>
+  new ApiError(
+    400,
+    "invalid_state",
+    "The authorization request is unknown, already used, expired or not yours. Start the connection again.",
+  );
+
+export const providerNotAvailable = (offered: string[]) =>
+  new ApiError(422, "provider_not_available", "This provider is not offered here; see GET /api/v1/providers.", {
+    errors: [{ path: "provider", message: offered.length ? `must be one of: ${offered.join(", ")}` : "none offered" }],
+  });
+
+export const reauthRequired = () =>
+  new ApiError(409, "reauth_required", "The provider no longer accepts this connection's credentials; reauthorize it.");
+
+export const notConnected = () =>
+  new ApiError(409, "connection_not_ready", "The connection has no credentials yet; finish authorizing it first.");
+
+/** Seconds to wait after a 429 that named none (schwab.md: no capture shows Retry-After). */
+export const DEFAULT_COOLDOWN_SECONDS = 60;
+
+/** What a provider failure means for the caller: the API error to answer with. */
+export function providerApiError(err: ProviderError): ApiError {
+  switch (err.kind) {
+    case "reauth_required":
+      return reauthRequired();
+    case "rate_limited": {
+      const wait = (err as RateLimitedError).retryAfterSeconds ?? DEFAULT_COOLDOWN_SECONDS;
+      return new ApiError(503, "provider_unavailable", "The provider is rate limiting us; try again later.", {
+        headers: { "Retry-After": String(Math.max(1, wait)) },
+      });
+    }
+    case "transient":
+      return new ApiError(503, "provider_unavailable", "The provider did not answer in time or failed; try again.", {
+        headers: { "Retry-After": "30" },
+      });
+    case "payment_required":
+      return new ApiError(502, "provider_error", "The provider refused the request until its account is paid up.");
+    default:
+      return new ApiError(502, "provider_error", "The provider answered in a way we could not use.");
+  }
+}
+
+/** The `last_error.code` a provider failure is recorded under. */
+export function lastErrorCode(err: ProviderError): string {
+  switch (err.kind) {
+    case "reauth_required":
+      return "reauth_required";
+    case "rate_limited":
+      return "provider_rate_limited";
+    case "transient":
+      return "provider_unavailable";
+    case "payment_required":
+      return "provider_payment_required";
+    default:
+      return "provider_error";
+  }
+}
+
+const MESSAGES: Record<string, string> = {
+  reauth_required: "The provider refused the stored credentials; reauthorize the connection.",
+  provider_rate_limited: "The provider is rate limiting requests; we will retry after the cooldown.",
+  provider_unavailable: "The provider failed or timed out; we will retry.",
+  provider_payment_required: "The provider requires payment or a plan change before it answers.",
+  provider_error: "The provider sent an answer we could not use.",
+};
+
+/**
+ * How a failed provider call changes a connection with credentials:
+ * re-auth → `reauth_required`; 429 → same status, cooldown until Retry-After; 5xx/timeout → same
+ * status (retry later); 402, malformed or refused → `error`. Every kind records `last_error` and
+ * counts a consecutive failure. Messages are ours, never the provider's body.
+ */
+export function providerFailurePatch(err: ProviderError, row: ConnectionRow, now: Date): ConnectionPatch {
+  const code = lastErrorCode(err);
+  const patch: ConnectionPatch = {
+    lastErrorCode: code,
+    lastErrorMessage: MESSAGES[code] ?? MESSAGES.provider_error,
+    lastErrorAt: now,
+    consecutiveFailures: row.consecutiveFailures + 1,
+    updatedAt: now,
+  };
+  if (err.kind === "reauth_required") patch.status = "reauth_required";
+  else if (err instanceof RateLimitedError) {
+    const seconds = err.retryAfterSeconds ?? DEFAULT_COOLDOWN_SECONDS;
+    patch.cooldownUntil = new Date(now.getTime() + seconds * 1000);
+  } else if (!(err instanceof TransientProviderError)) patch.status = "error";
+  return patch;
+}
+
+/** Log- and audit-safe facts of a provider failure (no bodies, no tokens). */
+export const failureDetails = (err: ProviderError) => ({
+  kind: err.kind,
+  http_status: err.status,
+  correlation_id: err.correlationId,
+  detail: err.detail,
+});

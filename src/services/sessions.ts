@@ -1,0 +1,85 @@
+import { insertAudit } from "../db/audit";
+import { findSession, listLiveSessions, revokeSession, revokeUserSessions } from "../db/sessions";
+import { ApiError, notFound } from "../http/errors";
+import { auditContext, type RequestMeta, type ServiceDeps } from "./context";
+import { parseDevice } from "./device";
+
+/** API.md `Session`. */
+export async function listSessions(deps: ServiceDeps, userId: string, currentSessionId: string) {
+  const rows = await listLiveSessions(deps.db, userId, deps.now());
+  return rows.map((s) => ({
+    id: s.id,
+    current: s.id === currentSessionId,
+    created_at: s.createdAt.toISOString(),
+    last_active_at: s.lastActiveAt.toISOString(),
+    expires_at: s.expiresAt.toISOString(),
+    ip_address: s.ipAddress,
+    location: s.location ?? null,
+    device: parseDevice(s.userAgent),
+    user_agent: s.userAgent,
+  }));
+}
+
+/**
+ * Revokes the user's sessions (all, or all but the current one) — the Gate first, so their
+ * access tokens fail on the very next request — and records who did it.
+ */
+export async function revokeSessions(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  target: { userId: string; keep?: string },
+  by: { actorId: string; sessionId?: string; reason: string },
+): Promise<number> {
+  const now = deps.now();
+  const live = (await listLiveSessions(deps.db, target.userId, now)).filter((s) => s.id !== target.keep);
+  await deps.gate.revokeSessions(
+    target.userId,
+    live.map((s) => s.id),
+  );
+  const [revoked] = await deps.db.batch([
+    revokeUserSessions(deps.db, target.userId, by.reason, now, target.keep),
+    insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: now,
+      action: "session.revoked",
+      outcome: "success",
+      userId: target.userId,
+      actorId: by.actorId,
+      sessionId: by.sessionId ?? null,
+      details: { scope: target.keep ? "others" : "all", reason: by.reason, count: live.length },
+    }),
+  ]);
+  return revoked.length;
+}
+
+/** Revokes one of the caller's own sessions; the current one must use logout (409). */
+export async function revokeOwnSession(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  auth: { userId: string; sessionId: string },
+  sessionId: string,
+) {
+  if (sessionId === auth.sessionId) {
+    throw new ApiError(409, "cannot_revoke_current_session", "Use logout to end the current session.");
+  }
+  const session = await findSession(deps.db, sessionId);
+  // Another user's session is indistinguishable from a missing one.
+  if (!session || session.userId !== auth.userId || session.revokedAt || session.expiresAt <= deps.now()) {
+    throw notFound("session");
+  }
+  await deps.gate.revokeSessions(auth.userId, [sessionId]);
+  const now = deps.now();
+  await deps.db.batch([
+    revokeSession(deps.db, sessionId, "revoked_by_user", now),
+    insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: now,
+      action: "session.revoked",
+      outcome: "success",
+      userId: auth.userId,
+      actorId: auth.userId,
+      sessionId: auth.sessionId,
+      details: { scope: "one", revoked_session_id: sessionId },
+    }),
+  ]);
+}

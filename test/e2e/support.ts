@@ -1,0 +1,73 @@
+// Helpers for e2e tests that drive a real `wrangler dev` over HTTP.
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+// @ts-expect-error: plain ESM helper shared with `npm run dev` and the benchmarks.
+import { ROOT } from "../../scripts/lib/local.mjs";
+
+export const PASSWORD = "Tr1cky-Bison-42!";
+
+/** A random private-range address: each client gets its own per-IP rate limits. */
+const randomIp = () =>
+  `10.${(Math.random() * 255) | 0}.${(Math.random() * 255) | 0}.${((Math.random() * 254) | 0) + 1}`;
+
+/** A small HTTP client for one server, acting as one client IP (`CF-Connecting-IP`). */
+export function client(base: string, ip = randomIp()) {
+  const send = (path: string, init: RequestInit & { json?: unknown; token?: string } = {}) => {
+    const { json, token, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    headers.set("CF-Connecting-IP", ip);
+    if (token) headers.set("Authorization", `Bearer ${token}`);
+    if (json !== undefined) headers.set("Content-Type", "application/json");
+    const url = path.startsWith("http") ? path : base + path;
+    return fetch(url, {
+      ...rest,
+      headers,
+      body: json === undefined ? rest.body : JSON.stringify(json),
+      redirect: "manual",
+    });
+  };
+  return { send };
+}
+
+/** Registers, verifies through the dev outbox and logs in; returns the access token. */
+export async function newUser(base: string, tag: string): Promise<string> {
+  const { send } = client(base);
+  const email = `${tag}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.com`;
+  await send("/api/v1/auth/register", { method: "POST", json: { email, password: PASSWORD, name: "E2E" } });
+  const box = (await (await send(`/api/v1/dev/outbox?to=${encodeURIComponent(email)}`)).json()) as {
+    messages: { text: string }[];
+  };
+  const token = /token=([A-Za-z0-9_-]+)/.exec(box.messages[0]?.text ?? "")?.[1];
+  await send("/api/v1/auth/verify-email", { method: "POST", json: { token } });
+  return loginAs(base, email);
+}
+
+async function loginAs(base: string, email: string): Promise<string> {
+  const res = await client(base).send("/api/v1/auth/login", { method: "POST", json: { email, password: PASSWORD } });
+  if (res.status !== 200) throw new Error(`login answered ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** Reads the local D1 of a `wrangler dev` directly, as an operator would (`wrangler d1 execute`). */
+export function d1<T = Record<string, unknown>>(persistTo: string, sql: string): T[] {
+  const r = spawnSync(
+    resolve(ROOT, "node_modules/.bin/wrangler"),
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
+    { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
+  );
+  if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout) as { results: T[] }[];
+  return out[0]?.results ?? [];
+}
+
+/** Starts a connection and walks the browser's redirect flow through the sandbox to our callback. */
+export async function connectSandbox(base: string, token: string, body: Record<string, unknown> = {}) {
+  const { send } = client(base);
+  const start = await send("/api/v1/connections", { method: "POST", token, json: { provider: "sandbox", ...body } });
+  if (start.status !== 201) throw new Error(`connect answered ${start.status}: ${await start.text()}`);
+  const started = (await start.json()) as { connection: { id: string }; authorization_url: string; state: string };
+  const consent = await send(started.authorization_url);
+  if (consent.status !== 302) throw new Error(`authorize answered ${consent.status}: ${await consent.text()}`);
+  const location = consent.headers.get("Location") as string;
+  return { started, location };
+}

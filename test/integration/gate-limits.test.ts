@@ -1,0 +1,181 @@
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { call, problem } from "../support/http";
+import { authed, loggedIn, PASSWORD, uniqueEmail } from "../support/identity";
+
+const from = (ip: string) => ({ "CF-Connecting-IP": ip });
+const loginFrom = (ip: string, email: string, password = "Wrong-Password-1!") =>
+  call("/api/v1/auth/login", { method: "POST", json: { email, password }, headers: from(ip) });
+const count = (rs: Response[], status: number) => rs.filter((r) => r.status === status).length;
+
+describe("rate limits are exact (a burst of N+1 lets exactly N through)", () => {
+  it("login: 5 per IP, with Retry-After and RateLimit fields", async () => {
+    const rs = await Promise.all(Array.from({ length: 6 }, () => loginFrom("203.0.113.10", uniqueEmail("ghost"))));
+    expect(count(rs, 429)).toBe(1);
+    expect(count(rs, 401)).toBe(5);
+    const limited = rs.find((r) => r.status === 429) as Response;
+    expect((await problem(limited)).code).toBe("rate_limited");
+    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    expect(limited.headers.get("RateLimit-Policy")).toContain('"login_ip";q=5;w=60');
+    const passed = rs.find((r) => r.status === 401) as Response;
+    expect(passed.headers.get("RateLimit")).toMatch(/"login_ip";r=\d;t=\d+/);
+  });
+
+  it("distinct client IPs are limited separately", async () => {
+    const a = await Promise.all(Array.from({ length: 5 }, () => loginFrom("203.0.113.20", uniqueEmail("ghost"))));
+    const b = await Promise.all(Array.from({ length: 5 }, () => loginFrom("203.0.113.21", uniqueEmail("ghost"))));
+    expect(count([...a, ...b], 429)).toBe(0);
+  });
+
+  it("login: 20 per email per 15 minutes across IPs, audited without the raw email", async () => {
+    const email = uniqueEmail("target");
+    const rs = await Promise.all(Array.from({ length: 21 }, (_, i) => loginFrom(`198.51.100.${i + 1}`, email)));
+    expect(count(rs, 429)).toBe(1);
+    const limited = rs.find((r) => r.status === 429) as Response;
+    expect(limited.headers.get("RateLimit-Policy")).toContain('"login_email";q=20;w=900');
+    await new Promise((r) => setTimeout(r, 50));
+    const rows = await env.DB.prepare("SELECT details FROM audit_events WHERE action = 'rate_limit.exceeded'").all<{
+      details: string;
+    }>();
+    const details = rows.results.map((r) => JSON.parse(r.details));
+    expect(details).toContainEqual({ rule: "login_email", key_kind: "email", route: "/api/v1/auth/login" });
+    expect(JSON.stringify(rows.results)).not.toContain(email);
+  });
+
+  it("register: 3 per IP per minute", async () => {
+    const rs = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        call("/api/v1/auth/register", {
+          method: "POST",
+          json: { email: uniqueEmail(), password: PASSWORD, name: "Burst" },
+          headers: from("203.0.113.30"),
+        }),
+      ),
+    );
+    expect(count(rs, 202)).toBe(3);
+    expect(count(rs, 429)).toBe(1);
+  });
+
+  it("password reset requests and resends share 3 per IP, then 1 per minute", async () => {
+    const rs = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        call(i % 2 ? "/api/v1/auth/resend-verification" : "/api/v1/auth/request-password-reset", {
+          method: "POST",
+          json: { email: uniqueEmail() },
+          headers: from("203.0.113.40"),
+        }),
+      ),
+    );
+    expect(count(rs, 202)).toBe(3);
+    expect(count(rs, 429)).toBe(1);
+  });
+
+  it("verify-email and reset-password: 10 per IP per minute", async () => {
+    const rs = await Promise.all(
+      Array.from({ length: 11 }, () =>
+        call("/api/v1/auth/verify-email", {
+          method: "POST",
+          json: { token: "x".repeat(43) },
+          headers: from("203.0.113.50"),
+        }),
+      ),
+    );
+    expect(count(rs, 400)).toBe(10);
+    expect(count(rs, 429)).toBe(1);
+  });
+
+  it("authenticated reads: 100 per user per minute", async () => {
+    const { tokens } = await loggedIn("reader");
+    const rs = await Promise.all(Array.from({ length: 101 }, () => authed(tokens.access_token, "/api/v1/auth/me")));
+    expect(count(rs, 200)).toBe(100);
+    expect(count(rs, 429)).toBe(1);
+    expect(rs[0]?.headers.get("RateLimit-Policy")).toBe('"user_read";q=100;w=60');
+  });
+
+  it("authenticated writes: 50 per user per minute, counted apart from reads", async () => {
+    const { tokens } = await loggedIn("writer");
+    const rs = await Promise.all(
+      Array.from({ length: 51 }, () =>
+        authed(tokens.access_token, "/api/v1/auth/me", { method: "PATCH", json: { name: "Writer" } }),
+      ),
+    );
+    expect(count(rs, 200)).toBe(50);
+    expect(count(rs, 429)).toBe(1);
+    expect((await authed(tokens.access_token, "/api/v1/auth/me")).status).toBe(200);
+  });
+
+  it("refresh: 10 per session per minute", async () => {
+    const { tokens } = await loggedIn("refresher");
+    // Concurrent refreshes of one token all get the same successor, so each counts once.
+    const rs = await Promise.all(
+      Array.from({ length: 11 }, () =>
+        call("/api/v1/auth/refresh", { method: "POST", json: { refresh_token: tokens.refresh_token } }),
+      ),
+    );
+    expect(count(rs, 200)).toBe(10);
+    expect(count(rs, 429)).toBe(1);
+  });
+});
+
+describe("when the Gate is unreachable", () => {
+  const broken = {
+    ...env,
+    GATE: {
+      idFromName: () => ({}),
+      get: () =>
+        new Proxy(
+          {},
+          { get: () => () => Promise.reject(new Error("Durable Object reset because its code was updated")) },
+        ),
+    },
+  } as unknown as Env;
+  const send = (path: string, init: RequestInit) =>
+    worker.fetch(new Request(`https://x.test${path}`, init), broken, createExecutionContext());
+
+  it("rate limits fail open on anonymous routes", async () => {
+    const res = await send("/api/v1/auth/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email: uniqueEmail("ghost"), password: PASSWORD }),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it("reads fall back to the session check in D1; writes fail closed with 503", async () => {
+    const { tokens } = await loggedIn("outage");
+    const auth = { Authorization: `Bearer ${tokens.access_token}` };
+    expect((await send("/api/v1/auth/me", { headers: auth })).status).toBe(200);
+    const write = await send("/api/v1/auth/me", {
+      method: "PATCH",
+      headers: { ...auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "x" }),
+    });
+    expect(write.status).toBe(503);
+    expect((await problem(write)).code).toBe("unavailable");
+    // Logging out cannot be confirmed without the Gate, so nothing changes.
+    expect((await send("/api/v1/auth/logout", { method: "POST", headers: auth })).status).toBe(503);
+  });
+
+  it("the read fallback still refuses a revoked session", async () => {
+    const { tokens } = await loggedIn("outage2");
+    await authed(tokens.access_token, "/api/v1/auth/logout", { method: "POST" });
+    const res = await send("/api/v1/auth/me", { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+    expect((await problem(res)).code).toBe("session_revoked");
+  });
+});
+
+describe("connecting a provider", () => {
+  it("is limited to 5 per user per minute", async () => {
+    const { tokens } = await loggedIn("connector");
+    const rs = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        authed(tokens.access_token, "/api/v1/connections", { method: "POST", json: { provider: "sandbox" } }),
+      ),
+    );
+    expect(count(rs, 201)).toBe(5);
+    expect(count(rs, 429)).toBe(1);
+    expect(rs.find((r) => r.status === 429)?.headers.get("RateLimit-Policy")).toBe('"connect_provider";q=5;w=60');
+  });
+});
