@@ -1,7 +1,5 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error: plain ESM helper without type declarations.
-import { newEncryptionKey, newSigningJwk } from "../../scripts/lib/secrets.mjs";
 import { createKeyring } from "../../src/crypto/keyring";
 import { sha256Hex } from "../../src/crypto/random";
 import worker from "../../src/index";
@@ -18,6 +16,7 @@ import {
 } from "../support/connections";
 import { call, problem } from "../support/http";
 import { authed, loggedIn } from "../support/identity";
+import { productionEnv } from "../support/production";
 
 const ctx = () => ({ waitUntil() {}, passThroughOnException() {}, props: {} }) as unknown as ExecutionContext;
 
@@ -91,16 +90,7 @@ describe("GET /api/v1/providers", () => {
 describe("in production", () => {
   it("the sandbox is not mounted or offered, and the dev refresh route is 404", async () => {
     const { tokens } = await loggedIn();
-    const prod = {
-      ...env,
-      ENVIRONMENT: "production",
-      APP_BASE_URL: "https://api.example.com",
-      CORS_ALLOWED_ORIGINS: "https://app.example.com",
-      JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk("prod")]),
-      ENCRYPTION_KEYS: newEncryptionKey("prod"),
-      EMAIL_TRANSPORT: "resend",
-      RESEND_API_KEY: "re_test_key_123",
-    };
+    const prod = productionEnv();
     const sandbox = await worker.fetch(
       new Request("https://x.test/sandbox/v1/oauth/authorize?client_id=ledgerlink-sandbox"),
       prod,

@@ -1,11 +1,10 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error: plain ESM helper without type declarations.
-import { newEncryptionKey, newSigningJwk } from "../../scripts/lib/secrets.mjs";
 import worker from "../../src/index";
 import { call, problem } from "../support/http";
 import { authed, loggedIn, login, outbox, PASSWORD, tokenFromEmail, uniqueEmail } from "../support/identity";
+import { productionEnv } from "../support/production";
 
 describe("me", () => {
   it("GET returns the User; PATCH renames with validation", async () => {
@@ -99,16 +98,7 @@ describe("audit trail", () => {
 
 describe("dev outbox", () => {
   it("is 404 in production", async () => {
-    const prod = {
-      ...env,
-      ENVIRONMENT: "production",
-      APP_BASE_URL: "https://api.example.com",
-      CORS_ALLOWED_ORIGINS: "https://app.example.com",
-      JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk("prod")]),
-      ENCRYPTION_KEYS: newEncryptionKey("prod"),
-      EMAIL_TRANSPORT: "resend",
-      RESEND_API_KEY: "re_test_key_123",
-    };
+    const prod = productionEnv();
     const res = await worker.fetch(
       new Request("https://x.test/api/v1/dev/outbox?to=a@example.com"),
       prod,

@@ -1,0 +1,17 @@
+import { env } from "cloudflare:workers";
+// @ts-expect-error: plain ESM helper without type declarations.
+import { newEncryptionKey, newSigningJwk } from "../../scripts/lib/secrets.mjs";
+
+/** The test env turned into a valid production configuration (https, real keys, real email). */
+export function productionEnv(): Env {
+  return {
+    ...env,
+    ENVIRONMENT: "production",
+    APP_BASE_URL: "https://api.example.com",
+    CORS_ALLOWED_ORIGINS: "https://app.example.com",
+    JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk("prod")]),
+    ENCRYPTION_KEYS: newEncryptionKey("prod"),
+    EMAIL_TRANSPORT: "resend",
+    RESEND_API_KEY: "re_test_key_123",
+  } as Env;
+}
