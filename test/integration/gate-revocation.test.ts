@@ -128,3 +128,21 @@ describe("token rotation", () => {
     expect(await codeOf(await me(fresh))).toBe("ok");
   });
 });
+
+describe("last activity", () => {
+  it("is written to D1 at most once a minute per session, not on every request", async () => {
+    const { tokens } = await loggedIn("active");
+    const lastActive = () =>
+      env.DB.prepare("SELECT last_active_at AS t FROM sessions WHERE id = ?")
+        .bind(tokens.session_id)
+        .first<number>("t");
+    await env.DB.prepare("UPDATE sessions SET last_active_at = 0 WHERE id = ?").bind(tokens.session_id).run();
+    expect((await me(tokens)).status).toBe(200);
+    for (let i = 0; i < 20 && (await lastActive()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await lastActive()).toBeGreaterThan(0);
+    await env.DB.prepare("UPDATE sessions SET last_active_at = 0 WHERE id = ?").bind(tokens.session_id).run();
+    for (let i = 0; i < 5; i++) expect((await me(tokens)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await lastActive()).toBe(0);
+  });
+});
