@@ -14,6 +14,7 @@ import { connectionRoutes } from "./routes/connections";
 import { devRoutes } from "./routes/dev";
 import { devConnectionRoutes } from "./routes/dev-connections";
 import { mountDocs } from "./routes/docs";
+import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { providerRoutes } from "./routes/providers";
 import { sandboxRoutes } from "./routes/sandbox";
@@ -55,6 +56,7 @@ export function createApp() {
   app.route("/api/v1/auth/sessions", sessionRoutes);
   app.route("/api/v1/auth", authRoutes);
   app.route("/api/v1/admin", adminRoutes);
+  app.route("/api/v1/events", eventRoutes);
   app.route("/api/v1/providers", providerRoutes);
   app.route("/api/v1/connections", connectionRoutes);
   app.route("/api/v1/dev", devRoutes);

@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import type { LiveEvent } from "./events";
 import { type GlobalRotation, gateFor, type LimitAnswer } from "./gate";
 import type { RuleName } from "./rules";
 
@@ -10,6 +11,8 @@ export interface GateClient {
   rotateGlobal(): Promise<GlobalRotation>;
   readGlobal(): Promise<GlobalRotation>;
   limit(subject: string, rule: RuleName, key?: string): Promise<LimitAnswer>;
+  /** Pushes a live event to the user's open sockets; best effort (never fails the caller). */
+  publish(userId: string, event: LiveEvent): Promise<void>;
 }
 
 /** Retries a Gate call once: a DO can be reset mid-call (e.g. on deploy); calls are idempotent. */
@@ -35,6 +38,13 @@ export function createGateClient(ns: DurableObjectNamespace<import("./gate").Gat
     },
     rotateGlobal: () => retry(() => gateFor(ns, "global").rotateGlobal()),
     readGlobal: () => retry(() => gateFor(ns, "global").readGlobal()),
+    async publish(userId, event) {
+      try {
+        await gateFor(ns, `user:${userId}`).publish(event);
+      } catch {
+        // Live events are a convenience; the source of truth stays in D1 and the audit trail.
+      }
+    },
     limit: (subject, rule, key) =>
       gateFor(ns, subject).limit({ name: rule, rule: config.rateLimits[rule], ...(key ? { key } : {}) }),
   };

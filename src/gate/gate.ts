@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Bucket, type Decision, take } from "./bucket";
+import { CLOSE_SESSION_REVOKED, EVENTS_PROTOCOL, type LiveEvent, liveEvent } from "./events";
 import type { Rule } from "./rules";
 
 /** A rate-limit check: which rule, its bucket parameters, and an optional sub-key. */
@@ -99,9 +100,60 @@ export class Gate extends DurableObject<Env> {
     return { revoked, versionOk, rate, touch };
   }
 
+  /**
+   * Accepts a live-events WebSocket for an already authenticated session (the Worker checked
+   * the token and passes the session id). Hibernatable: an idle socket costs no duration.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const sessionId = request.headers.get("X-Ledgerlink-Session");
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !sessionId) {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [sessionId]);
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: { "Sec-WebSocket-Protocol": EVENTS_PROTOCOL },
+    });
+  }
+
+  /** Sends an event to every open socket of this user (or of one session). */
+  publish(event: LiveEvent, sessionId?: string): number {
+    const sockets = this.ctx.getWebSockets(sessionId);
+    const text = JSON.stringify(event);
+    for (const ws of sockets) {
+      try {
+        ws.send(text);
+      } catch {
+        // A socket closing concurrently is not an error worth surfacing.
+      }
+    }
+    return sockets.length;
+  }
+
+  /** Clients may ping; everything else they send is ignored (the stream is one-way). */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message === "ping") ws.send("pong");
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      // Complete the closing handshake (RFC 6455 §5.5.1); 1005 "no status" may not be sent back.
+      ws.close(code === 1005 ? 1000 : code, "bye");
+    } catch {}
+  }
+
   /** Refuses these sessions' access tokens until `untilMs` (when they could no longer be valid). */
   revokeSessions(sessionIds: string[], untilMs: number): void {
     for (const id of sessionIds) {
+      // Their live sockets hear why, then close.
+      for (const ws of this.ctx.getWebSockets(id)) {
+        try {
+          ws.send(JSON.stringify(liveEvent("session.revoked", { session_id: id })));
+          ws.close(CLOSE_SESSION_REVOKED, "session revoked");
+        } catch {}
+      }
       const until = Math.max(untilMs, this.revoked.get(id) ?? 0);
       this.revoked.set(id, until);
       this.ctx.storage.sql.exec(

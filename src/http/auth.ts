@@ -23,14 +23,16 @@ const tokenRevoked = () =>
  * that answers together: session revoked? token version valid? rate limit passed?
  * Reads count against `user_read`, writes against `user_write`, unless the route names a rule.
  */
-export function requireAuth(options: { rule?: RuleName } = {}): MiddlewareHandler<AppEnv> {
+export function requireAuth(options: { rule?: RuleName; webSocket?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async function requireAuth(c, next) {
-    const match = BEARER.exec(c.req.header("Authorization") ?? "");
-    if (!match?.[1]) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
+    const token =
+      BEARER.exec(c.req.header("Authorization") ?? "")?.[1] ??
+      (options.webSocket ? bearerSubprotocol(c.req.header("Sec-WebSocket-Protocol")) : undefined);
+    if (!token) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
     const config = c.get("config");
     let claims: AccessClaims;
     try {
-      claims = await verifyAccessToken(config, match[1], new Date());
+      claims = await verifyAccessToken(config, token, new Date());
     } catch (err) {
       if (err instanceof AccessTokenError && err.code === "token_expired") {
         throw new ApiError(401, "token_expired", "The access token has expired; refresh it.");
@@ -77,6 +79,12 @@ export function requireAuth(options: { rule?: RuleName } = {}): MiddlewareHandle
     c.set("userId", claims.sub);
     await next();
   };
+}
+
+/** Browsers cannot set headers on a WebSocket, so the token may come as `bearer.<jwt>` subprotocol. */
+function bearerSubprotocol(header: string | undefined): string | undefined {
+  const offered = (header ?? "").split(",").map((p) => p.trim());
+  return offered.find((p) => p.startsWith("bearer.") && p.length > 7)?.slice(7);
 }
 
 async function checkSessionInD1(d1: D1Database, claims: AccessClaims) {

@@ -33,6 +33,7 @@ const DESCRIPTIONS: Record<number, string> = {
   415: "Body is not application/json.",
   422: "The input failed validation; see `errors`.",
   423: "Account locked; see `Retry-After`.",
+  426: "This endpoint needs a WebSocket upgrade.",
   429: "Rate limited; see `Retry-After`.",
   500: "Unexpected error; only the request id is returned.",
   503: "Misconfigured or a dependency is unavailable.",

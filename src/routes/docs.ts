@@ -30,6 +30,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
         description:
           "Providers and your connections to them: OAuth 2 with PKCE, credentials encrypted at rest. Outside production a Schwab simulator is served at /sandbox.",
       },
+      { name: "Events", description: "Live updates over a WebSocket." },
       { name: "Development", description: "Available only outside production." },
     ],
   }));

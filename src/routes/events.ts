@@ -1,0 +1,38 @@
+import { createRoute } from "@hono/zod-openapi";
+import { gateFor } from "../gate/gate";
+import { requireAuth } from "../http/auth";
+import { ApiError } from "../http/errors";
+import { createRouter, problemResponse, problems } from "../http/openapi";
+import { authOf } from "../http/services";
+
+const events = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Events"],
+  security: [{ bearerAuth: [] }],
+  summary: "Live events over a WebSocket.",
+  description: `Upgrade to a WebSocket to receive JSON events \`{type, at, data}\` as they happen:
+\`sync.started\`, \`sync.succeeded\`, \`sync.failed\`, \`connection.reauth_required\`, \`session.revoked\`.
+Authenticate with \`Authorization: Bearer <token>\`, or, from a browser, offer the subprotocols
+\`ledgerlink.events\` and \`bearer.<access token>\`. A revoked session's socket receives
+\`session.revoked\` and is closed with code 4001. Send \`ping\` to receive \`pong\`.`,
+  middleware: [requireAuth({ webSocket: true })] as const,
+  responses: {
+    101: { description: "Switching protocols: the event stream is open." },
+    426: problemResponse(426),
+    ...problems(401, 429),
+  },
+});
+
+export const eventRoutes = createRouter().openapi(events, async (c) => {
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new ApiError(426, "upgrade_required", "Connect with a WebSocket upgrade.", {
+      headers: { Upgrade: "websocket" },
+    });
+  }
+  const auth = authOf(c);
+  const forwarded = new Request(c.req.raw);
+  forwarded.headers.set("X-Ledgerlink-Session", auth.sessionId);
+  // The user's Gate holds the socket, so revocations and publications reach it directly.
+  return gateFor(c.env.GATE, `user:${auth.userId}`).fetch(forwarded) as unknown as never;
+});
