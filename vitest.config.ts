@@ -15,8 +15,12 @@ export default defineConfig(async () => {
           bindings: {
             ...generateSecrets(),
             ENVIRONMENT: "test",
-            LOG_LEVEL: "silent",
+            // `TEST_LOG=warn npx vitest run …` shows the Worker's own logs (silent otherwise).
+            LOG_LEVEL: process.env.TEST_LOG ?? "silent",
             ADMIN_EMAILS: "root@ledgerlink.test",
+            // Real Queue retries in tests wait at most a couple of seconds.
+            SYNC_RETRY_BASE_SECONDS: "1",
+            SYNC_RETRY_CAP_SECONDS: "2",
             TEST_MIGRATIONS: migrations,
           },
         },
@@ -25,6 +29,9 @@ export default defineConfig(async () => {
     test: {
       include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
       setupFiles: ["./test/support/apply-migrations.ts"],
+      // Journeys hash passwords (scrypt, ~0.2 s each) many times; on a loaded 2-core CI machine
+      // the 5 s default is too tight to tell slowness from failure.
+      testTimeout: 30_000,
     },
   };
 });

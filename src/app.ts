@@ -8,17 +8,22 @@ import { onError, onMethodNotAllowed, onNotFound } from "./http/error-boundary";
 import { createRouter } from "./http/openapi";
 import { requestContext } from "./http/request-context";
 import { securityHeaders } from "./http/security-headers";
+import { accountRoutes } from "./routes/accounts";
 import { adminRoutes } from "./routes/admin";
+import { adminSyncRoutes } from "./routes/admin-sync";
 import { authRoutes } from "./routes/auth";
 import { connectionRoutes } from "./routes/connections";
 import { devRoutes } from "./routes/dev";
 import { devConnectionRoutes } from "./routes/dev-connections";
+import { devSandboxRoutes } from "./routes/dev-sandbox";
 import { mountDocs } from "./routes/docs";
 import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { providerRoutes } from "./routes/providers";
 import { sandboxRoutes } from "./routes/sandbox";
 import { sessionRoutes } from "./routes/sessions";
+import { syncRoutes } from "./routes/syncs";
+import { transactionRoutes } from "./routes/transactions";
 import { wellKnownRoutes } from "./routes/well-known";
 
 /** Builds the Hono app: middleware order and route mounting, nothing else. */
@@ -55,12 +60,17 @@ export function createApp() {
   app.route("/.well-known", wellKnownRoutes);
   app.route("/api/v1/auth/sessions", sessionRoutes);
   app.route("/api/v1/auth", authRoutes);
+  app.route("/api/v1/admin/sync", adminSyncRoutes);
   app.route("/api/v1/admin", adminRoutes);
   app.route("/api/v1/events", eventRoutes);
   app.route("/api/v1/providers", providerRoutes);
   app.route("/api/v1/connections", connectionRoutes);
+  app.route("/api/v1/connections", syncRoutes);
+  app.route("/api/v1/accounts", accountRoutes);
+  app.route("/api/v1/transactions", transactionRoutes);
   app.route("/api/v1/dev", devRoutes);
   app.route("/api/v1/dev", devConnectionRoutes);
+  app.route("/api/v1/dev", devSandboxRoutes);
   // The Schwab simulator; 404 in production (API.md "The sandbox provider").
   app.route("/sandbox", sandboxRoutes);
   mountDocs(app);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Keyring } from "./crypto/keyring";
 import { RateLimitsSchema, type Rules } from "./gate/rules";
 import { buildProviderConfig, type ProvidersConfig, providerEnvShape, refineProviderEnv } from "./providers/config";
+import { buildSyncConfig, refineSyncEnv, type SyncConfig, syncEnvShape } from "./services/sync/config";
 
 /** Deployment environments; `production` is the only one with the strict secret rules. */
 export const ENVIRONMENTS = ["development", "test", "production"] as const;
@@ -46,6 +47,8 @@ export interface Config {
   providers: ProvidersConfig;
   /** Keyring for provider credentials at rest (src/crypto/keyring.ts). */
   encryption: { keyring: Keyring };
+  /** The sync engine (src/services/sync/config.ts). */
+  sync: SyncConfig;
 }
 
 const csv = z
@@ -130,9 +133,11 @@ const EnvSchema = z
     ADMIN_EMAILS: csv.pipe(z.array(z.email().transform((e) => e.toLowerCase()))),
     RATE_LIMITS: RateLimitsSchema,
     ...providerEnvShape,
+    ...syncEnvShape,
   })
   .superRefine((env, ctx) => {
     refineProviderEnv(env, ctx);
+    refineSyncEnv(env, ctx);
     if (env.EMAIL_TRANSPORT === "resend" && !env.RESEND_API_KEY) {
       ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required when EMAIL_TRANSPORT=resend" });
     }
@@ -240,6 +245,7 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
     rateLimits: e.RATE_LIMITS,
     providers,
     encryption,
+    sync: buildSyncConfig(e),
   };
 }
 

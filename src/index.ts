@@ -1,15 +1,19 @@
 import { createApp } from "./app";
+import { runQueue } from "./jobs/queue";
 import { runScheduled } from "./jobs/scheduled";
 
 export { Gate } from "./gate/gate";
 
 const app = createApp();
 
-/** Worker entry: HTTP, and Cron Triggers (which only schedule and maintain). */
+/** Worker entry: HTTP, Cron Triggers (which only schedule and maintain) and the sync queues. */
 export default {
   fetch: app.fetch,
   async scheduled(controller, env) {
     // Awaited, so a failing job marks the invocation failed in Workers' cron history.
     await runScheduled(controller.cron, env, controller.scheduledTime);
+  },
+  async queue(batch, env) {
+    await runQueue(batch, env);
   },
 } satisfies ExportedHandler<Env>;

@@ -182,11 +182,19 @@ export const connections = sqliteTable(
     /** Refresh lease: one provider refresh per connection at a time (conditional UPDATE). */
     refreshLockUntil: utc("refresh_lock_until"),
     refreshLockOwner: text("refresh_lock_owner"),
+    /** Sync lease: the run id holding it; one sync per connection at a time (conditional UPDATE). */
+    syncLockOwner: text("sync_lock_owner"),
+    syncLockUntil: utc("sync_lock_until"),
+    /** When a sync run was last queued (any trigger): manual syncs wait 5 minutes after it. */
+    lastSyncRequestedAt: utc("last_sync_requested_at"),
+    /** Set when reconciliation reported the connection stale; cleared by the next success. */
+    staleReportedAt: utc("stale_reported_at"),
   },
   (t) => [
     index("connections_user").on(t.userId, t.createdAt),
     index("connections_key").on(t.credentialsKeyId),
     index("connections_refresh_expiry").on(t.status, t.refreshTokenExpiresAt),
+    index("connections_due").on(t.status, t.nextSyncAt),
   ],
 );
 
@@ -219,3 +227,222 @@ export const oauthStates = sqliteTable(
     index("oauth_states_key").on(t.keyId),
   ],
 );
+
+/** How a sync run was started. */
+export const SYNC_TRIGGERS = ["scheduled", "manual", "replay"] as const;
+export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+
+/**
+ * Sync run lifecycle: `queued` → `running` → `succeeded` | `failed` | `skipped`, with `retrying`
+ * between attempts; a run that used up its attempts ends `dead_lettered` once the DLQ records it.
+ */
+export const SYNC_RUN_STATUSES = [
+  "queued",
+  "running",
+  "retrying",
+  "succeeded",
+  "failed",
+  "dead_lettered",
+  "skipped",
+] as const;
+export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
+
+/** What a finished run did (API `stats`). */
+export interface SyncStats {
+  accounts_added: number;
+  accounts_updated: number;
+  accounts_missing: number;
+  holdings_upserted: number;
+  holdings_removed: number;
+  transactions_added: number;
+  transactions_modified: number;
+  transactions_removed: number;
+  transactions_fetched: number;
+  /** D1's own count of rows written by the run's data statements (index entries included). */
+  rows_written: number;
+  duration_ms: number;
+}
+
+/**
+ * One sync of one connection. `idempotencyKey` is unique: a scheduled slot or a manual request
+ * creates its run once, however often the cron or the client fires.
+ */
+export const syncRuns = sqliteTable(
+  "sync_runs",
+  {
+    id: text("id").primaryKey(),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    trigger: text("trigger", { enum: SYNC_TRIGGERS }).notNull(),
+    status: text("status", { enum: SYNC_RUN_STATUSES }).notNull().default("queued"),
+    idempotencyKey: text("idempotency_key").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    queuedAt: stamp("queued_at"),
+    startedAt: utc("started_at"),
+    finishedAt: utc("finished_at"),
+    /** While `retrying`: when Queues redelivers it (the backoff or the provider's Retry-After). */
+    nextAttemptAt: utc("next_attempt_at"),
+    stats: text("stats", { mode: "json" }).$type<SyncStats>(),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+  },
+  (t) => [
+    uniqueIndex("sync_runs_idempotency").on(t.idempotencyKey),
+    index("sync_runs_connection").on(t.connectionId, t.queuedAt),
+    index("sync_runs_status").on(t.status, t.queuedAt),
+  ],
+);
+
+/** Runs that used up their attempts, as the dead-letter consumer recorded them (admin API). */
+export const syncDeadLetters = sqliteTable(
+  "sync_dead_letters",
+  {
+    id: text("id").primaryKey(),
+    runId: text("run_id").notNull(),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    trigger: text("trigger", { enum: SYNC_TRIGGERS }).notNull(),
+    attempts: integer("attempts").notNull(),
+    errorCode: text("error_code").notNull(),
+    errorMessage: text("error_message").notNull(),
+    deadLetteredAt: utc("dead_lettered_at").notNull(),
+    replayedAt: utc("replayed_at"),
+    replayRunId: text("replay_run_id"),
+    replayedBy: text("replayed_by"),
+  },
+  (t) => [uniqueIndex("sync_dead_letters_run").on(t.runId), index("sync_dead_letters_time").on(t.deadLetteredAt)],
+);
+
+/**
+ * A provider account. Money is exact decimal text, never REAL. `missingSince` is set when the
+ * provider stops listing the account: its data stays (a provider answering with less deletes
+ * nothing).
+ */
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    /** The provider's opaque account reference (Schwab: hashValue), never the plain number. */
+    providerAccountId: text("provider_account_id").notNull(),
+    name: text("name").notNull(),
+    type: text("type").notNull(),
+    mask: text("mask").notNull(),
+    currency: text("currency").notNull(),
+    balanceCurrent: text("balance_current"),
+    balanceAvailable: text("balance_available"),
+    /** When the provider reported these balance figures (rewritten only when they change). */
+    balancesAsOf: utc("balances_as_of").notNull(),
+    missingSince: utc("missing_since"),
+    createdAt: stamp("created_at"),
+    updatedAt: stamp("updated_at"),
+  },
+  (t) => [
+    uniqueIndex("accounts_provider").on(t.connectionId, t.providerAccountId),
+    index("accounts_user").on(t.userId, t.createdAt),
+  ],
+);
+
+/** A position in an account; the set is replaced per account only from a complete answer. */
+export const holdings = sqliteTable(
+  "holdings",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    providerHoldingId: text("provider_holding_id").notNull(),
+    symbol: text("symbol"),
+    name: text("name"),
+    assetType: text("asset_type").notNull(),
+    quantity: text("quantity").notNull(),
+    price: text("price"),
+    marketValue: text("market_value"),
+    currency: text("currency").notNull(),
+    asOf: utc("as_of").notNull(),
+    createdAt: stamp("created_at"),
+    updatedAt: stamp("updated_at"),
+  },
+  (t) => [uniqueIndex("holdings_provider").on(t.accountId, t.providerHoldingId)],
+);
+
+/**
+ * Transactions, pending and posted (reached from their connection through the account). `changeSeq` orders the per-user change feed: every insert or
+ * change takes the next value of `change_feed_counter`; `createdSeq` tells `added` from
+ * `modified`. A posted row links the pending row it replaced (`pendingTransactionId`).
+ */
+export const transactions = sqliteTable(
+  "transactions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    providerTransactionId: text("provider_transaction_id").notNull(),
+    status: text("status", { enum: ["pending", "posted"] }).notNull(),
+    type: text("type").notNull(),
+    description: text("description").notNull(),
+    amount: text("amount").notNull(),
+    currency: text("currency").notNull(),
+    symbol: text("symbol"),
+    quantity: text("quantity"),
+    price: text("price"),
+    date: utc("date").notNull(),
+    pendingTransactionId: text("pending_transaction_id"),
+    /** Set once reconciliation reported this pending transaction as never posted. */
+    staleReportedAt: utc("stale_reported_at"),
+    createdAt: stamp("created_at"),
+    updatedAt: stamp("updated_at"),
+    createdSeq: integer("created_seq").notNull(),
+    changeSeq: integer("change_seq").notNull(),
+  },
+  // D1 counts every index entry as a row written, so only the indexes reads need: the upsert
+  // key, per-account date pages, the feed, and pending rows only (partial) for reconciliation.
+  (t) => [
+    uniqueIndex("transactions_provider").on(t.accountId, t.providerTransactionId),
+    index("transactions_account_date").on(t.accountId, t.date, t.id),
+    index("transactions_feed").on(t.userId, t.changeSeq),
+    index("transactions_pending").on(t.date).where(sql`${t.status} = 'pending'`),
+  ],
+);
+
+/** Tombstones of removed transactions, so the change feed can report `removed` after the row is gone. */
+export const transactionRemovals = sqliteTable(
+  "transaction_removals",
+  {
+    seq: integer("seq").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    transactionId: text("transaction_id").notNull(),
+    accountId: text("account_id").notNull(),
+    reason: text("reason", { enum: ["posted", "connection_deleted"] }).notNull(),
+    removedAt: utc("removed_at").notNull(),
+  },
+  (t) => [index("transaction_removals_feed").on(t.userId, t.seq)],
+);
+
+/** The change feed's sequence: one row (id 1), advanced inside the batch that uses the numbers. */
+export const changeFeedCounter = sqliteTable("change_feed_counter", {
+  id: integer("id").primaryKey(),
+  value: integer("value").notNull(),
+});

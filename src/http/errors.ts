@@ -54,6 +54,8 @@ export interface ApiErrorOptions {
   headers?: Record<string, string>;
   /** Extra members of the problem object (RFC 9457 §3.2 extensions). */
   extensions?: Record<string, unknown>;
+  /** What caused it (e.g. the ProviderError), for callers that act on it; never sent to clients. */
+  cause?: unknown;
 }
 
 /** An error with a stable code that the error boundary turns into problem+json. */
@@ -64,7 +66,7 @@ export class ApiError extends Error {
     readonly detail: string,
     readonly options: ApiErrorOptions = {},
   ) {
-    super(detail);
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ApiError";
   }
 }

@@ -1,13 +1,20 @@
-/** The hourly connection upkeep: purge dead authorization requests, credential health, re-wrap. */
+/**
+ * The hourly connection upkeep: purge dead authorization requests, credential health, re-wrap,
+ * sync reconciliation.
+ */
 import type { Config } from "../config";
 import type { Db } from "../db/client";
 import { purgeAbandonedConnections } from "../db/connections";
 import { purgeOAuthStates } from "../db/oauth-states";
+import { purgeFinishedRuns } from "../db/sync-runs";
 import type { Logger } from "../logger";
+import { reconcileSync } from "../services/sync/reconcile";
 import { checkCredentialHealth } from "./credential-health";
 import { rewrapCredentials } from "./rewrap";
 
 const DAY = 86_400_000;
+/** Finished sync runs are kept this long for `GET /connections/{id}/syncs` and support. */
+const RUN_RETENTION_DAYS = 90;
 
 /**
  * Runs each part even when an earlier one fails (they are independent), then rethrows the first
@@ -29,6 +36,13 @@ export async function runConnectionJobs(db: Db, config: Config, log: Logger, now
     ],
     ["credential health", () => checkCredentialHealth(db, now, config.providers.reauthWarningMs)],
     ["rewrap", () => rewrapCredentials(db, config.encryption.keyring, log, now)],
+    ["reconcile sync", () => reconcileSync(db, config.sync, now)],
+    [
+      "purge sync runs",
+      async () => ({
+        sync_runs: (await purgeFinishedRuns(db, new Date(now.getTime() - RUN_RETENTION_DAYS * DAY), 1000)).meta.changes,
+      }),
+    ],
   ];
   let firstError: unknown = null;
   for (const [name, job] of jobs) {

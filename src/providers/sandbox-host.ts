@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import type { Config } from "../config";
 import { createSandboxApp } from "./sandbox";
+import { sandboxNow } from "./sandbox-clock";
 
 const roots = new WeakMap<Config, Hono | null>();
 
@@ -21,6 +22,8 @@ export function sandboxRootFor(config: Config): Hono | null {
             secret: settings.secret,
             clientId: settings.clientId,
             clientSecret: settings.clientSecret,
+            // Real time plus the development offset (POST /api/v1/dev/sandbox/clock).
+            now: sandboxNow,
           }),
         )
       : null;

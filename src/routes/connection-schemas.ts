@@ -43,18 +43,26 @@ export const Connection = z
     alias: z.string().nullable(),
     status: z.enum(CONNECTION_STATUSES).openapi({
       description:
-        "`pending` until the authorization completes; `active`; `syncing`; `error` (the provider failed in a way retrying may not fix); `reauth_required` (the user must reauthorize); `disconnected`.",
+        "`pending` until the authorization completes; `active`; `syncing` (a sync run holds the connection); `error` (the last sync failed in a way retrying did not fix; it is tried again on schedule); `reauth_required` (the user must reauthorize; never synced until then); `disconnected`.",
     }),
     created_at: dateTime(),
     updated_at: dateTime(),
-    last_synced_at: dateTime().nullable(),
-    next_sync_at: dateTime().nullable(),
+    last_synced_at: dateTime().nullable().openapi({ description: "The last successful sync." }),
+    next_sync_at: dateTime()
+      .nullable()
+      .openapi({ description: "When the scheduler syncs it next (null: at the next tick, within 5 minutes)." }),
     last_error: z.object({ code: z.string(), message: z.string(), at: dateTime() }).nullable().openapi({
       description:
-        "The last provider failure: `reauth_required`, `provider_unavailable`, `provider_rate_limited`, `provider_payment_required`, `provider_error`, `authorization_denied`, `authorization_failed`.",
+        "The last provider failure: `reauth_required`, `provider_unavailable`, `provider_rate_limited`, `provider_payment_required`, `provider_error`, `provider_empty_answer`, `internal_error`, `authorization_denied`, `authorization_failed`. Cleared by the next successful sync.",
     }),
-    consecutive_failures: z.number().int(),
-    cooldown_until: dateTime().nullable().openapi({ description: "No provider calls before this (after a 429)." }),
+    consecutive_failures: z
+      .number()
+      .int()
+      .openapi({ description: "Sync runs that failed in a row (0 after a success)." }),
+    cooldown_until: dateTime().nullable().openapi({
+      description:
+        "No sync before this: a 429's Retry-After, 30 minutes after repeated failed runs, 24 hours after a 402.",
+    }),
     credentials_expire_at: dateTime().nullable().openapi({
       description: "When the provider's refresh token dies (Schwab: 7 days after the login, not renewable).",
     }),

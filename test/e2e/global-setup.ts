@@ -17,11 +17,18 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const persistTo = resolve(ROOT, ".wrangler/e2e-state");
   rmSync(persistTo, { recursive: true, force: true });
-  // A 1 s refresh grace window lets the journey observe reuse detection without a long wait.
+  // A 1 s refresh grace window lets the journey observe reuse detection without a long wait;
+  // a 1–2 s sync backoff and a 1 s provider header timeout let it watch real Queue retries and
+  // a dead letter in seconds.
   const server = await startDevServer({
     persistTo,
     log: process.env.E2E_LOG === "1",
-    vars: { REFRESH_REUSE_GRACE_SECONDS: "1" },
+    vars: {
+      REFRESH_REUSE_GRACE_SECONDS: "1",
+      SYNC_RETRY_BASE_SECONDS: "1",
+      SYNC_RETRY_CAP_SECONDS: "2",
+      PROVIDER_CONNECT_TIMEOUT_MS: "1000",
+    },
   });
   project.provide("baseUrl", server.url);
   project.provide("persistTo", persistTo);

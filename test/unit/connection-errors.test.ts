@@ -36,6 +36,10 @@ const row = (patch: Partial<ConnectionRow> = {}): ConnectionRow => ({
   reauthWarnedAt: null,
   refreshLockUntil: null,
   refreshLockOwner: null,
+  syncLockOwner: null,
+  syncLockUntil: null,
+  lastSyncRequestedAt: null,
+  staleReportedAt: null,
   ...patch,
 });
 

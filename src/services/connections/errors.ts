@@ -29,23 +29,29 @@ export const DEFAULT_COOLDOWN_SECONDS = 60;
 
 /** What a provider failure means for the caller: the API error to answer with. */
 export function providerApiError(err: ProviderError): ApiError {
+  // `cause` keeps the typed failure for callers that act on it (the sync engine's retry policy).
+  const cause = err;
   switch (err.kind) {
     case "reauth_required":
-      return reauthRequired();
+      return new ApiError(409, "reauth_required", reauthRequired().detail, { cause });
     case "rate_limited": {
       const wait = (err as RateLimitedError).retryAfterSeconds ?? DEFAULT_COOLDOWN_SECONDS;
       return new ApiError(503, "provider_unavailable", "The provider is rate limiting us; try again later.", {
         headers: { "Retry-After": String(Math.max(1, wait)) },
+        cause,
       });
     }
     case "transient":
       return new ApiError(503, "provider_unavailable", "The provider did not answer in time or failed; try again.", {
         headers: { "Retry-After": "30" },
+        cause,
       });
     case "payment_required":
-      return new ApiError(502, "provider_error", "The provider refused the request until its account is paid up.");
+      return new ApiError(502, "provider_error", "The provider refused the request until its account is paid up.", {
+        cause,
+      });
     default:
-      return new ApiError(502, "provider_error", "The provider answered in a way we could not use.");
+      return new ApiError(502, "provider_error", "The provider answered in a way we could not use.", { cause });
   }
 }
 

@@ -1,4 +1,5 @@
 /** Reading, renaming and deleting a user's own connections. */
+import { deleteConnectionAccounts } from "../../db/accounts";
 import type { Db } from "../../db/client";
 import {
   deleteUserConnection,
@@ -6,6 +7,7 @@ import {
   listUserConnections,
   updateUserConnection,
 } from "../../db/connections";
+import { deleteConnectionTransactions } from "../../db/transactions";
 import { notFound } from "../../http/errors";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
@@ -55,11 +57,12 @@ export async function renameConnection(
 }
 
 /**
- * The statements that delete a connection's synced data. Seam for the sync issue: accounts,
- * holdings and transactions of `connectionId` are deleted here, in the same batch as the row.
+ * The statements that delete a connection's synced data, for the batch that deletes the row:
+ * its transactions (with change-feed tombstones, so the user's clients drop them too), then its
+ * accounts (holdings go with them by foreign-key cascade). Must run before the row goes.
  */
-export function connectionDataDeletes(_db: Db, _connectionId: string): [] {
-  return [];
+export function connectionDataDeletes(db: Db, connectionId: string, now: Date) {
+  return [...deleteConnectionTransactions(db, connectionId, now), deleteConnectionAccounts(db, connectionId)] as const;
 }
 
 /**
@@ -70,9 +73,9 @@ export async function deleteConnection(deps: Reader, meta: RequestMeta, userId: 
   const row = await findUserConnection(deps.db, userId, id);
   if (!row) throw notFound("connection");
   const now = deps.now();
-  const [deleted] = await deps.db.batch([
+  const [, , , , deleted] = await deps.db.batch([
+    ...connectionDataDeletes(deps.db, id, now),
     deleteUserConnection(deps.db, userId, id),
-    ...connectionDataDeletes(deps.db, id),
     connectionAudit(deps.db, meta, now, {
       action: "connection.deleted",
       outcome: "success",

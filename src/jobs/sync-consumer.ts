@@ -1,0 +1,46 @@
+/**
+ * The sync queue's consumer: one connection per message. A batch's messages are worked
+ * concurrently and settled one by one (ack, delayed retry, or forward to the dead-letter queue),
+ * so one connection's trouble never redelivers another's message.
+ */
+import type { SyncDeps } from "../services/sync/deps";
+import { runSyncAttempt } from "../services/sync/execute";
+import { SyncMessageSchema } from "../services/sync/messages";
+import { backoffSeconds } from "../services/sync/timing";
+
+export async function consumeSync(deps: SyncDeps, batch: MessageBatch<unknown>) {
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const parsed = SyncMessageSchema.safeParse(message.body);
+      if (!parsed.success) {
+        // Retrying cannot fix a body we do not understand; say so and drop it.
+        deps.logger.error("malformed sync message dropped", { message_id: message.id });
+        message.ack();
+        return;
+      }
+      const body = parsed.data;
+      try {
+        const result = await runSyncAttempt(deps, body, message.attempts);
+        if (result.action === "ack") message.ack();
+        // Queues' delayed retry; `attempts` counts up on the redelivery.
+        else if (result.action === "retry") message.retry({ delaySeconds: result.delaySeconds });
+        else {
+          await deps.deadLetters.send(
+            { ...body, error: result.error, attempts: message.attempts },
+            { contentType: "json" },
+          );
+          message.ack();
+        }
+      } catch (err) {
+        // Provider failures were handled above; this is D1 or a bug. Back off and let Queues'
+        // max_retries carry a message that keeps crashing to the dead-letter queue.
+        deps.logger.error("sync message crashed", {
+          run_id: body.run_id,
+          attempt: message.attempts,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        message.retry({ delaySeconds: backoffSeconds(message.attempts, deps.config.sync.retry, deps.random) });
+      }
+    }),
+  );
+}

@@ -1,0 +1,98 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createDb } from "../db/client";
+import { requireAuth } from "../http/auth";
+import { createRouter, jsonContent, problems } from "../http/openapi";
+import { authOf } from "../http/services";
+import { accountHoldings, accountTransactions, getAccount, listAccounts } from "../services/data/accounts";
+import { Account, Cursor, DateBound, Holding, IdParam, Transaction } from "./data-schemas";
+import { Limit } from "./identity-schemas";
+
+const tags = ["Data"];
+const security = [{ bearerAuth: [] }];
+const idParam = z.object({ id: IdParam("account", "acc_Qm3kR9xV2pL7nB4cT8wZyA") });
+
+const routes = {
+  list: createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    security,
+    middleware: [requireAuth()] as const,
+    summary: "Your accounts across connections (or of one connection), oldest first.",
+    description:
+      "Accounts appear after a connection's first successful sync. Balances are exact decimal strings with the time the provider last confirmed them. `connection_id` of a connection that is not yours answers 404.",
+    request: {
+      query: z.object({
+        connection_id: z.string().min(1).max(100, "is not a connection id").optional().openapi({
+          description: "Only the accounts of this connection (yours).",
+        }),
+      }),
+    },
+    responses: {
+      200: jsonContent(z.object({ accounts: z.array(Account) }), "Your accounts."),
+      ...problems(401, 404, 422, 429),
+    },
+  }),
+  get: createRoute({
+    method: "get",
+    path: "/{id}",
+    tags,
+    security,
+    middleware: [requireAuth()] as const,
+    summary: "One of your accounts (another user's answers 404).",
+    request: { params: idParam },
+    responses: { 200: jsonContent(Account, "The account."), ...problems(401, 404, 422, 429) },
+  }),
+  holdings: createRoute({
+    method: "get",
+    path: "/{id}/holdings",
+    tags,
+    security,
+    middleware: [requireAuth()] as const,
+    summary: "The account's positions, as of the last complete provider answer.",
+    description:
+      "Holdings are replaced per account only from a complete, valid provider answer; a failed or empty answer leaves them as they were.",
+    request: { params: idParam },
+    responses: {
+      200: jsonContent(z.object({ holdings: z.array(Holding) }), "The positions."),
+      ...problems(401, 404, 422, 429),
+    },
+  }),
+  transactions: createRoute({
+    method: "get",
+    path: "/{id}/transactions",
+    tags,
+    security,
+    middleware: [requireAuth()] as const,
+    summary: "The account's transactions, newest first, with date filters and cursor pages.",
+    description: `\`from\` and \`to\` are inclusive and accept \`YYYY-MM-DD\` (a \`to\` date covers its whole UTC
+day) or an RFC 3339 timestamp; \`from\` after \`to\` answers 422. Pages are keyset-paginated on
+(date, id): pass \`next_cursor\` back as \`cursor\` with the same filters; it stays stable while syncs
+add rows. To mirror a user's transactions incrementally, use \`GET /api/v1/transactions/sync\`.`,
+    request: {
+      params: idParam,
+      query: z.object({ from: DateBound.optional(), to: DateBound.optional(), limit: Limit(500, 100), cursor: Cursor }),
+    },
+    responses: {
+      200: jsonContent(
+        z.object({ transactions: z.array(Transaction), next_cursor: z.string().nullable() }),
+        "A page of transactions.",
+      ),
+      ...problems(401, 404, 422, 429),
+    },
+  }),
+};
+
+const reader = (c: { env: Env }) => ({ db: createDb(c.env.DB) });
+
+export const accountRoutes = createRouter()
+  .openapi(routes.list, async (c) =>
+    c.json(await listAccounts(reader(c), authOf(c).userId, c.req.valid("query").connection_id), 200),
+  )
+  .openapi(routes.get, async (c) => c.json(await getAccount(reader(c), authOf(c).userId, c.req.valid("param").id), 200))
+  .openapi(routes.holdings, async (c) =>
+    c.json(await accountHoldings(reader(c), authOf(c).userId, c.req.valid("param").id), 200),
+  )
+  .openapi(routes.transactions, async (c) =>
+    c.json(await accountTransactions(reader(c), authOf(c).userId, c.req.valid("param").id, c.req.valid("query")), 200),
+  );

@@ -1,0 +1,88 @@
+import { z } from "@hono/zod-openapi";
+
+const dateTime = () => z.string().openapi({ format: "date-time" });
+const money = (description: string) =>
+  z.string().openapi({ description: `${description} An exact decimal string, never a float.`, example: "1234.5" });
+
+export const IdParam = (name: string, example: string) =>
+  z
+    .string()
+    .min(1)
+    .max(100, `is not a${/^[aeiou]/.test(name) ? "n" : ""} ${name} id`)
+    .openapi({ param: { name: "id", in: "path" }, example });
+
+export const Account = z
+  .object({
+    id: z.string(),
+    connection_id: z.string(),
+    name: z.string().openapi({ example: "Schwab Margin ••••1234" }),
+    type: z.string().openapi({ example: "margin" }),
+    mask: z.string().openapi({ example: "••••1234", description: "Last four digits only." }),
+    currency: z.string().openapi({ example: "USD" }),
+    balances: z.object({
+      current: money("Total value (liquidation value).").nullable(),
+      available: money("Cash available.").nullable(),
+      as_of: dateTime().openapi({
+        description:
+          "When the provider last confirmed these figures: the last successful sync, or, for an account the provider no longer lists, when they were last seen.",
+      }),
+    }),
+    missing_since: dateTime().nullable().openapi({
+      description:
+        "Set when the provider stopped listing the account. Its data is kept (a provider answering with less never deletes anything); cleared if it reappears.",
+    }),
+    created_at: dateTime(),
+    updated_at: dateTime(),
+  })
+  .openapi("Account");
+
+export const Holding = z
+  .object({
+    id: z.string(),
+    symbol: z.string().nullable(),
+    name: z.string().nullable(),
+    asset_type: z.string().openapi({ example: "equity" }),
+    quantity: z.string().openapi({ description: "Signed: negative for a short position.", example: "12.5" }),
+    price: money("Per unit (options: per share of a 100-share contract).").nullable(),
+    market_value: money("Negative for a short position.").nullable(),
+    currency: z.string(),
+    as_of: dateTime(),
+  })
+  .openapi("Holding");
+
+export const Transaction = z
+  .object({
+    id: z.string(),
+    account_id: z.string(),
+    status: z.enum(["pending", "posted"]),
+    type: z.string().openapi({ example: "trade" }),
+    description: z.string(),
+    amount: money("Signed cash effect on the account."),
+    currency: z.string(),
+    symbol: z.string().nullable(),
+    quantity: z.string().nullable().openapi({ description: "Signed security quantity (negative for a sell)." }),
+    price: z.string().nullable(),
+    date: dateTime(),
+    pending_transaction_id: z.string().nullable().openapi({
+      description:
+        "On a posted transaction that replaced a pending one: the pending transaction's id (reported as `removed` by the change feed).",
+    }),
+    created_at: dateTime(),
+    updated_at: dateTime(),
+  })
+  .openapi("Transaction");
+
+export const Cursor = z.string().max(500).optional();
+
+const DATE_OR_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** `YYYY-MM-DD` or an RFC 3339 timestamp; impossible dates (2025-02-30) are refused. */
+export const DateBound = z
+  .string()
+  .regex(DATE_OR_TIME, "must be YYYY-MM-DD or an RFC 3339 timestamp")
+  .refine((v) => {
+    const day = v.slice(0, 10);
+    const at = new Date(`${day}T00:00:00Z`);
+    return !Number.isNaN(at.getTime()) && at.toISOString().startsWith(day) && !Number.isNaN(new Date(v).getTime());
+  }, "is not a real date")
+  .openapi({ example: "2026-01-31" });

@@ -1,0 +1,52 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createDb } from "../db/client";
+import { requireAuth } from "../http/auth";
+import { createRouter, jsonContent, problems } from "../http/openapi";
+import { authOf } from "../http/services";
+import { transactionsSync } from "../services/data/feed";
+import { Transaction } from "./data-schemas";
+import { Limit } from "./identity-schemas";
+
+const sync = createRoute({
+  method: "get",
+  path: "/sync",
+  tags: ["Data"],
+  security: [{ bearerAuth: [] }],
+  middleware: [requireAuth()] as const,
+  summary: "Your transaction change feed: what was added, modified or removed since a cursor.",
+  description: `Start without \`cursor\` to receive every transaction as \`added\`; keep the returned
+\`next_cursor\` and call again with it (immediately while \`has_more\` is true, later to poll). Each
+page holds at most \`count\` changes in the order they happened. Apply them in order: upsert
+\`added\` and \`modified\` by \`id\`, delete \`removed\` ids (ignore ids you never had).
+
+- A pending transaction that posts under a new provider id arrives as \`added\` (the posted one,
+  whose \`pending_transaction_id\` names the pending one) and \`removed\` (the pending one).
+- Deleting a connection reports its transactions as \`removed\`.
+- A transaction changed several times since your cursor is reported once, in its latest state.
+- Replaying from any cursor this endpoint returned converges on the same state, so a client that
+  lost its place can resume from an older cursor safely. An unknown cursor answers 422.`,
+  request: {
+    query: z.object({
+      cursor: z.string().max(100).optional(),
+      count: Limit(500, 100).openapi({ description: "Changes per page (1–500, default 100)." }),
+    }),
+  },
+  responses: {
+    200: jsonContent(
+      z.object({
+        added: z.array(Transaction),
+        modified: z.array(Transaction),
+        removed: z.array(z.object({ id: z.string(), account_id: z.string() })),
+        next_cursor: z.string(),
+        has_more: z.boolean(),
+      }),
+      "A page of changes.",
+    ),
+    ...problems(401, 422, 429),
+  },
+});
+
+export const transactionRoutes = createRouter().openapi(sync, async (c) => {
+  const q = c.req.valid("query");
+  return c.json(await transactionsSync({ db: createDb(c.env.DB) }, authOf(c).userId, q.cursor, q.count), 200);
+});

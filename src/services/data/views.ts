@@ -1,0 +1,104 @@
+/**
+ * Wire shapes of synced data (API.md "Providers, connections and data"). Money and quantities
+ * are the exact decimal strings stored; timestamps RFC 3339 UTC.
+ */
+import type { AccountRow, HoldingRow } from "../../db/accounts";
+import type { TransactionRow } from "../../db/transactions";
+
+export interface AccountView {
+  id: string;
+  connection_id: string;
+  name: string;
+  type: string;
+  mask: string;
+  currency: string;
+  balances: { current: string | null; available: string | null; as_of: string };
+  missing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface HoldingView {
+  id: string;
+  symbol: string | null;
+  name: string | null;
+  asset_type: string;
+  quantity: string;
+  price: string | null;
+  market_value: string | null;
+  currency: string;
+  as_of: string;
+}
+
+export interface TransactionView {
+  id: string;
+  account_id: string;
+  status: "pending" | "posted";
+  type: string;
+  description: string;
+  amount: string;
+  currency: string;
+  symbol: string | null;
+  quantity: string | null;
+  price: string | null;
+  date: string;
+  pending_transaction_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * When the provider last confirmed an account's figures. A sync that finds them unchanged
+ * writes nothing, so the connection's last successful sync vouches for them, unless the
+ * provider stopped listing the account.
+ */
+export function confirmedAt(row: AccountRow, lastSyncedAt: Date | null, written: Date): Date {
+  if (row.missingSince || !lastSyncedAt || lastSyncedAt <= written) return written;
+  return lastSyncedAt;
+}
+
+export const accountView = (row: AccountRow, lastSyncedAt: Date | null): AccountView => ({
+  id: row.id,
+  connection_id: row.connectionId,
+  name: row.name,
+  type: row.type,
+  mask: row.mask,
+  currency: row.currency,
+  balances: {
+    current: row.balanceCurrent,
+    available: row.balanceAvailable,
+    as_of: confirmedAt(row, lastSyncedAt, row.balancesAsOf).toISOString(),
+  },
+  missing_since: row.missingSince?.toISOString() ?? null,
+  created_at: row.createdAt.toISOString(),
+  updated_at: row.updatedAt.toISOString(),
+});
+
+export const holdingView = (row: HoldingRow, account: AccountRow, lastSyncedAt: Date | null): HoldingView => ({
+  id: row.id,
+  symbol: row.symbol,
+  name: row.name,
+  asset_type: row.assetType,
+  quantity: row.quantity,
+  price: row.price,
+  market_value: row.marketValue,
+  currency: row.currency,
+  as_of: confirmedAt(account, lastSyncedAt, row.asOf).toISOString(),
+});
+
+export const transactionView = (row: TransactionRow): TransactionView => ({
+  id: row.id,
+  account_id: row.accountId,
+  status: row.status,
+  type: row.type,
+  description: row.description,
+  amount: row.amount,
+  currency: row.currency,
+  symbol: row.symbol,
+  quantity: row.quantity,
+  price: row.price,
+  date: row.date.toISOString(),
+  pending_transaction_id: row.pendingTransactionId,
+  created_at: row.createdAt.toISOString(),
+  updated_at: row.updatedAt.toISOString(),
+});

@@ -1,0 +1,96 @@
+/**
+ * What a failed sync attempt means: retry it, stop and ask the user to reauthorize, cool down
+ * after a 402, or stop (an answer retrying will not fix). Codes are the stable `error.code` of
+ * a run and `last_error.code` of its connection.
+ */
+import { ApiError } from "../../http/errors";
+import { ProviderError, type RateLimitedError } from "../../providers/types";
+import { lastErrorCode } from "../connections/errors";
+
+export type SyncFailureKind = "retry" | "reauth" | "payment" | "fatal";
+
+export interface SyncFailure {
+  kind: SyncFailureKind;
+  code: string;
+  message: string;
+  /** A 429's Retry-After, when the provider sent one. */
+  retryAfterSeconds: number | null;
+  /** The refresh already flagged `reauth_required` and audited it (do not audit twice). */
+  audited: boolean;
+}
+
+/** The provider listed no accounts: an error, never "the user has nothing" (ARCHITECTURE.md §4). */
+export class EmptyAnswerError extends Error {
+  override readonly name = "EmptyAnswerError";
+}
+
+const MESSAGES: Record<string, string> = {
+  reauth_required: "The provider refused the stored credentials; reauthorize the connection.",
+  provider_rate_limited: "The provider is rate limiting requests; the sync waits as long as it asks.",
+  provider_unavailable: "The provider failed or timed out; the sync is retried with backoff.",
+  provider_payment_required: "The provider requires payment or a plan change before it answers.",
+  provider_error: "The provider sent an answer we could not use; nothing was changed.",
+  provider_empty_answer: "The provider listed no accounts; nothing was changed or deleted.",
+  credentials_unreadable: "This connection's credentials cannot be read; the operators were told.",
+  internal_error: "The sync failed unexpectedly; it is retried with backoff.",
+};
+
+/** The message recorded for a code (ours, never the provider's body). */
+export const failureMessage = (code: string) => MESSAGES[code] ?? MESSAGES.internal_error ?? code;
+
+function fromProvider(err: ProviderError, audited: boolean): SyncFailure {
+  const code = lastErrorCode(err);
+  const base = { code, message: failureMessage(code), retryAfterSeconds: null, audited };
+  switch (err.kind) {
+    case "reauth_required":
+      return { ...base, kind: "reauth" };
+    case "rate_limited":
+      return { ...base, kind: "retry", retryAfterSeconds: (err as RateLimitedError).retryAfterSeconds };
+    case "transient":
+      return { ...base, kind: "retry" };
+    case "payment_required":
+      return { ...base, kind: "payment" };
+    default:
+      // Malformed or refused: the same request would get the same answer.
+      return { ...base, kind: "fatal" };
+  }
+}
+
+/** Classifies anything a sync attempt threw. */
+export function classifyFailure(err: unknown): SyncFailure {
+  if (err instanceof ProviderError) return fromProvider(err, false);
+  if (err instanceof EmptyAnswerError) {
+    return {
+      kind: "fatal",
+      code: "provider_empty_answer",
+      message: failureMessage("provider_empty_answer"),
+      retryAfterSeconds: null,
+      audited: false,
+    };
+  }
+  if (err instanceof ApiError) {
+    // From freshAccessToken: the refresh already recorded its failure on the connection.
+    if (err.cause instanceof ProviderError) return fromProvider(err.cause, true);
+    const base = { message: failureMessage(err.code), retryAfterSeconds: null, audited: true };
+    if (err.code === "reauth_required") return { ...base, kind: "reauth", code: "reauth_required" };
+    if (err.code === "provider_unavailable") {
+      const after = Number(err.options.headers?.["Retry-After"]);
+      return {
+        ...base,
+        kind: "retry",
+        code: "provider_unavailable",
+        retryAfterSeconds: Number.isFinite(after) ? after : null,
+      };
+    }
+    if (err.code === "unavailable") return { ...base, kind: "fatal", code: "credentials_unreadable" };
+    if (err.code === "provider_error") return { ...base, kind: "fatal", code: "provider_error" };
+  }
+  // A bug or a D1 hiccup: worth retrying; the dead-letter queue catches it if it persists.
+  return {
+    kind: "retry",
+    code: "internal_error",
+    message: failureMessage("internal_error"),
+    retryAfterSeconds: null,
+    audited: false,
+  };
+}

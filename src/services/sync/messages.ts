@@ -1,0 +1,28 @@
+/** What travels on the sync queues. Parsed, never trusted: a bad body is logged and dropped. */
+import { z } from "zod";
+import { SYNC_TRIGGERS } from "../../db/schema";
+
+/** One sync run of one connection (queue `ledgerlink-sync`). */
+export const SyncMessageSchema = z.object({
+  v: z.literal(1),
+  run_id: z.string().min(1).max(100),
+  connection_id: z.string().min(1).max(100),
+  trigger: z.enum(SYNC_TRIGGERS),
+  /** The run's idempotency key (logged; the run row enforces it). */
+  idempotency_key: z.string().min(1).max(300),
+});
+export type SyncMessage = z.infer<typeof SyncMessageSchema>;
+
+/**
+ * A run that used up its attempts (queue `ledgerlink-sync-dlq`). `error` is set when the
+ * consumer forwarded it; a message Queues moved there itself (a consumer that crashed on every
+ * delivery) has none.
+ */
+export const DeadLetterMessageSchema = SyncMessageSchema.extend({
+  error: z.object({ code: z.string().max(100), message: z.string().max(500) }).optional(),
+  attempts: z.number().int().min(0).optional(),
+});
+export type DeadLetterMessage = z.infer<typeof DeadLetterMessageSchema>;
+
+/** Queue names, as in wrangler.toml; `queue()` dispatches on them. */
+export const QUEUES = { sync: "ledgerlink-sync", deadLetters: "ledgerlink-sync-dlq" } as const;

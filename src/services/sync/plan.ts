@@ -1,0 +1,243 @@
+/**
+ * The comparison at the heart of a sync (pure: no I/O). Given what D1 holds and what the
+ * provider answered, it decides the few rows that must change, so re-syncing unchanged data
+ * writes nothing and cost grows with changes, not history. It never deletes because the
+ * provider answered with less: a missing account is only flagged, a missing transaction stays,
+ * and holdings are replaced only for an account present in a complete answer.
+ */
+import type { AccountJsonRow, AccountRow, HoldingJsonRow, HoldingRow } from "../../db/accounts";
+import type { SyncStats } from "../../db/schema";
+import type { RemovalJsonRow, TransactionJsonRow, TransactionRow } from "../../db/transactions";
+import { decimalIsZero, decimalSub } from "../../providers/decimal";
+import type { ProviderAccount, ProviderHolding, ProviderTransaction } from "../../providers/types";
+
+/** A pending item that posts under a new id is matched to its posted form within this distance. */
+export const PENDING_MATCH_MS = 5 * 86_400_000;
+
+/** One account of the provider's answer with its transactions for [since, now]. */
+export interface AnsweredAccount {
+  account: ProviderAccount;
+  transactions: ProviderTransaction[];
+  since: Date;
+}
+
+/** What D1 holds for the connection (transactions: per account, the window plus all pending). */
+export interface StoredState {
+  accounts: AccountRow[];
+  holdings: HoldingRow[];
+  transactions: Map<string, TransactionRow[]>;
+}
+
+export type PlanCounts = Omit<SyncStats, "rows_written" | "duration_ms">;
+
+/** The rows to write. */
+export interface SyncPlan {
+  accounts: AccountJsonRow[];
+  missingAccountIds: string[];
+  holdings: HoldingJsonRow[];
+  removedHoldingIds: string[];
+  transactions: TransactionJsonRow[];
+  removedTransactions: RemovalJsonRow[];
+  counts: PlanCounts;
+}
+
+/** Exact equality of two decimal strings (or both null): "1.50" equals "1.5". */
+export function sameDecimal(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a === b || decimalIsZero(decimalSub(a, b));
+}
+
+function sameHolding(stored: HoldingRow, h: ProviderHolding): boolean {
+  return (
+    stored.symbol === h.symbol &&
+    stored.name === h.name &&
+    stored.assetType === h.assetType &&
+    stored.currency === h.currency &&
+    sameDecimal(stored.quantity, h.quantity) &&
+    sameDecimal(stored.price, h.price) &&
+    sameDecimal(stored.marketValue, h.marketValue)
+  );
+}
+
+function sameTransaction(stored: TransactionRow, t: ProviderTransaction): boolean {
+  return (
+    stored.status === t.status &&
+    stored.type === t.type &&
+    stored.description === t.description &&
+    stored.currency === t.currency &&
+    stored.symbol === t.symbol &&
+    stored.date.getTime() === t.date.getTime() &&
+    sameDecimal(stored.amount, t.amount) &&
+    sameDecimal(stored.quantity, t.quantity) &&
+    sameDecimal(stored.price, t.price)
+  );
+}
+
+const transactionRow = (
+  id: string,
+  accountId: string,
+  t: ProviderTransaction,
+  pendingId: string | null,
+): TransactionJsonRow => ({
+  id,
+  account_id: accountId,
+  provider_transaction_id: t.providerTransactionId,
+  status: t.status,
+  type: t.type,
+  description: t.description,
+  amount: t.amount,
+  currency: t.currency,
+  symbol: t.symbol,
+  quantity: t.quantity,
+  price: t.price,
+  date: t.date.getTime(),
+  pending_transaction_id: pendingId,
+});
+
+/**
+ * Pending rows the answer no longer lists (inside its window) matched to new posted items of the
+ * same type, amount and symbol within PENDING_MATCH_MS, nearest date first: schwab.md says
+ * only status tells pending from posted and the id changes. Returns posted id → pending row.
+ */
+function matchPosted(stored: TransactionRow[], answered: ProviderTransaction[], since: Date, known: Set<string>) {
+  const listed = new Set(answered.map((t) => t.providerTransactionId));
+  const vanished = stored.filter(
+    (r) => r.status === "pending" && !listed.has(r.providerTransactionId) && r.date.getTime() >= since.getTime(),
+  );
+  const candidates = answered.filter((t) => t.status === "posted" && !known.has(t.providerTransactionId));
+  const links = new Map<string, TransactionRow>();
+  for (const pending of vanished) {
+    let best: ProviderTransaction | null = null;
+    for (const t of candidates) {
+      if (links.has(t.providerTransactionId)) continue;
+      const distance = Math.abs(t.date.getTime() - pending.date.getTime());
+      if (
+        t.type !== pending.type ||
+        t.symbol !== pending.symbol ||
+        !sameDecimal(t.amount, pending.amount) ||
+        distance > PENDING_MATCH_MS
+      ) {
+        continue;
+      }
+      if (!best || distance < Math.abs(best.date.getTime() - pending.date.getTime())) best = t;
+    }
+    if (best) links.set(best.providerTransactionId, pending);
+  }
+  return links;
+}
+
+/** Decides every write of one sync. `newId` makes ids for rows that do not exist yet. */
+export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: (prefix: string) => string): SyncPlan {
+  const plan: SyncPlan = {
+    accounts: [],
+    missingAccountIds: [],
+    holdings: [],
+    removedHoldingIds: [],
+    transactions: [],
+    removedTransactions: [],
+    counts: {
+      accounts_added: 0,
+      accounts_updated: 0,
+      accounts_missing: 0,
+      holdings_upserted: 0,
+      holdings_removed: 0,
+      transactions_added: 0,
+      transactions_modified: 0,
+      transactions_removed: 0,
+      transactions_fetched: 0,
+    },
+  };
+  const c = plan.counts;
+  const accountsByRef = new Map(stored.accounts.map((a) => [a.providerAccountId, a]));
+  const seen = new Set<string>();
+
+  for (const { account: a, transactions: answered, since } of answer) {
+    if (seen.has(a.providerAccountId)) continue;
+    seen.add(a.providerAccountId);
+    const before = accountsByRef.get(a.providerAccountId);
+    const accountId = before?.id ?? newId("acc");
+    const balancesChanged =
+      !before ||
+      !sameDecimal(before.balanceCurrent, a.balances.current) ||
+      !sameDecimal(before.balanceAvailable, a.balances.available);
+    const changed =
+      balancesChanged ||
+      !before ||
+      before.name !== a.name ||
+      before.type !== a.type ||
+      before.mask !== a.accountNumberMasked ||
+      before.currency !== a.currency ||
+      before.missingSince !== null;
+    if (changed) {
+      plan.accounts.push({
+        id: accountId,
+        provider_account_id: a.providerAccountId,
+        name: a.name,
+        type: a.type,
+        mask: a.accountNumberMasked,
+        currency: a.currency,
+        balance_current: a.balances.current,
+        balance_available: a.balances.available,
+        // Unchanged figures keep their time; the API dates them by the last successful sync.
+        balances_as_of: (balancesChanged || !before ? a.balances.asOf : before.balancesAsOf).getTime(),
+      });
+      if (before) c.accounts_updated++;
+      else c.accounts_added++;
+    }
+
+    // Holdings: this account's answer is complete, so it replaces the stored set.
+    const held = new Map(
+      stored.holdings.filter((h) => before && h.accountId === before.id).map((h) => [h.providerHoldingId, h]),
+    );
+    for (const h of a.holdings) {
+      const prior = held.get(h.providerHoldingId);
+      held.delete(h.providerHoldingId);
+      if (prior && sameHolding(prior, h)) continue;
+      plan.holdings.push({
+        id: prior?.id ?? newId("hld"),
+        account_id: accountId,
+        provider_holding_id: h.providerHoldingId,
+        symbol: h.symbol,
+        name: h.name,
+        asset_type: h.assetType,
+        quantity: h.quantity,
+        price: h.price,
+        market_value: h.marketValue,
+        currency: h.currency,
+        as_of: a.balances.asOf.getTime(),
+      });
+      c.holdings_upserted++;
+    }
+    for (const gone of held.values()) {
+      plan.removedHoldingIds.push(gone.id);
+      c.holdings_removed++;
+    }
+
+    // Transactions: upsert new and changed ones; replace pending rows that posted under a new id.
+    c.transactions_fetched += answered.length;
+    const rows = before ? (stored.transactions.get(before.id) ?? []) : [];
+    const byRef = new Map(rows.map((r) => [r.providerTransactionId, r]));
+    const links = matchPosted(rows, answered, since, new Set(byRef.keys()));
+    const unique = new Map(answered.map((t) => [t.providerTransactionId, t]));
+    for (const t of unique.values()) {
+      const prior = byRef.get(t.providerTransactionId);
+      if (prior && sameTransaction(prior, t)) continue;
+      const pending = links.get(t.providerTransactionId) ?? null;
+      plan.transactions.push(transactionRow(prior?.id ?? newId("txn"), accountId, t, pending?.id ?? null));
+      if (prior) c.transactions_modified++;
+      else c.transactions_added++;
+      if (pending) {
+        plan.removedTransactions.push({ id: pending.id, account_id: accountId });
+        c.transactions_removed++;
+      }
+    }
+  }
+
+  for (const a of stored.accounts) {
+    if (!seen.has(a.providerAccountId) && a.missingSince === null) {
+      plan.missingAccountIds.push(a.id);
+      c.accounts_missing++;
+    }
+  }
+  return plan;
+}

@@ -1,0 +1,111 @@
+/**
+ * Manual sync (`POST /api/v1/connections/{id}/sync`): queue a run now, at most once per
+ * SYNC_MANUAL_MIN_INTERVAL_SECONDS (5 minutes) after the connection's last queued run of any
+ * trigger, never while the provider asked us to back off, never under the kill switch.
+ */
+
+import { claimForSync } from "../../db/connection-sync";
+import { findUserConnection, updateUserConnection } from "../../db/connections";
+import type { SyncRunStatus } from "../../db/schema";
+import { inFlightRun, updateRun } from "../../db/sync-runs";
+import { ApiError, notFound } from "../../http/errors";
+import { connectionAudit } from "../connections/audit";
+import { notConnected, reauthRequired } from "../connections/errors";
+import type { RequestMeta } from "../context";
+import type { SyncDeps } from "./deps";
+import { newRun } from "./runs";
+import { runHorizon } from "./timing";
+
+export const syncDisabled = () =>
+  new ApiError(503, "sync_disabled", "Syncing is switched off for maintenance; try again later.", {
+    headers: { "Retry-After": "300" },
+  });
+
+function tooSoon(until: Date, now: Date, why: string) {
+  const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+  return new ApiError(429, "sync_too_soon", why, {
+    // RFC 9110 §10.2.3: delay-seconds.
+    headers: { "Retry-After": String(seconds) },
+    extensions: { retry_at: until.toISOString() },
+  });
+}
+
+/** What the client gets: the run (`queued`, or the one already under way). */
+export interface SyncRequested {
+  id: string;
+  status: SyncRunStatus;
+  /** False when a run of this connection was already queued or running and is returned instead. */
+  created: boolean;
+}
+
+export async function requestSync(
+  deps: SyncDeps,
+  meta: RequestMeta,
+  userId: string,
+  connectionId: string,
+): Promise<SyncRequested> {
+  if (deps.config.sync.disabled) throw syncDisabled();
+  const row = await findUserConnection(deps.db, userId, connectionId);
+  if (!row) throw notFound("connection");
+  if (row.status === "reauth_required") throw reauthRequired();
+  if (!row.accessTokenEnc || row.status === "pending" || row.status === "disconnected") throw notConnected();
+
+  const running = await inFlightRun(deps.db, row.id);
+  if (running) return { id: running.id, status: running.status, created: false };
+
+  const now = deps.now();
+  if (row.cooldownUntil && row.cooldownUntil > now) {
+    throw tooSoon(row.cooldownUntil, now, "The provider asked us to back off; this connection cannot sync until then.");
+  }
+  const minInterval = deps.config.sync.manualMinIntervalMs;
+  const [claimed] = await claimForSync(
+    deps.db,
+    row.id,
+    now,
+    runHorizon(now, deps.config.sync),
+    new Date(now.getTime() - minInterval),
+  );
+  if (!claimed) {
+    const last = (await findUserConnection(deps.db, userId, connectionId))?.lastSyncRequestedAt ?? now;
+    throw tooSoon(
+      new Date(last.getTime() + minInterval),
+      now,
+      `This connection synced less than ${Math.round(minInterval / 60_000)} minutes ago.`,
+    );
+  }
+
+  const run = newRun(row, "manual", "manual:{run}", now);
+  await deps.db.batch([
+    run.insert(deps),
+    connectionAudit(deps.db, meta, now, {
+      action: "sync.requested",
+      outcome: "success",
+      userId,
+      connectionId: row.id,
+      provider: row.provider,
+      details: { run_id: run.message.run_id },
+    }),
+  ]);
+  try {
+    await deps.queue.send(run.message, { contentType: "json" });
+  } catch (err) {
+    deps.logger.error("sync enqueue failed", { error: String(err), run_id: run.message.run_id });
+    // Undo the claim too, so the user may simply try again.
+    await deps.db.batch([
+      updateRun(deps.db, run.message.run_id, {
+        status: "failed",
+        finishedAt: now,
+        errorCode: "enqueue_failed",
+        errorMessage: "The sync could not be queued.",
+      }),
+      updateUserConnection(deps.db, userId, row.id, {
+        lastSyncRequestedAt: row.lastSyncRequestedAt,
+        nextSyncAt: row.nextSyncAt,
+      }),
+    ]);
+    throw new ApiError(503, "unavailable", "The sync could not be queued; try again shortly.", {
+      headers: { "Retry-After": "30" },
+    });
+  }
+  return { id: run.message.run_id, status: "queued", created: true };
+}

@@ -1,0 +1,74 @@
+/**
+ * The sync cron's whole job: find due connections in bounded pages and queue one run each. It
+ * never calls a provider. Each run's idempotency key names the connection and the due time it
+ * was queued for, so overlapping or repeated cron firings queue a slot once.
+ */
+import { batchAll } from "../../db/batch";
+import { claimForSync, dueConnections, makeDue } from "../../db/connection-sync";
+import { deleteRuns } from "../../db/sync-runs";
+import type { SyncDeps } from "./deps";
+import { newRun } from "./runs";
+import { runHorizon } from "./timing";
+
+/** Queues `sendBatch` takes at most 100 messages: one page is one batch. */
+export const SCHEDULE_PAGE_SIZE = 100;
+/** Pages per cron tick (2,000 connections); the rest are still due at the next tick, 5 minutes on. */
+export const SCHEDULE_MAX_PAGES = 20;
+
+/** What one tick did. */
+export interface ScheduleReport {
+  disabled: boolean;
+  queued: number;
+  already_queued: number;
+  enqueue_failures: number;
+}
+
+/** Queues a run for every due connection (nothing at all under the kill switch). */
+export async function scheduleDueSyncs(deps: SyncDeps, now: Date): Promise<ScheduleReport> {
+  const report: ScheduleReport = {
+    disabled: deps.config.sync.disabled,
+    queued: 0,
+    already_queued: 0,
+    enqueue_failures: 0,
+  };
+  if (report.disabled) return report;
+  const horizon = runHorizon(now, deps.config.sync);
+  let after = "";
+  for (let page = 0; page < SCHEDULE_MAX_PAGES; page++) {
+    const due = await dueConnections(deps.db, now, after, SCHEDULE_PAGE_SIZE);
+    if (due.length === 0) break;
+    after = due[due.length - 1]?.id ?? after;
+    const runs = due.map((c) => ({
+      connection: c,
+      run: newRun(c, "scheduled", `scheduled:${c.id}:${c.nextSyncAt?.getTime() ?? 0}`, now),
+    }));
+    // Insert-if-new and claim, together; only runs that were really inserted get a message.
+    const results = (await batchAll(
+      deps.db,
+      runs.flatMap(({ connection, run }) => [run.insert(deps), claimForSync(deps.db, connection.id, now, horizon)]),
+    )) as unknown[][];
+    const fresh = runs.filter((_, i) => (results[i * 2]?.length ?? 0) > 0);
+    report.already_queued += runs.length - fresh.length;
+    if (fresh.length === 0) continue;
+    try {
+      await deps.queue.sendBatch(fresh.map(({ run }) => ({ body: run.message, contentType: "json" })));
+      report.queued += fresh.length;
+    } catch (err) {
+      // Nothing was queued: forget the runs and make the connections due again for the next tick.
+      deps.logger.error("sync enqueue failed", { error: String(err), runs: fresh.length });
+      report.enqueue_failures += fresh.length;
+      await deps.db.batch([
+        deleteRuns(
+          deps.db,
+          fresh.map(({ run }) => run.message.run_id),
+        ),
+        makeDue(
+          deps.db,
+          fresh.map(({ connection }) => connection.id),
+          now,
+        ),
+      ]);
+    }
+  }
+  return report;
+}

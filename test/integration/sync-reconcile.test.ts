@@ -1,0 +1,86 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { auditFor, connectSandbox } from "../support/connections";
+import { loggedIn } from "../support/identity";
+import { attempt, connectionRow, queuedRun, runsOf } from "../support/sync";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** The hourly Cron Trigger, through the Worker's own scheduled handler. */
+const hourly = () => worker.scheduled(createScheduledController({ cron: "0 * * * *", scheduledTime: Date.now() }), env);
+
+async function synced(body: Record<string, unknown> = {}) {
+  const { tokens } = await loggedIn();
+  const connection = await connectSandbox(tokens.access_token, body);
+  expect(await attempt(await queuedRun(connection.id), 1)).toEqual({ action: "ack" });
+  return connection;
+}
+
+describe("reconciliation (hourly)", () => {
+  it("reports a connection without a successful sync for SYNC_STALE_HOURS, once; a success clears it", async () => {
+    const connection = await synced();
+    await env.DB.prepare("UPDATE connections SET last_synced_at = ? WHERE id = ?")
+      .bind(Date.now() - 49 * HOUR, connection.id)
+      .run();
+    await hourly();
+    await hourly();
+    const audits = await auditFor("sync.connection_stale", connection.id);
+    expect(audits).toHaveLength(1);
+    expect(audits[0]).toMatchObject({ outcome: "failure" });
+    expect(audits[0]?.details).toMatchObject({ status: "active", connection_id: connection.id });
+
+    await attempt(await queuedRun(connection.id), 1);
+    const row = await env.DB.prepare("SELECT stale_reported_at FROM connections WHERE id = ?")
+      .bind(connection.id)
+      .first<{ stale_reported_at: number | null }>();
+    expect(row?.stale_reported_at).toBeNull();
+  });
+
+  it("reports pending transactions that never posted, per connection, once", async () => {
+    const connection = await synced({ scenario: "pending_to_posted", login: "never-posts" });
+    const pending = await env.DB.prepare(
+      "SELECT t.id FROM transactions t JOIN accounts a ON a.id = t.account_id WHERE a.connection_id = ? AND t.status = 'pending'",
+    )
+      .bind(connection.id)
+      .first<{ id: string }>();
+    expect(pending).not.toBeNull();
+    await env.DB.prepare("UPDATE transactions SET date = ? WHERE id = ?")
+      .bind(Date.now() - 11 * DAY, pending?.id)
+      .run();
+    await hourly();
+    await hourly();
+    const audits = await auditFor("sync.pending_unposted", connection.id);
+    expect(audits).toHaveLength(1);
+    expect(audits[0]?.details).toMatchObject({ count: 1, transaction_ids: [pending?.id] });
+    // The report is not a change clients see: the transaction's feed number stays.
+    const row = await env.DB.prepare("SELECT status, stale_reported_at FROM transactions WHERE id = ?")
+      .bind(pending?.id)
+      .first<{ status: string; stale_reported_at: number | null }>();
+    expect(row?.status).toBe("pending");
+    expect(row?.stale_reported_at).not.toBeNull();
+  });
+
+  it("fails runs that outlived their horizon and releases expired leases", async () => {
+    const connection = await synced();
+    const lost = await queuedRun(connection.id, "scheduled");
+    await env.DB.batch([
+      env.DB.prepare("UPDATE sync_runs SET queued_at = ? WHERE id = ?").bind(Date.now() - 3 * HOUR, lost.run_id),
+      env.DB.prepare(
+        "UPDATE connections SET status = 'syncing', sync_lock_owner = ?, sync_lock_until = ? WHERE id = ?",
+      ).bind(lost.run_id, Date.now() - 1000, connection.id),
+    ]);
+    await hourly();
+    expect((await runsOf(connection.id)).find((r) => r.id === lost.run_id)).toMatchObject({
+      status: "failed",
+      error_code: "run_lost",
+    });
+    expect(await connectionRow(connection.id)).toMatchObject({ status: "active", sync_lock_owner: null });
+    const summary = await env.DB.prepare(
+      "SELECT details FROM audit_events WHERE action = 'sync.reconciled' ORDER BY occurred_at DESC LIMIT 1",
+    ).first<{ details: string }>();
+    expect(JSON.parse(summary?.details ?? "{}")).toMatchObject({ lost_runs: 1, released_leases: 1 });
+  });
+});
