@@ -55,6 +55,13 @@ export const users = sqliteTable(
     failedLoginCount: integer("failed_login_count").notNull().default(0),
     lockedUntil: utc("locked_until"),
     mfaEnabled: integer("mfa_enabled", { mode: "boolean" }).notNull().default(false),
+    /**
+     * TOTP secret (base32), keyring ciphertext bound to (user, "mfa", "totp_secret"). Pending while
+     * `mfa_enabled` is false (set up but not yet confirmed with a code); never stored in plaintext.
+     */
+    mfaTotpSecretEnc: text("mfa_totp_secret_enc"),
+    /** The last TOTP time step accepted, so a code cannot be used twice. */
+    mfaTotpLastStep: integer("mfa_totp_last_step"),
     createdAt: stamp("created_at"),
     updatedAt: stamp("updated_at"),
   },
@@ -118,6 +125,35 @@ export const emailTokens = sqliteTable(
     usedAt: utc("used_at"),
   },
   (t) => [index("email_tokens_user").on(t.userId, t.purpose), index("email_tokens_expiry").on(t.expiresAt)],
+);
+
+/** Single-use MFA backup codes, stored only as SHA-256 of the normalised code. */
+export const mfaBackupCodes = sqliteTable(
+  "mfa_backup_codes",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: stamp("created_at"),
+    usedAt: utc("used_at"),
+  },
+  (t) => [index("mfa_backup_codes_user").on(t.userId)],
+);
+
+/** The second step of an MFA login: `mfa_token`s, stored as SHA-256, short-lived and single-use. */
+export const mfaChallenges = sqliteTable(
+  "mfa_challenges",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: stamp("created_at"),
+    expiresAt: utc("expires_at").notNull(),
+    usedAt: utc("used_at"),
+  },
+  (t) => [index("mfa_challenges_user").on(t.userId), index("mfa_challenges_expiry").on(t.expiresAt)],
 );
 
 /** The development/test email outbox (what GET /api/v1/dev/outbox reads). */

@@ -9,9 +9,11 @@ import { insertAudit } from "../db/audit";
 import { batchAll } from "../db/batch";
 import type { Db } from "../db/client";
 import { connectionsUnderOldKeys, swapCredentials } from "../db/connections";
+import { mfaSecretsUnderOldKeys, swapMfaSecret } from "../db/mfa";
 import { statesUnderOldKeys, swapStateVerifier } from "../db/oauth-states";
 import type { Logger } from "../logger";
 import { FIELDS, verifierField } from "../services/connections/credentials";
+import { secretContext } from "../services/identity/mfa";
 
 /** Per-run bounds: rows per D1 batch, and rows per run (the rest waits for the next hour). */
 export interface RewrapLimits {
@@ -26,11 +28,16 @@ export interface RewrapReport {
   active_key_id: string;
   connections: number;
   oauth_states: number;
+  /** Users' TOTP secrets (MFA). */
+  mfa_secrets: number;
   failed: number;
   remaining: boolean;
 }
 
-type Swap = ReturnType<typeof swapCredentials> | ReturnType<typeof swapStateVerifier>;
+type Swap =
+  | ReturnType<typeof swapCredentials>
+  | ReturnType<typeof swapStateVerifier>
+  | ReturnType<typeof swapMfaSecret>;
 
 /** Runs the swaps in one batch; counts those that found their row unchanged. */
 async function run(db: Db, swaps: Swap[]) {
@@ -38,7 +45,7 @@ async function run(db: Db, swaps: Swap[]) {
   return results.filter((r) => r.length > 0).length;
 }
 
-/** Re-wraps connection credentials and in-flight PKCE verifiers under the active key. */
+/** Re-wraps connection credentials, in-flight PKCE verifiers and TOTP secrets under the active key. */
 export async function rewrapCredentials(
   db: Db,
   keyring: Keyring,
@@ -50,6 +57,7 @@ export async function rewrapCredentials(
     active_key_id: keyring.activeKeyId,
     connections: 0,
     oauth_states: 0,
+    mfa_secrets: 0,
     failed: 0,
     remaining: false,
   };
@@ -113,8 +121,27 @@ export async function rewrapCredentials(
     report.oauth_states += await run(db, swaps);
   }
 
+  after = "";
+  while (budget > 0) {
+    const rows = await mfaSecretsUnderOldKeys(db, keyring.activeKeyId, after, Math.min(limits.batchSize, budget));
+    if (rows.length === 0) break;
+    budget -= rows.length;
+    after = rows[rows.length - 1]?.id ?? after;
+    const swaps: Swap[] = [];
+    for (const row of rows) {
+      if (!row.secretEnc) continue;
+      try {
+        const wrapped = await keyring.rewrap(row.secretEnc, secretContext(row.id));
+        swaps.push(swapMfaSecret(db, row.id, row.secretEnc, wrapped));
+      } catch (err) {
+        failed("users.mfa_totp_secret_enc", row.id, err);
+      }
+    }
+    report.mfa_secrets += await run(db, swaps);
+  }
+
   report.remaining = budget <= 0;
-  if (report.connections + report.oauth_states + report.failed > 0) {
+  if (report.connections + report.oauth_states + report.mfa_secrets + report.failed > 0) {
     await insertAudit(db, {
       occurredAt: now,
       action: "credentials.rewrapped",

@@ -4,12 +4,29 @@ import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "
 import { applyRateLimitHeaders, rateLimit } from "../http/rate-limit";
 import { authOf, depsOf, metaOf } from "../http/services";
 import { login } from "../services/identity/login";
+import { disableMfa, enableTotp, setupTotp, verifyMfa } from "../services/identity/mfa";
 import { changePassword, requestPasswordReset, resetPassword } from "../services/identity/passwords";
 import { getMe, requestEmailChange, updateName } from "../services/identity/profile";
 import { logout, refresh } from "../services/identity/refresh";
 import { register, resendVerification, verifyEmail } from "../services/identity/registration";
 import { securityEvents } from "../services/identity/security-events";
-import { Email, Limit, Message, Name, Password, SecurityEvent, Token, TokenResponse, User } from "./identity-schemas";
+import {
+  BackupCodes,
+  Email,
+  Limit,
+  Message,
+  MfaDisableBody,
+  MfaRequired,
+  MfaVerifyBody,
+  Name,
+  Password,
+  SecurityEvent,
+  Token,
+  TokenResponse,
+  TotpCode,
+  TotpSetup,
+  User,
+} from "./identity-schemas";
 
 const tags = ["Identity"];
 const security = [{ bearerAuth: [] }];
@@ -57,10 +74,13 @@ const routes = {
         { rule: "login_email", by: "email" },
       ]),
     ] as const,
-    summary: "Log in with email and password; creates a session.",
+    summary: "Log in with email and password; creates a session, or asks for a second factor when MFA is on.",
+    description:
+      "When MFA is on, a correct password answers `{mfa_required: true, mfa_token, methods}` instead of tokens; " +
+      "complete the login with POST /api/v1/auth/mfa/verify.",
     request: { body: jsonBodyOf(z.object({ email: Email, password: Password })) },
     responses: {
-      200: jsonContent(TokenResponse, "Logged in."),
+      200: jsonContent(z.union([TokenResponse, MfaRequired]), "Logged in, or MFA required."),
       ...problems(...BODY_PROBLEMS, 401, 403, 423, 429),
     },
   }),
@@ -147,6 +167,60 @@ const routes = {
       ...problems(...BODY_PROBLEMS, 401, 429),
     },
   }),
+  mfaSetup: createRoute({
+    method: "post",
+    path: "/mfa/totp/setup",
+    tags,
+    security,
+    summary: "Start TOTP setup: a new secret and otpauth:// URL for an authenticator app.",
+    description:
+      "The secret stays pending until confirmed with POST /mfa/totp/enable; calling again replaces it. " +
+      "409 `mfa_already_enabled` when MFA is on.",
+    middleware: [requireAuth()] as const,
+    responses: { 200: jsonContent(TotpSetup, "The pending secret."), ...problems(401, 409, 429) },
+  }),
+  mfaEnable: createRoute({
+    method: "post",
+    path: "/mfa/totp/enable",
+    tags,
+    security,
+    summary: "Confirm the pending TOTP secret with a current code; MFA goes on and backup codes are returned.",
+    description:
+      "400 `invalid_mfa_code`; 409 `mfa_setup_required` (no pending secret) or `mfa_already_enabled`. " +
+      "Codes of the previous, current and next 30-second step are accepted.",
+    middleware: [requireAuth()] as const,
+    request: { body: jsonBodyOf(z.object({ code: TotpCode })) },
+    responses: {
+      200: jsonContent(BackupCodes, "MFA is on; the backup codes, shown once."),
+      ...problems(...BODY_PROBLEMS, 401, 409, 429),
+    },
+  }),
+  mfaVerify: createRoute({
+    method: "post",
+    path: "/mfa/verify",
+    tags,
+    middleware: [rateLimit([{ rule: "login_ip", by: "ip" }])] as const,
+    summary: "Second login step: the `mfa_token` from login plus a TOTP code or a backup code.",
+    description:
+      "Send exactly one of `code` and `backup_code`. 401 `invalid_mfa_token` (unknown, used or older than 5 minutes) " +
+      "or `invalid_mfa_code` (wrong, or a code or step already used); wrong codes count toward the lockout " +
+      "(423 `account_locked`). The token is spent by the successful verification.",
+    request: { body: jsonBodyOf(MfaVerifyBody) },
+    responses: { 200: jsonContent(TokenResponse, "Logged in."), ...problems(...BODY_PROBLEMS, 401, 423, 429) },
+  }),
+  mfaDisable: createRoute({
+    method: "post",
+    path: "/mfa/disable",
+    tags,
+    security,
+    summary: "Turn MFA off with the password and a current TOTP code (or a backup code).",
+    description:
+      "401 `invalid_credentials` (wrong password); 400 `invalid_mfa_code` (counts toward the lockout); " +
+      "409 `mfa_not_enabled`; 423 `account_locked`. Sessions are left alone.",
+    middleware: [requireAuth()] as const,
+    request: { body: jsonBodyOf(MfaDisableBody) },
+    responses: { 204: { description: "MFA is off." }, ...problems(...BODY_PROBLEMS, 401, 409, 423, 429) },
+  }),
   securityEvents: createRoute({
     method: "get",
     path: "/security-events",
@@ -217,6 +291,28 @@ export const authRoutes = createRouter()
       newPassword: body.new_password,
     });
     return c.json({ password_changed: true as const, revoked_sessions: result.revokedSessionIds.length }, 200);
+  })
+  .openapi(routes.mfaSetup, async (c) => c.json(await setupTotp(depsOf(c), metaOf(c), authOf(c)), 200))
+  .openapi(routes.mfaEnable, async (c) =>
+    c.json(await enableTotp(depsOf(c), metaOf(c), authOf(c), c.req.valid("json").code), 200),
+  )
+  .openapi(routes.mfaVerify, async (c) => {
+    const body = c.req.valid("json");
+    const tokens = await verifyMfa(depsOf(c), metaOf(c), {
+      mfaToken: body.mfa_token,
+      code: body.code,
+      backupCode: body.backup_code,
+    });
+    return c.json(tokens, 200);
+  })
+  .openapi(routes.mfaDisable, async (c) => {
+    const body = c.req.valid("json");
+    await disableMfa(depsOf(c), metaOf(c), authOf(c), {
+      password: body.password,
+      code: body.code,
+      backupCode: body.backup_code,
+    });
+    return c.body(null, 204);
   })
   .openapi(routes.securityEvents, async (c) => {
     const q = c.req.valid("query");

@@ -77,3 +77,62 @@ export const SecurityEvent = z
 
 export const Limit = (max: number, fallback: number) =>
   z.coerce.number().int("must be an integer").min(1).max(max).default(fallback).openapi({ type: "integer" });
+
+export const TotpCode = z
+  .string()
+  .trim()
+  .regex(/^\d{6}$/, "must be the 6-digit code from the authenticator app")
+  .openapi({ example: "123456", description: "The current 6-digit TOTP code (RFC 6238: SHA-1, 30 s steps)." });
+
+export const BackupCode = z
+  .string()
+  .trim()
+  .min(1, "is required")
+  .max(32, "is not a backup code")
+  .openapi({ example: "k3m9q-x7p2d", description: "One of the backup codes given when MFA was enabled; works once." });
+
+export const MfaToken = z
+  .string()
+  .min(20, "is not a valid MFA token")
+  .max(200, "is not a valid MFA token")
+  .openapi({ description: "The `mfa_token` from the login answer (5 minutes, single use)." });
+
+export const MfaRequired = z
+  .object({
+    mfa_required: z.literal(true),
+    mfa_token: z.string().openapi({ description: "Send it to POST /api/v1/auth/mfa/verify within 5 minutes." }),
+    methods: z.array(z.enum(["totp", "backup_code"])),
+  })
+  .openapi("MfaRequired", { description: "The password was right; a second factor is due." });
+
+export const TotpSetup = z
+  .object({
+    secret: z.string().openapi({ description: "Base32 (RFC 4648) secret, 160 bits, for manual entry." }),
+    otpauth_url: z.string().openapi({
+      example:
+        "otpauth://totp/Ledgerlink:ada%40example.com?secret=…&issuer=Ledgerlink&algorithm=SHA1&digits=6&period=30",
+    }),
+  })
+  .openapi("TotpSetup");
+
+export const BackupCodes = z
+  .object({
+    backup_codes: z
+      .array(z.string())
+      .openapi({ description: "10 single-use codes, shown once; only their hashes are kept." }),
+  })
+  .openapi("BackupCodes");
+
+const oneFactor = (b: { code?: string | undefined; backup_code?: string | undefined }) =>
+  (b.code === undefined) !== (b.backup_code === undefined);
+const ONE_FACTOR = { message: "send exactly one of code and backup_code", path: ["code"] };
+
+/** POST /mfa/verify: the login's `mfa_token` with exactly one of `code` and `backup_code`. */
+export const MfaVerifyBody = z
+  .object({ mfa_token: MfaToken, code: TotpCode.optional(), backup_code: BackupCode.optional() })
+  .refine(oneFactor, ONE_FACTOR);
+
+/** POST /mfa/disable: the password with exactly one of `code` and `backup_code`. */
+export const MfaDisableBody = z
+  .object({ password: Password, code: TotpCode.optional(), backup_code: BackupCode.optional() })
+  .refine(oneFactor, ONE_FACTOR);

@@ -19,3 +19,18 @@ export const accountLocked = (retryAfterSeconds: number) =>
   new ApiError(423, "account_locked", "Too many failed logins; try again later.", {
     headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))) },
   });
+
+export const invalidMfaToken = () =>
+  new ApiError(401, "invalid_mfa_token", "The MFA token is unknown, already used or expired; log in again.");
+
+/** A wrong, reused or unknown TOTP or backup code: 401 on the login step, 400 when logged in. */
+export const invalidMfaCode = (status: 400 | 401) =>
+  new ApiError(status, "invalid_mfa_code", "The verification code is incorrect, expired or already used.");
+
+export const mfaAlreadyEnabled = () =>
+  new ApiError(409, "mfa_already_enabled", "MFA is already on; disable it before setting it up again.");
+
+export const mfaSetupRequired = () =>
+  new ApiError(409, "mfa_setup_required", "Start with POST /api/v1/auth/mfa/totp/setup.");
+
+export const mfaNotEnabled = () => new ApiError(409, "mfa_not_enabled", "MFA is not on for this account.");

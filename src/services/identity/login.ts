@@ -1,6 +1,7 @@
 import { and, eq, isNull, lte, or, sql } from "drizzle-orm";
-import { sha256Hex } from "../../crypto/random";
+import { randomToken, sha256Hex } from "../../crypto/random";
 import { insertAudit } from "../../db/audit";
+import { insertMfaChallenge } from "../../db/mfa";
 import { users } from "../../db/schema";
 import { findUserByEmail, type UserRow, updateUser } from "../../db/users";
 import { emails } from "../../email/templates";
@@ -19,7 +20,7 @@ export async function login(
   deps: ServiceDeps,
   meta: RequestMeta,
   input: { email: string; password: string },
-): Promise<TokenResponse> {
+): Promise<TokenResponse | MfaRequired> {
   const email = normalizeEmail(input.email);
   const user = await findUserByEmail(deps.db, email);
   const now = deps.now();
@@ -51,6 +52,10 @@ export async function login(
     throw new ApiError(403, "email_not_verified", "Verify your email address before logging in.");
   }
 
+  if (user.mfaEnabled) {
+    return mfaChallenge(deps, meta, user, now, check.needsRehash ? input.password : null);
+  }
+
   const { session, refreshToken, inserts } = await newSession(deps.db, deps.config, meta, user, now);
   const patch: Partial<UserRow> = { failedLoginCount: 0, lockedUntil: null };
   // A hash made with older parameters is upgraded now that we know the password.
@@ -71,7 +76,71 @@ export async function login(
   return tokenResponse(deps.config, user, session.id, refreshToken, now);
 }
 
-async function failedLogin(deps: ServiceDeps, meta: RequestMeta, user: UserRow, now: Date): Promise<never> {
+/** API.md: the login answer when MFA is on; `mfa_token` goes to POST /auth/mfa/verify. */
+export interface MfaRequired {
+  mfa_required: true;
+  mfa_token: string;
+  methods: ("totp" | "backup_code")[];
+}
+
+/** Lifetime of an `mfa_token`. */
+export const MFA_TOKEN_TTL_SECONDS = 300;
+
+/**
+ * The password was right but a second factor is due: a short-lived, single-use challenge bound to
+ * the user (stored as SHA-256). The failure count is NOT reset here, or alternating a right
+ * password with wrong codes would never lock.
+ */
+async function mfaChallenge(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  user: UserRow,
+  now: Date,
+  rehashPassword: string | null,
+): Promise<MfaRequired> {
+  const token = randomToken();
+  await deps.db.batch([
+    insertMfaChallenge(deps.db, {
+      tokenHash: await sha256Hex(token),
+      userId: user.id,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + MFA_TOKEN_TTL_SECONDS * 1000),
+    }),
+    ...(rehashPassword
+      ? [updateUser(deps.db, user.id, { passwordHash: await deps.passwords.hashPassword(rehashPassword) })]
+      : []),
+    insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: now,
+      action: "auth.mfa_challenge",
+      outcome: "success",
+      userId: user.id,
+      details: rehashPassword ? { password_rehashed: true } : null,
+    }),
+  ]);
+  return { mfa_required: true, mfa_token: token, methods: ["totp", "backup_code"] };
+}
+
+/** How a failure is recorded: the audit action, its reason, and the error when not (yet) locked. */
+export interface FailureKind {
+  action: string;
+  reason: string;
+  error: () => ApiError;
+}
+
+const BAD_PASSWORD: FailureKind = { action: "auth.login", reason: "bad_password", error: invalidCredentials };
+
+/**
+ * Counts a failed credential check (password or MFA code) toward the lockout, audits it, and
+ * throws: the kind's error, or 423 once the threshold is reached.
+ */
+export async function failedLogin(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  user: UserRow,
+  now: Date,
+  kind: FailureKind = BAD_PASSWORD,
+): Promise<never> {
   const { threshold, durationSeconds } = deps.config.lockout;
   // Atomic increment; a lock that has run out starts the count again.
   const counted = await deps.db
@@ -87,11 +156,11 @@ async function failedLogin(deps: ServiceDeps, meta: RequestMeta, user: UserRow, 
   if ((counted?.count ?? 0) < threshold) {
     await insertAudit(deps.db, {
       ...base,
-      action: "auth.login",
+      action: kind.action,
       outcome: "failure",
-      details: { reason: "bad_password" },
+      details: { reason: kind.reason },
     });
-    throw invalidCredentials();
+    throw kind.error();
   }
   const until = new Date(now.getTime() + durationSeconds * 1000);
   // Only the request that sets the lock reports it, however many failures race.
@@ -103,7 +172,7 @@ async function failedLogin(deps: ServiceDeps, meta: RequestMeta, user: UserRow, 
     .get();
   if (locked) {
     await deps.db.batch([
-      insertAudit(deps.db, { ...base, action: "auth.login", outcome: "failure", details: { reason: "bad_password" } }),
+      insertAudit(deps.db, { ...base, action: kind.action, outcome: "failure", details: { reason: kind.reason } }),
       insertAudit(deps.db, {
         ...base,
         action: "auth.lockout",

@@ -1,0 +1,269 @@
+/**
+ * Multi-factor authentication with TOTP (RFC 6238) and single-use backup codes.
+ *
+ * - The secret is 160 random bits, stored only as keyring ciphertext bound to the user and field.
+ * - Codes are accepted for now ± 1 step (clock drift); a step once used is refused again.
+ * - Backup codes are stored only as SHA-256 and work once.
+ * - Wrong codes at login count toward the lockout like wrong passwords.
+ */
+import { type EncryptionContext, KeyringError } from "../../crypto/keyring";
+import { sha256Hex } from "../../crypto/random";
+import { base32Decode, matchTotp, newTotpSecret, otpauthUrl } from "../../crypto/totp";
+import { insertAudit } from "../../db/audit";
+import {
+  claimTotpStep,
+  consumeBackupCode,
+  deleteBackupCodes,
+  deleteUserMfaChallenges,
+  findLiveMfaChallenge,
+  insertBackupCodes,
+  spendMfaChallenge,
+} from "../../db/mfa";
+import { findUserById, type UserRow, updateUser } from "../../db/users";
+import { notFound } from "../../http/errors";
+import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
+import {
+  accountLocked,
+  invalidCredentials,
+  invalidMfaCode,
+  invalidMfaToken,
+  mfaAlreadyEnabled,
+  mfaNotEnabled,
+  mfaSetupRequired,
+} from "./errors";
+import { failedLogin } from "./login";
+import { newSession, type TokenResponse, tokenResponse } from "./tokens";
+
+export const TOTP_ISSUER = "Ledgerlink";
+export const BACKUP_CODE_COUNT = 10;
+
+/** AAD of the TOTP secret; part of the ciphertext binding, so never rename it. */
+export const secretContext = (userId: string): EncryptionContext => ({
+  userId,
+  connectionId: "mfa",
+  field: "totp_secret",
+});
+
+/** A second factor as submitted: a TOTP code or a backup code. */
+export interface Factor {
+  code?: string | undefined;
+  backupCode?: string | undefined;
+}
+
+type Auth = { userId: string; sessionId: string };
+
+/** Backup codes read `xxxxx-xxxxx` (50 random bits); compared without case, spaces or dashes. */
+const normalizeBackupCode = (code: string) => code.toLowerCase().replace(/[^a-z0-9]/g, "");
+const hashBackupCode = (code: string) => sha256Hex(`mfa_backup:${normalizeBackupCode(code)}`);
+
+function newBackupCode(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  const raw = [...crypto.getRandomValues(new Uint8Array(10))].map((b) => alphabet[b & 31]).join("");
+  return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+}
+
+async function openSecret(deps: ServiceDeps, user: UserRow): Promise<Uint8Array | null> {
+  if (!user.mfaTotpSecretEnc) return null;
+  try {
+    const secret = await deps.config.encryption.keyring.decrypt(user.mfaTotpSecretEnc, secretContext(user.id));
+    return base32Decode(secret);
+  } catch (err) {
+    // A secret that no longer opens (key retired, row tampered) matches no code.
+    if (err instanceof KeyringError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Checks and spends a factor atomically: the TOTP step is claimed (newer than the last used) or
+ * the backup code marked used, so of two racing requests with the same code only one succeeds.
+ */
+async function spendFactor(
+  deps: ServiceDeps,
+  user: UserRow,
+  factor: Factor,
+  now: Date,
+): Promise<{ method: "totp" | "backup_code" } | null> {
+  if (factor.backupCode !== undefined) {
+    const used = await consumeBackupCode(deps.db, user.id, await hashBackupCode(factor.backupCode), now);
+    return used ? { method: "backup_code" } : null;
+  }
+  if (factor.code === undefined) return null;
+  const key = await openSecret(deps, user);
+  if (!key) return null;
+  const step = await matchTotp(key, factor.code, now, { afterStep: user.mfaTotpLastStep });
+  if (step === null) return null;
+  return (await claimTotpStep(deps.db, user.id, step, now)) ? { method: "totp" } : null;
+}
+
+async function loadUser(deps: ServiceDeps, userId: string): Promise<UserRow> {
+  const user = await findUserById(deps.db, userId);
+  if (!user) throw notFound("user");
+  return user;
+}
+
+/** Starts (or restarts) TOTP setup: a new pending secret, not active until confirmed. */
+export async function setupTotp(deps: ServiceDeps, meta: RequestMeta, auth: Auth) {
+  const user = await loadUser(deps, auth.userId);
+  if (user.mfaEnabled) throw mfaAlreadyEnabled();
+  const now = deps.now();
+  const secret = newTotpSecret();
+  const sealed = await deps.config.encryption.keyring.encrypt(secret, secretContext(user.id));
+  await deps.db.batch([
+    updateUser(deps.db, user.id, { mfaTotpSecretEnc: sealed, mfaTotpLastStep: null, updatedAt: now }),
+    insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: now,
+      action: "auth.mfa_setup",
+      outcome: "success",
+      userId: user.id,
+      sessionId: auth.sessionId,
+      details: { method: "totp" },
+    }),
+  ]);
+  return { secret, otpauth_url: otpauthUrl(TOTP_ISSUER, user.email, secret) };
+}
+
+/** Confirms the pending secret with a code: MFA goes on and 10 fresh backup codes are returned once. */
+export async function enableTotp(deps: ServiceDeps, meta: RequestMeta, auth: Auth, code: string) {
+  const user = await loadUser(deps, auth.userId);
+  if (user.mfaEnabled) throw mfaAlreadyEnabled();
+  if (!user.mfaTotpSecretEnc) throw mfaSetupRequired();
+  const now = deps.now();
+  const base = { ...auditContext(meta), occurredAt: now, userId: user.id, sessionId: auth.sessionId };
+  const key = await openSecret(deps, user);
+  const step = key ? await matchTotp(key, code, now, { afterStep: user.mfaTotpLastStep }) : null;
+  if (step === null) {
+    await insertAudit(deps.db, {
+      ...base,
+      action: "auth.mfa_enabled",
+      outcome: "failure",
+      details: { reason: "bad_code" },
+    });
+    throw invalidMfaCode(400);
+  }
+  const codes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
+  const hashes = await Promise.all(codes.map(hashBackupCode));
+  await deps.db.batch([
+    // The confirming code's step counts as used, so it cannot also complete a login.
+    updateUser(deps.db, user.id, { mfaEnabled: true, mfaTotpLastStep: step, updatedAt: now }),
+    deleteBackupCodes(deps.db, user.id),
+    insertBackupCodes(deps.db, user.id, hashes, now),
+    insertAudit(deps.db, { ...base, action: "auth.mfa_enabled", outcome: "success", details: { method: "totp" } }),
+  ]);
+  return { backup_codes: codes };
+}
+
+/** The second login step: a live `mfa_token` plus a TOTP or backup code gives the tokens. */
+export async function verifyMfa(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  input: { mfaToken: string } & Factor,
+): Promise<TokenResponse> {
+  const now = deps.now();
+  const tokenHash = await sha256Hex(input.mfaToken);
+  const challenge = await findLiveMfaChallenge(deps.db, tokenHash, now);
+  const user = challenge ? await findUserById(deps.db, challenge.userId) : undefined;
+  const base = { ...auditContext(meta), occurredAt: now, userId: user?.id ?? null };
+  if (!user?.mfaEnabled) {
+    await insertAudit(deps.db, {
+      ...base,
+      action: "auth.mfa_verified",
+      outcome: "failure",
+      details: { reason: "invalid_mfa_token" },
+    });
+    throw invalidMfaToken();
+  }
+  if (user.lockedUntil && user.lockedUntil > now) {
+    await insertAudit(deps.db, {
+      ...base,
+      action: "auth.mfa_verified",
+      outcome: "denied",
+      details: { reason: "locked" },
+    });
+    throw accountLocked((user.lockedUntil.getTime() - now.getTime()) / 1000);
+  }
+  const spent = await spendFactor(deps, user, input, now);
+  if (!spent) {
+    return failedLogin(deps, meta, user, now, {
+      action: "auth.mfa_verified",
+      reason: input.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
+      error: () => invalidMfaCode(401),
+    });
+  }
+  // Single use: of two racing verifications with valid codes only one spends the token.
+  if (!(await spendMfaChallenge(deps.db, tokenHash, user.id, now))) throw invalidMfaToken();
+
+  const { session, refreshToken, inserts } = await newSession(deps.db, deps.config, meta, user, now);
+  const done = { ...base, sessionId: session.id, outcome: "success" as const };
+  await deps.db.batch([
+    ...inserts,
+    updateUser(deps.db, user.id, { failedLoginCount: 0, lockedUntil: null }),
+    insertAudit(deps.db, { ...done, action: "auth.mfa_verified", details: { method: spent.method } }),
+    ...(spent.method === "backup_code" ? [insertAudit(deps.db, { ...done, action: "auth.mfa_backup_code_used" })] : []),
+    insertAudit(deps.db, { ...done, action: "auth.login", details: { mfa: spent.method } }),
+  ]);
+  return tokenResponse(deps.config, user, session.id, refreshToken, now);
+}
+
+/**
+ * Turns MFA off with the password and a current TOTP or backup code. Sessions and tokens are
+ * left alone. Wrong codes count toward the lockout, and a locked account cannot disable MFA.
+ */
+export async function disableMfa(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  auth: Auth,
+  input: { password: string } & Factor,
+) {
+  const user = await loadUser(deps, auth.userId);
+  const now = deps.now();
+  const base = { ...auditContext(meta), occurredAt: now, userId: user.id, sessionId: auth.sessionId };
+  const check = await deps.passwords.verifyPassword(input.password, user.passwordHash);
+  if (!check.ok) {
+    await insertAudit(deps.db, {
+      ...base,
+      action: "auth.mfa_disabled",
+      outcome: "failure",
+      details: { reason: "bad_password" },
+    });
+    throw invalidCredentials();
+  }
+  if (!user.mfaEnabled) throw mfaNotEnabled();
+  if (user.lockedUntil && user.lockedUntil > now) {
+    await insertAudit(deps.db, {
+      ...base,
+      action: "auth.mfa_disabled",
+      outcome: "denied",
+      details: { reason: "locked" },
+    });
+    throw accountLocked((user.lockedUntil.getTime() - now.getTime()) / 1000);
+  }
+  const spent = await spendFactor(deps, user, input, now);
+  if (!spent) {
+    return failedLogin(deps, meta, user, now, {
+      action: "auth.mfa_disabled",
+      reason: input.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
+      error: () => invalidMfaCode(400),
+    });
+  }
+  await deps.db.batch([
+    updateUser(deps.db, user.id, {
+      mfaEnabled: false,
+      mfaTotpSecretEnc: null,
+      mfaTotpLastStep: null,
+      updatedAt: now,
+    }),
+    deleteBackupCodes(deps.db, user.id),
+    deleteUserMfaChallenges(deps.db, user.id),
+    ...(spent.method === "backup_code"
+      ? [insertAudit(deps.db, { ...base, action: "auth.mfa_backup_code_used", outcome: "success" })]
+      : []),
+    insertAudit(deps.db, {
+      ...base,
+      action: "auth.mfa_disabled",
+      outcome: "success",
+      details: { method: spent.method },
+    }),
+  ]);
+}
