@@ -1,6 +1,7 @@
 import { randomToken, sha256Hex } from "../../crypto/random";
-import { consumeEmailToken, type EmailTokenPurpose, insertEmailToken } from "../../db/email-tokens";
-import type { ServiceDeps } from "../context";
+import { insertAudit } from "../../db/audit";
+import { consumeEmailToken, type EmailTokenPurpose, expireUserTokens, insertEmailToken } from "../../db/email-tokens";
+import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { invalidToken } from "./errors";
 
 /** Creates a single-use emailed token; returns the secret and the INSERT for the caller's batch. */
@@ -37,3 +38,25 @@ export async function spendEmailToken(deps: ServiceDeps, token: string, purposes
 /** The link put in an email: `<APP_BASE_URL>/<page>?token=<value>` (API.md dev outbox). */
 export const emailLink = (deps: ServiceDeps, page: string, token: string) =>
   `${deps.config.appBaseUrl}/${page}?token=${encodeURIComponent(token)}`;
+
+/**
+ * Issues a fresh emailed token that supersedes the user's older ones of that purpose, audited
+ * in the same batch; returns the secret for the caller's email.
+ */
+export async function replaceEmailToken(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  userId: string,
+  purpose: EmailTokenPurpose,
+  ttlSeconds: number,
+  action: string,
+): Promise<string> {
+  const now = deps.now();
+  const { token, insert } = await newEmailToken(deps, userId, purpose, ttlSeconds);
+  await deps.db.batch([
+    expireUserTokens(deps.db, userId, purpose, now),
+    insert,
+    insertAudit(deps.db, { ...auditContext(meta), occurredAt: now, action, outcome: "success", userId }),
+  ]);
+  return token;
+}

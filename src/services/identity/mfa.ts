@@ -9,7 +9,7 @@
 import { type EncryptionContext, KeyringError } from "../../crypto/keyring";
 import { sha256Hex } from "../../crypto/random";
 import { base32Decode, matchTotp, newTotpSecret, otpauthUrl } from "../../crypto/totp";
-import { insertAudit } from "../../db/audit";
+import { insertAudit, type NewAuditRow } from "../../db/audit";
 import {
   claimTotpStep,
   consumeBackupCode,
@@ -174,15 +174,7 @@ export async function verifyMfa(
     });
     throw invalidMfaToken();
   }
-  if (user.lockedUntil && user.lockedUntil > now) {
-    await insertAudit(deps.db, {
-      ...base,
-      action: "auth.mfa_verified",
-      outcome: "denied",
-      details: { reason: "locked" },
-    });
-    throw accountLocked((user.lockedUntil.getTime() - now.getTime()) / 1000);
-  }
+  await refuseIfLocked(deps, user, now, { ...base, action: "auth.mfa_verified" });
   const spent = await spendFactor(deps, user, input, now);
   if (!spent) {
     return failedLogin(deps, meta, user, now, {
@@ -204,6 +196,18 @@ export async function verifyMfa(
     insertAudit(deps.db, { ...done, action: "auth.login", details: { mfa: spent.method } }),
   ]);
   return tokenResponse(deps.config, user, session.id, refreshToken, now);
+}
+
+/** A locked account answers 423 before any code is checked (the refusal is audited). */
+async function refuseIfLocked(
+  deps: ServiceDeps,
+  user: { lockedUntil: Date | null },
+  now: Date,
+  audit: Omit<NewAuditRow, "outcome" | "details">,
+) {
+  if (!user.lockedUntil || user.lockedUntil <= now) return;
+  await insertAudit(deps.db, { ...audit, outcome: "denied", details: { reason: "locked" } });
+  throw accountLocked((user.lockedUntil.getTime() - now.getTime()) / 1000);
 }
 
 /**
@@ -230,15 +234,7 @@ export async function disableMfa(
     throw invalidCredentials();
   }
   if (!user.mfaEnabled) throw mfaNotEnabled();
-  if (user.lockedUntil && user.lockedUntil > now) {
-    await insertAudit(deps.db, {
-      ...base,
-      action: "auth.mfa_disabled",
-      outcome: "denied",
-      details: { reason: "locked" },
-    });
-    throw accountLocked((user.lockedUntil.getTime() - now.getTime()) / 1000);
-  }
+  await refuseIfLocked(deps, user, now, { ...base, action: "auth.mfa_disabled" });
   const spent = await spendFactor(deps, user, input, now);
   if (!spent) {
     return failedLogin(deps, meta, user, now, {

@@ -1,12 +1,11 @@
 import { insertAudit } from "../../db/audit";
-import { expireUserTokens } from "../../db/email-tokens";
 import { listLiveSessions, revokeUserSessions, touchSession } from "../../db/sessions";
 import { bumpTokenVersion, findUserByEmail, findUserById, updateUser } from "../../db/users";
 import { emails } from "../../email/templates";
 import { notFound } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { passwordProblems } from "../password-policy";
-import { emailLink, newEmailToken, spendEmailToken } from "./email-tokens";
+import { emailLink, replaceEmailToken, spendEmailToken } from "./email-tokens";
 import { invalidCredentials, weakPassword } from "./errors";
 import { normalizeEmail } from "./users";
 
@@ -14,24 +13,14 @@ import { normalizeEmail } from "./users";
 export async function requestPasswordReset(deps: ServiceDeps, meta: RequestMeta, rawEmail: string) {
   const user = await findUserByEmail(deps.db, normalizeEmail(rawEmail));
   if (!user) return;
-  const now = deps.now();
-  const { token, insert } = await newEmailToken(
+  const token = await replaceEmailToken(
     deps,
+    meta,
     user.id,
     "reset_password",
     deps.config.tokens.passwordResetTtlSeconds,
+    "auth.password_reset_requested",
   );
-  await deps.db.batch([
-    expireUserTokens(deps.db, user.id, "reset_password", now),
-    insert,
-    insertAudit(deps.db, {
-      ...auditContext(meta),
-      occurredAt: now,
-      action: "auth.password_reset_requested",
-      outcome: "success",
-      userId: user.id,
-    }),
-  ]);
   await deps.email.send(emails.passwordReset(user.email, user.name, emailLink(deps, "reset-password", token)));
 }
 

@@ -1,12 +1,11 @@
 import { newId } from "../../crypto/random";
 import { insertAudit } from "../../db/audit";
-import { expireUserTokens } from "../../db/email-tokens";
 import { findUserByEmail, findUserById, insertUser, updateUser } from "../../db/users";
 import { emails } from "../../email/templates";
 import { ApiError } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { passwordProblems } from "../password-policy";
-import { emailLink, newEmailToken, spendEmailToken } from "./email-tokens";
+import { emailLink, newEmailToken, replaceEmailToken, spendEmailToken } from "./email-tokens";
 import { weakPassword } from "./errors";
 import { isUniqueViolation, normalizeEmail } from "./users";
 
@@ -83,25 +82,15 @@ async function signupAttempt(deps: ServiceDeps, meta: RequestMeta, userId: strin
 export async function resendVerification(deps: ServiceDeps, meta: RequestMeta, rawEmail: string) {
   const user = await findUserByEmail(deps.db, normalizeEmail(rawEmail));
   if (!user || user.emailVerifiedAt) return;
-  const now = deps.now();
-  const { token, insert } = await newEmailToken(
+  // The newest link supersedes older ones.
+  const token = await replaceEmailToken(
     deps,
+    meta,
     user.id,
     "verify_email",
     deps.config.tokens.emailVerificationTtlSeconds,
+    "auth.verification_resent",
   );
-  await deps.db.batch([
-    // The newest link supersedes older ones.
-    expireUserTokens(deps.db, user.id, "verify_email", now),
-    insert,
-    insertAudit(deps.db, {
-      ...auditContext(meta),
-      occurredAt: now,
-      action: "auth.verification_resent",
-      outcome: "success",
-      userId: user.id,
-    }),
-  ]);
   await deps.email.send(emails.verifyEmail(user.email, user.name, emailLink(deps, "verify-email", token)));
 }
 
