@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { SCHWAB_TRANSACTION_TYPES } from "../schwab-wire";
 import type { SandboxContext } from "./context";
 import { accountJson, accountNumbersJson, type SandboxAccount, sandboxAccounts } from "./data";
 import { traderFault } from "./scenarios";
@@ -13,23 +14,8 @@ import { accountTransactions } from "./transactions";
 /** Schwab's per-response cap; more matches are silently dropped. */
 export const SANDBOX_MAX_RESULTS = 3000;
 
-const TYPES = new Set([
-  "TRADE",
-  "RECEIVE_AND_DELIVER",
-  "DIVIDEND_OR_INTEREST",
-  "ACH_RECEIPT",
-  "ACH_DISBURSEMENT",
-  "CASH_RECEIPT",
-  "CASH_DISBURSEMENT",
-  "ELECTRONIC_FUND",
-  "WIRE_OUT",
-  "WIRE_IN",
-  "JOURNAL",
-  "MEMORANDUM",
-  "MARGIN_CALL",
-  "MONEY_MARKET",
-  "SMA_ADJUSTMENT",
-]);
+// The 15 types Schwab documents (providers/schwab.md); the adapter sends the same list.
+const TYPES = new Set<string>(SCHWAB_TRANSACTION_TYPES);
 
 const ISO_Z = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?Z$/;
 
