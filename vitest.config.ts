@@ -3,35 +3,59 @@ import { defineConfig } from "vitest/config";
 // @ts-expect-error: plain ESM helper shared with `npm run dev`, no type declarations.
 import { generateSecrets } from "./scripts/lib/secrets.mjs";
 
+/**
+ * Suites that judge password hashing itself (login, lockout, password flows) run at the
+ * production (OWASP) scrypt cost; everything else hashes at a lowered cost, which only
+ * ENVIRONMENT=test may set (src/config.ts), so the inner loop stays fast.
+ */
+const OWASP_COST_SUITES = ["test/integration/login.test.ts", "test/integration/passwords.test.ts"];
+
 // Unit and integration tests run inside workerd against real D1, Durable Objects and Queues,
 // configured from wrangler.toml. Migrations are applied by test/support/apply-migrations.ts.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  const secrets = generateSecrets();
+  const workers = (name: string, extra: Record<string, string>) =>
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ...secrets,
+          ENVIRONMENT: "test",
+          // `TEST_LOG=warn npx vitest run …` shows the Worker's own logs (silent otherwise).
+          LOG_LEVEL: process.env.TEST_LOG ?? "silent",
+          ADMIN_EMAILS: "root@ledgerlink.test",
+          // Real Queue retries in tests wait at most a couple of seconds.
+          SYNC_RETRY_BASE_SECONDS: "1",
+          SYNC_RETRY_CAP_SECONDS: "2",
+          TEST_MIGRATIONS: migrations,
+          TEST_PROJECT: name,
+          ...extra,
+        },
+      },
+    });
+  const shared = {
+    setupFiles: ["./test/support/apply-migrations.ts"],
+    // Generous: a loaded 2-core CI machine must not turn slowness into failure.
+    testTimeout: 30_000,
+  };
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            ...generateSecrets(),
-            ENVIRONMENT: "test",
-            // `TEST_LOG=warn npx vitest run …` shows the Worker's own logs (silent otherwise).
-            LOG_LEVEL: process.env.TEST_LOG ?? "silent",
-            ADMIN_EMAILS: "root@ledgerlink.test",
-            // Real Queue retries in tests wait at most a couple of seconds.
-            SYNC_RETRY_BASE_SECONDS: "1",
-            SYNC_RETRY_CAP_SECONDS: "2",
-            TEST_MIGRATIONS: migrations,
+    test: {
+      projects: [
+        {
+          plugins: [workers("fast", { PASSWORD_HASH_COST: "ln=4,r=8,p=1" })],
+          test: {
+            ...shared,
+            name: "workers",
+            include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+            exclude: OWASP_COST_SUITES,
           },
         },
-      }),
-    ],
-    test: {
-      include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
-      setupFiles: ["./test/support/apply-migrations.ts"],
-      // Journeys hash passwords (scrypt, ~0.2 s each) many times; on a loaded 2-core CI machine
-      // the 5 s default is too tight to tell slowness from failure.
-      testTimeout: 30_000,
+        {
+          plugins: [workers("owasp-cost", {})],
+          test: { ...shared, name: "workers-owasp-cost", include: OWASP_COST_SUITES },
+        },
+      ],
     },
   };
 });

@@ -1,6 +1,7 @@
 import { importJWK, type JWK } from "jose";
 import { z } from "zod";
 import type { Keyring } from "./crypto/keyring";
+import { belowOwasp, OWASP_SCRYPT, parseScryptParams, type ScryptParams } from "./crypto/password";
 import { RateLimitsSchema, type Rules } from "./gate/rules";
 import { buildProviderConfig, type ProvidersConfig, providerEnvShape, refineProviderEnv } from "./providers/config";
 import { buildSyncConfig, refineSyncEnv, type SyncConfig, syncEnvShape } from "./services/sync/config";
@@ -39,6 +40,8 @@ export interface Config {
     refreshSecret: CryptoKey;
   };
   lockout: { threshold: number; durationSeconds: number };
+  /** scrypt cost of new password hashes: OWASP's unless ENVIRONMENT=test lowers it. */
+  passwordHash: ScryptParams;
   email: { transport: "outbox" | "resend"; from: string; resendApiKey: string | null };
   adminEmails: string[];
   /** Token-bucket rules (src/gate/rules.ts), with RATE_LIMITS overrides applied. */
@@ -127,6 +130,18 @@ const EnvSchema = z
     PASSWORD_RESET_TTL_SECONDS: int(1800, 300, 86400),
     LOCKOUT_THRESHOLD: int(10, 3, 100),
     LOCKOUT_DURATION_SECONDS: int(3600, 60, 86400),
+    PASSWORD_HASH_COST: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (s === undefined) return OWASP_SCRYPT;
+        const params = parseScryptParams(s);
+        if (!params) {
+          ctx.addIssue({ code: "custom", message: "must read ln=<n>,r=<n>,p=<n> with N·r·p <= 2^20" });
+          return z.NEVER;
+        }
+        return params;
+      }),
     EMAIL_TRANSPORT: z.enum(["outbox", "resend"]).default("outbox"),
     EMAIL_FROM: z.string().min(3).default("Ledgerlink <no-reply@ledgerlink.local>"),
     RESEND_API_KEY: z.string().min(10).optional(),
@@ -138,6 +153,14 @@ const EnvSchema = z
   .superRefine((env, ctx) => {
     refineProviderEnv(env, ctx);
     refineSyncEnv(env, ctx);
+    // Only the test suite may hash below OWASP's cost, to keep the inner loop fast.
+    if (env.ENVIRONMENT !== "test" && belowOwasp(env.PASSWORD_HASH_COST)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PASSWORD_HASH_COST"],
+        message: "may be lowered below OWASP's ln=14,r=8,p=5 only when ENVIRONMENT=test",
+      });
+    }
     if (env.EMAIL_TRANSPORT === "resend" && !env.RESEND_API_KEY) {
       ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required when EMAIL_TRANSPORT=resend" });
     }
@@ -240,6 +263,7 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
       refreshSecret,
     },
     lockout: { threshold: e.LOCKOUT_THRESHOLD, durationSeconds: e.LOCKOUT_DURATION_SECONDS },
+    passwordHash: e.PASSWORD_HASH_COST,
     email: { transport: e.EMAIL_TRANSPORT, from: e.EMAIL_FROM, resendApiKey: e.RESEND_API_KEY ?? null },
     adminEmails: e.ADMIN_EMAILS,
     rateLimits: e.RATE_LIMITS,

@@ -1,11 +1,23 @@
 import type { Context } from "hono";
-import * as passwords from "../crypto/password";
+import type { Config } from "../config";
+import { type PasswordHasher, scryptHasher } from "../crypto/password";
 import { createDb } from "../db/client";
 import { createEmailSender } from "../email/sender";
 import { createGateClient } from "../gate/client";
 import type { RequestMeta, ServiceDeps } from "../services/context";
 import type { AppEnv, AuthContext } from "./app-env";
 import { ApiError } from "./errors";
+
+// One hasher per config: its dummy hash (for unknown emails) is computed once per isolate.
+const hashers = new WeakMap<object, PasswordHasher>();
+function hasherFor(config: Config): PasswordHasher {
+  let h = hashers.get(config);
+  if (!h) {
+    h = scryptHasher(config.passwordHash);
+    hashers.set(config, h);
+  }
+  return h;
+}
 
 /** The dependencies services take, built from the request's bindings and config. */
 export function depsOf(c: Context<AppEnv>): ServiceDeps {
@@ -17,7 +29,7 @@ export function depsOf(c: Context<AppEnv>): ServiceDeps {
     email: createEmailSender(config, db),
     gate: createGateClient(c.env.GATE, config),
     now: () => new Date(),
-    passwords,
+    passwords: hasherFor(config),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import type * as passwordHashing from "../crypto/password";
+import type { PasswordHasher } from "../crypto/password";
 import type { Db } from "../db/client";
 import type { Location } from "../db/schema";
 import type { EmailSender } from "../email/sender";
@@ -24,7 +24,7 @@ export interface ServiceDeps {
   gate: GateClient;
   now: () => Date;
   /** Password hashing (src/crypto/password.ts); injectable so tests can observe the work done. */
-  passwords: Pick<typeof passwordHashing, "hashPassword" | "verifyPassword" | "dummyHash">;
+  passwords: PasswordHasher;
 }
 
 /** The audit columns that describe the request. */

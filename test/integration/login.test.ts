@@ -1,8 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
-import * as passwords from "../../src/crypto/password";
-import { hashPassword } from "../../src/crypto/password";
+import { scryptHasher } from "../../src/crypto/password";
 import { createDb } from "../../src/db/client";
 import { outboxSender } from "../../src/email/sender";
 import { createGateClient } from "../../src/gate/client";
@@ -56,6 +55,7 @@ describe("login", () => {
 
   it("spends the same hashing work on an unknown email (verifies against a dummy hash)", async () => {
     const config = await parseConfig(env as unknown as Record<string, unknown>);
+    const passwords = scryptHasher(config.passwordHash);
     const db = createDb(env.DB);
     const verified: string[] = [];
     const deps = {
@@ -81,7 +81,7 @@ describe("login", () => {
 
   it("upgrades a hash made with older parameters on the next successful login", async () => {
     const email = await verifiedUser();
-    const old = await hashPassword(PASSWORD, { ln: 12, r: 8, p: 1 });
+    const old = await scryptHasher({ ln: 12, r: 8, p: 1 }).hashPassword(PASSWORD);
     await env.DB.prepare("UPDATE users SET password_hash = ? WHERE email = ?").bind(old, email).run();
     expect((await login(email)).status).toBe(200);
     const stored = await env.DB.prepare("SELECT password_hash FROM users WHERE email = ?")

@@ -5,6 +5,8 @@ declare global {
     interface Env {
       /** Test-only binding set in vitest.config.ts. */
       TEST_MIGRATIONS: D1Migration[];
+      /** Which vitest project runs the file: `fast` (lowered hash cost) or `owasp-cost`. */
+      TEST_PROJECT: string;
     }
   }
 }

@@ -4,8 +4,10 @@ import { newEncryptionKey, newSigningJwk } from "../../scripts/lib/secrets.mjs";
 
 /** The test env turned into a valid production configuration (https, real keys, real email). */
 export function productionEnv(): Env {
+  // Test-only settings (the lowered password-hash cost) are not part of a production env.
+  const { PASSWORD_HASH_COST: _, ...rest } = env as Env & { PASSWORD_HASH_COST?: string };
   return {
-    ...env,
+    ...rest,
     ENVIRONMENT: "production",
     APP_BASE_URL: "https://api.example.com",
     CORS_ALLOWED_ORIGINS: "https://app.example.com",

@@ -1,12 +1,18 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CURRENT_PARAMS, dummyHash, hashPassword, verifyPassword } from "../../src/crypto/password";
+import { parseConfig } from "../../src/config";
+import { OWASP_SCRYPT, scryptHasher } from "../../src/crypto/password";
 import { passwordProblems } from "../../src/services/password-policy";
+import { productionEnv } from "../support/production";
+
+const owasp = scryptHasher();
+const { hashPassword, verifyPassword, dummyHash } = owasp;
 
 describe("scrypt password hashing", () => {
   it("stores OWASP parameters (N=2^14, r=8, p=5) with the hash", async () => {
     const h = await hashPassword("Tr1cky-Bison-42!");
     expect(h).toMatch(/^\$scrypt\$ln=14,r=8,p=5\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
-    expect(CURRENT_PARAMS).toEqual({ ln: 14, r: 8, p: 5 });
+    expect(OWASP_SCRYPT).toEqual({ ln: 14, r: 8, p: 5 });
   });
 
   it("verifies the right password and refuses a wrong one", async () => {
@@ -20,7 +26,7 @@ describe("scrypt password hashing", () => {
   });
 
   it("flags hashes made with older parameters for upgrade", async () => {
-    const old = await hashPassword("Tr1cky-Bison-42!", { ln: 12, r: 8, p: 1 });
+    const old = await scryptHasher({ ln: 12, r: 8, p: 1 }).hashPassword("Tr1cky-Bison-42!");
     expect(await verifyPassword("Tr1cky-Bison-42!", old)).toEqual({ ok: true, needsRehash: true });
   });
 
@@ -31,6 +37,39 @@ describe("scrypt password hashing", () => {
 
   it("the dummy hash uses the current parameters (equal work for unknown emails)", async () => {
     expect(await dummyHash()).toMatch(/^\$scrypt\$ln=14,r=8,p=5\$/);
+  });
+});
+
+describe("the hashing cost is a setting only the test environment may lower", () => {
+  const lowered = { PASSWORD_HASH_COST: "ln=10,r=8,p=1" };
+
+  it("defaults to OWASP's cost", async () => {
+    const { PASSWORD_HASH_COST: _, ...rest } = env as unknown as Record<string, unknown>;
+    expect((await parseConfig(rest)).passwordHash).toEqual(OWASP_SCRYPT);
+    expect((await parseConfig({ ...productionEnv() })).passwordHash).toEqual(OWASP_SCRYPT);
+  });
+
+  it("the test environment may lower it, and hashes then carry the lowered parameters", async () => {
+    const config = await parseConfig({ ...env, ...lowered });
+    expect(config.passwordHash).toEqual({ ln: 10, r: 8, p: 1 });
+    expect(await scryptHasher(config.passwordHash).hashPassword("x")).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$/);
+  });
+
+  it("production and development refuse a lowered cost", async () => {
+    for (const environment of ["production", "development"]) {
+      const attempt = parseConfig({ ...productionEnv(), ENVIRONMENT: environment, ...lowered });
+      await expect(attempt).rejects.toMatchObject({
+        issues: expect.arrayContaining([expect.objectContaining({ key: "PASSWORD_HASH_COST" })]),
+      });
+    }
+  });
+
+  it("refuses parameters Workers cannot run or that do not parse", async () => {
+    for (const bad of ["ln=20,r=8,p=5", "N=16384", "ln=14,r=8"]) {
+      await expect(parseConfig({ ...env, PASSWORD_HASH_COST: bad })).rejects.toMatchObject({
+        issues: [expect.objectContaining({ key: "PASSWORD_HASH_COST" })],
+      });
+    }
   });
 });
 
