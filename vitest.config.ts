@@ -1,7 +1,23 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { unstable_readConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 // @ts-expect-error: plain ESM helper shared with `npm run dev`, no type declarations.
+import { dotenvKeys } from "./scripts/lib/local.mjs";
+// @ts-expect-error: plain ESM helper shared with `npm run dev`, no type declarations.
 import { generateSecrets } from "./scripts/lib/secrets.mjs";
+
+/**
+ * Every setting the Worker reads, at its committed value ("" = default), so a developer's
+ * .dev.vars (which wrangler also loads) can never change what the suites see.
+ */
+function committedSettings(): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const key of dotenvKeys("./.dev.vars.example") as Set<string>) settings[key] = "";
+  for (const [key, value] of Object.entries(unstable_readConfig({ config: "./wrangler.toml" }).vars)) {
+    settings[key] = String(value);
+  }
+  return settings;
+}
 
 /**
  * Suites that judge password hashing itself (login, lockout, password flows) run at the
@@ -20,6 +36,7 @@ export default defineConfig(async () => {
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {
+          ...committedSettings(),
           ...secrets,
           ENVIRONMENT: "test",
           // `TEST_LOG=warn npx vitest run …` shows the Worker's own logs (silent otherwise).

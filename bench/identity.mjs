@@ -1,4 +1,6 @@
 // Helpers for identity scenarios: make verified users through the real API and dev outbox.
+import { waitForToken } from "../scripts/lib/outbox.mjs";
+
 const PASSWORD = "Tr1cky-Bison-42!";
 let n = 0;
 
@@ -18,9 +20,7 @@ export async function verifiedUser(url) {
   // Distinct client IPs keep setup clear of per-IP limits.
   const ip = { "CF-Connecting-IP": `198.18.${n >> 8}.${n & 255}` };
   await post(url, "/api/v1/auth/register", { email, password: PASSWORD, name: "Bench" }, ip);
-  const res = await fetch(`${url}/api/v1/dev/outbox?to=${encodeURIComponent(email)}`);
-  const { messages } = await res.json();
-  const token = /token=([A-Za-z0-9_-]+)/.exec(messages[0].text)[1];
+  const token = await waitForToken(url, email, /confirm/i);
   await post(url, "/api/v1/auth/verify-email", { token }, ip);
   return { email, password: PASSWORD, ip };
 }

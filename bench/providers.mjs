@@ -1,4 +1,10 @@
 #!/usr/bin/env node
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
 // `npm run bench:providers`: per-operation cost of credential encryption and of a provider token
 // refresh (the figures issue 5 asks for).
 //   1. In-process (Node's WebCrypto, the real src/ code bundled by esbuild): keyring encrypt +
@@ -9,12 +15,7 @@
 //      POST /api/v1/dev/connections/{id}/refresh (lease UPDATE, decrypt, sandbox refresh, encrypt,
 //      D1 batch), against GET of the same connection as the baseline.
 // Knobs: BENCH_N (in-process iterations, default 2000), BENCH_HTTP_N (default 100).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
-import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
+import { waitForToken } from "../scripts/lib/outbox.mjs";
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const HTTP_N = Number(process.env.BENCH_HTTP_N ?? 100);
@@ -153,12 +154,14 @@ async function userWithConnection(base) {
   const email = `bench.${Date.now().toString(36)}@example.com`;
   const password = "Tr1cky-Bison-42!";
   await post("/api/v1/auth/register", { email, password, name: "Bench" });
-  const box = await (await fetch(`${base}/api/v1/dev/outbox?to=${encodeURIComponent(email)}`)).json();
-  await post("/api/v1/auth/verify-email", { token: /token=([A-Za-z0-9_-]+)/.exec(box.messages[0].text)[1] });
+  await post("/api/v1/auth/verify-email", { token: await waitForToken(base, email, /confirm/i) });
   const { access_token: token } = await (await post("/api/v1/auth/login", { email, password })).json();
   const started = await (await post("/api/v1/connections", { provider: "sandbox" }, token)).json();
   const consent = await fetch(started.authorization_url, { redirect: "manual" });
-  await fetch(consent.headers.get("Location"), { headers: { Accept: "application/json" } });
+  const handOff = await (
+    await fetch(consent.headers.get("Location"), { headers: { Accept: "application/json" } })
+  ).json();
+  await post("/api/v1/connections/callback", handOff, token);
   return { token, id: started.connection.id, headers: { ...headers, Authorization: `Bearer ${token}` } };
 }
 

@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
 // `npm run bench:sync`: the cost of syncing the sandbox's `large` login (10,080 transactions:
 // 10,000 in its margin account, 80 in its cash account) on a local `wrangler dev`, through the
 // real path (manual sync → Queue → consumer → D1):
@@ -8,10 +12,7 @@
 //   2. re-sync of the same data (incremental window: last success − overlap);
 //   3. re-sync over the whole history (the connection's watermark cleared in D1 first).
 // Rows written by 2 and 3 must be ~0. Knobs: BENCH_SYNC_RUNS (repetitions, default 3).
-import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
+import { waitForToken } from "../scripts/lib/outbox.mjs";
 
 const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 3);
 const persistTo = resolve(ROOT, ".wrangler/bench-sync-state");
@@ -44,8 +45,7 @@ async function userToken() {
   const email = `bench.sync.${Date.now().toString(36)}@example.com`;
   const password = "Tr1cky-Bison-42!";
   await post("/api/v1/auth/register", { email, password, name: "Bench" });
-  const box = await (await fetch(`${base}/api/v1/dev/outbox?to=${encodeURIComponent(email)}`)).json();
-  await post("/api/v1/auth/verify-email", { token: /token=([A-Za-z0-9_-]+)/.exec(box.messages[0].text)[1] });
+  await post("/api/v1/auth/verify-email", { token: await waitForToken(base, email, /confirm/i) });
   return (await (await post("/api/v1/auth/login", { email, password })).json()).access_token;
 }
 
@@ -67,7 +67,10 @@ async function connectLarge(client, login) {
     await client.post("/api/v1/connections", { provider: "sandbox", scenario: "large", login })
   ).json();
   const consent = await fetch(started.authorization_url, { redirect: "manual" });
-  const done = await fetch(consent.headers.get("Location"), { headers: { Accept: "application/json" } });
+  const handOff = await (
+    await fetch(consent.headers.get("Location"), { headers: { Accept: "application/json" } })
+  ).json();
+  const done = await client.post("/api/v1/connections/callback", handOff);
   if (done.status !== 200) throw new Error(`callback answered ${done.status}`);
   return started.connection.id;
 }

@@ -2,6 +2,7 @@ import { importJWK, type JWK } from "jose";
 import { z } from "zod";
 import type { Keyring } from "./crypto/keyring";
 import { belowOwasp, OWASP_SCRYPT, parseScryptParams, type ScryptParams } from "./crypto/password";
+import { base64Bytes, weakSecretReason } from "./crypto/secret-strength";
 import { RateLimitsSchema, type Rules } from "./gate/rules";
 import { buildProviderConfig, type ProvidersConfig, providerEnvShape, refineProviderEnv } from "./providers/config";
 import { buildSyncConfig, refineSyncEnv, type SyncConfig, syncEnvShape } from "./services/sync/config";
@@ -24,6 +25,11 @@ export interface Config {
   logLevel: LogLevel;
   corsAllowedOrigins: string[];
   appBaseUrl: string;
+  /**
+   * Where a connect hand-off may send the browser back (`return_to`, API.md "Providers"):
+   * exact URLs, or `scheme://host:*` for any port and path on that host (development default).
+   */
+  connectReturnUrls: string[];
   jwt: {
     issuer: string;
     audience: string;
@@ -38,6 +44,8 @@ export interface Config {
     passwordResetTtlSeconds: number;
     /** HMAC key deriving a refresh token's successor, so concurrent refreshes get the same one. */
     refreshSecret: CryptoKey;
+    /** HMAC key for MFA backup codes at rest (HKDF from REFRESH_TOKEN_SECRET, its own label). */
+    backupCodeKey: CryptoKey;
   };
   lockout: { threshold: number; durationSeconds: number };
   /** scrypt cost of new password hashes: OWASP's unless ENVIRONMENT=test lowers it. */
@@ -64,18 +72,27 @@ const csv = z
       .filter(Boolean),
   );
 
+/** A comma-separated list that is absent (undefined: use the environment's default) or given. */
+const optionalCsv = z
+  .string()
+  .optional()
+  .transform((s) =>
+    s === undefined
+      ? undefined
+      : s
+          .split(",")
+          .map((v) => v.trim())
+          .filter(Boolean),
+  );
+
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** A base64 secret of at least 32 bytes that does not look like a placeholder. */
-const secret32 = z.string({ error: "is required" }).refine((s) => {
-  try {
-    const bytes = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
-    // A placeholder such as "AAAA…" or "changeme…" repeats a few characters; random bytes don't.
-    return bytes.length >= 32 && new Set(s).size >= 16;
-  } catch {
-    return false;
-  }
-}, "must be base64 of at least 32 random bytes");
+const secret32 = z.string({ error: "is required" }).superRefine((s, ctx) => {
+  const bytes = base64Bytes(s);
+  const weak = bytes ? weakSecretReason(bytes) : "is not base64";
+  if (weak) ctx.addIssue({ code: "custom", message: `must be base64 of at least 32 random bytes: ${weak}` });
+});
 
 const origin = z.string().refine((s) => {
   try {
@@ -112,13 +129,34 @@ const jwkList = z
       .refine((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, "kids must be unique"),
   );
 
+/** An allow-list entry for `return_to`: an absolute http(s) URL without fragment, or `scheme://host:*`. */
+const returnUrl = z.string().refine((s) => {
+  if (/^https?:\/\/[^/:?#]+:\*$/.test(s)) return true;
+  try {
+    const u = new URL(s);
+    return (u.protocol === "https:" || u.protocol === "http:") && u.hash === "" && u.href === s;
+  } catch {
+    return false;
+  }
+}, "must be absolute http(s) URLs (no fragment), or scheme://host:* for any port");
+
+/** Outside production, where the API is served unless APP_BASE_URL says otherwise. */
+const DEV_BASE_URL = "http://localhost:8787";
+
+/** Outside production, the usual local app servers (React/Vite dev servers) may call the API. */
+const DEV_APP_ORIGINS = ["http://localhost:3000", "http://localhost:5173"];
+
+/** Outside production, local apps may receive the connect hand-off on any port. */
+const DEV_RETURN_URLS = ["http://localhost:*", "http://127.0.0.1:*"];
+
 /** What the Worker's env must hold; parsed once, then used only through `Config`. */
 const EnvSchema = z
   .object({
     ENVIRONMENT: z.enum(ENVIRONMENTS),
     LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
-    CORS_ALLOWED_ORIGINS: csv.pipe(z.array(origin)),
-    APP_BASE_URL: z.url().default("http://localhost:8787"),
+    CORS_ALLOWED_ORIGINS: optionalCsv.pipe(z.array(origin).optional()),
+    APP_BASE_URL: z.url().optional(),
+    CONNECT_RETURN_URLS: optionalCsv.pipe(z.array(returnUrl).optional()),
     JWT_ISSUER: z.string().min(1).default("ledgerlink"),
     JWT_AUDIENCE: z.string().min(1).default("ledgerlink-api"),
     JWT_SIGNING_KEYS: jwkList,
@@ -165,6 +203,22 @@ const EnvSchema = z
       ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required when EMAIL_TRANSPORT=resend" });
     }
     if (env.ENVIRONMENT !== "production") return;
+    // Production must name its own origin; the development default would be wrong there.
+    if (env.APP_BASE_URL === undefined) {
+      ctx.addIssue({ code: "custom", path: ["APP_BASE_URL"], message: "is required in production" });
+    } else if (!env.APP_BASE_URL.startsWith("https://")) {
+      ctx.addIssue({ code: "custom", path: ["APP_BASE_URL"], message: "must be https in production" });
+    }
+    for (const u of env.CONNECT_RETURN_URLS ?? []) {
+      if (!u.startsWith("https://") || u.endsWith(":*")) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["CONNECT_RETURN_URLS"],
+          message: "every entry must be an exact https URL in production",
+        });
+        break;
+      }
+    }
     if (env.EMAIL_TRANSPORT === "outbox") {
       ctx.addIssue({ code: "custom", path: ["EMAIL_TRANSPORT"], message: "production must really send email" });
     }
@@ -176,10 +230,7 @@ const EnvSchema = z
         message: "development keys (kid dev-*) are refused in production",
       });
     }
-    if (!env.APP_BASE_URL.startsWith("https://")) {
-      ctx.addIssue({ code: "custom", path: ["APP_BASE_URL"], message: "must be https in production" });
-    }
-    for (const o of env.CORS_ALLOWED_ORIGINS) {
+    for (const o of env.CORS_ALLOWED_ORIGINS ?? []) {
       if (!o.startsWith("https://")) {
         ctx.addIssue({
           code: "custom",
@@ -228,9 +279,31 @@ async function importSigningKeys(jwks: JWK[]): Promise<SigningKey[]> {
   );
 }
 
+/** An HMAC-SHA-256 key derived from a secret for one purpose (HKDF, RFC 5869), so purposes never share a key. */
+async function deriveHmacKey(secret: Uint8Array, info: string): Promise<CryptoKey> {
+  const base = await crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: new TextEncoder().encode(info) },
+    base,
+    { name: "HMAC", hash: "SHA-256", length: 256 },
+    false,
+    ["sign"],
+  );
+}
+
+/**
+ * wrangler.toml declares every variable (so each can be set in .dev.vars) with "" for "not set":
+ * empty strings are dropped before validation, so they mean the default.
+ */
+function withoutEmpty(env: EnvInput): EnvInput {
+  const out: EnvInput = {};
+  for (const [k, v] of Object.entries(env)) if (v !== "") out[k] = v;
+  return out;
+}
+
 /** Validates the env and builds the typed Config; throws ConfigError listing bad keys only. */
 export async function parseConfig(env: EnvInput): Promise<Config> {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = EnvSchema.safeParse(withoutEmpty(env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => ({ key: String(i.path[0] ?? "env"), message: i.message })));
   }
@@ -241,18 +314,18 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
   } catch {
     throw new ConfigError([{ key: "JWT_SIGNING_KEYS", message: "a key could not be imported as ES256" }]);
   }
-  const secretBytes = Uint8Array.from(atob(e.REFRESH_TOKEN_SECRET.replace(/-/g, "+").replace(/_/g, "/")), (ch) =>
-    ch.charCodeAt(0),
-  );
+  const secretBytes = base64Bytes(e.REFRESH_TOKEN_SECRET) ?? new Uint8Array();
   const refreshSecret = await crypto.subtle.importKey("raw", secretBytes, { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
   ]);
+  const backupCodeKey = await deriveHmacKey(secretBytes, "ledgerlink mfa backup codes v1");
   const { providers, encryption } = await buildProviderConfig(e, refreshSecret);
   return {
     environment: e.ENVIRONMENT,
     logLevel: e.LOG_LEVEL,
-    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
-    appBaseUrl: e.APP_BASE_URL.replace(/\/$/, ""),
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS ?? (e.ENVIRONMENT === "production" ? [] : DEV_APP_ORIGINS),
+    appBaseUrl: (e.APP_BASE_URL ?? DEV_BASE_URL).replace(/\/$/, ""),
+    connectReturnUrls: e.CONNECT_RETURN_URLS ?? (e.ENVIRONMENT === "production" ? [] : DEV_RETURN_URLS),
     jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, signingKeys },
     tokens: {
       accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
@@ -261,6 +334,7 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
       emailVerificationTtlSeconds: e.EMAIL_VERIFICATION_TTL_SECONDS,
       passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
       refreshSecret,
+      backupCodeKey,
     },
     lockout: { threshold: e.LOCKOUT_THRESHOLD, durationSeconds: e.LOCKOUT_DURATION_SECONDS },
     passwordHash: e.PASSWORD_HASH_COST,

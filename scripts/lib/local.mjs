@@ -1,42 +1,64 @@
 // Helpers shared by `npm run dev`, the e2e suite and the benchmarks: local secrets, local D1
 // migrations and a `wrangler dev` child process.
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { generateSecrets, renderDevVars } from "./secrets.mjs";
+import { devSettings, renderDevVars } from "./secrets.mjs";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = resolve(ROOT, "node_modules/.bin/wrangler");
 
-/**
- * Writes .dev.vars with fresh secrets when it is missing, and appends any secret a newer version
- * needs to an existing one (never overwriting a value). Returns what it did.
- */
-export function ensureDevVars(path = resolve(ROOT, ".dev.vars")) {
-  const secrets = generateSecrets();
-  if (!existsSync(path)) {
-    writeFileSync(path, renderDevVars(secrets), { mode: 0o600 });
-    return "created";
-  }
-  const present = new Set(
+/** The names set in a dotenv file. */
+export function dotenvKeys(path) {
+  if (!existsSync(path)) return new Set();
+  return new Set(
     readFileSync(path, "utf8")
       .split("\n")
-      .map((l) => /^\s*([A-Z0-9_]+)\s*=/.exec(l)?.[1])
+      .map((l) => /^\s*(?:export\s+)?([A-Za-z0-9_]+)\s*=/.exec(l)?.[1])
       .filter(Boolean),
   );
-  const missing = Object.entries(secrets).filter(([k]) => !present.has(k));
+}
+
+export const DEV_VARS = resolve(ROOT, ".dev.vars");
+
+/**
+ * Writes .dev.vars (ENVIRONMENT=development and fresh secrets) when it is missing, and appends
+ * what a newer version needs to an existing one (never overwriting a value). Returns what it did.
+ */
+export function ensureDevVars(path = DEV_VARS) {
+  const settings = devSettings();
+  if (!existsSync(path)) {
+    writeFileSync(path, renderDevVars(settings), { mode: 0o600 });
+    return "created";
+  }
+  const present = dotenvKeys(path);
+  const missing = Object.entries(settings).filter(([k]) => !present.has(k));
   if (missing.length === 0) return "unchanged";
   appendFileSync(path, missing.map(([k, v]) => `${k}='${v}'\n`).join(""));
   return `added ${missing.map(([k]) => k).join(", ")}`;
 }
 
-/** Applies every pending D1 migration to the local database (optionally a separate state dir). */
-export function migrateLocal({ persistTo } = {}) {
+/**
+ * Applies every pending D1 migration to the local database (optionally a separate state dir).
+ * Quiet: one line saying what was applied; wrangler's own tables only when it fails.
+ */
+export function migrateLocal({ persistTo, quiet = true } = {}) {
   const args = ["d1", "migrations", "apply", "DB", "--local"];
   if (persistTo) args.push("--persist-to", persistTo);
-  const r = spawnSync(WRANGLER, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, CI: "true" } });
-  if (r.status !== 0) throw new Error(`wrangler d1 migrations apply failed (exit ${r.status})`);
+  const r = spawnSync(WRANGLER, args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: quiet ? "pipe" : "inherit",
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+  });
+  if (r.status !== 0) {
+    if (quiet) process.stderr.write(`${r.stdout ?? ""}${r.stderr ?? ""}`);
+    throw new Error(`wrangler d1 migrations apply failed (exit ${r.status})`);
+  }
+  if (!quiet) return;
+  const applied = [...new Set((r.stdout ?? "").match(/\d{4}_[a-z0-9_]+\.sql/g) ?? [])];
+  return applied;
 }
 
 /** A free TCP port on loopback. */
@@ -56,7 +78,7 @@ export function freePort() {
  * Argument list for `wrangler dev` serving the whole API with triggerable crons. `envFile`
  * replaces .dev.vars as the source of secrets (e.g. another ENCRYPTION_KEYS for a rotation test).
  */
-export function devArgs({ port, persistTo, vars = {}, envFile }) {
+export function devArgs({ port, persistTo, vars = {}, envFile, extra = [] }) {
   const args = [
     "dev",
     "--port",
@@ -69,16 +91,24 @@ export function devArgs({ port, persistTo, vars = {}, envFile }) {
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  args.push(...extra);
   return args;
 }
 
 /**
  * Starts `wrangler dev` in the background, waits until /health answers, and returns
  * `{ url, stop }`. Used by the e2e suite and the benchmarks. APP_BASE_URL is the server's own
- * URL, so links and redirects it builds (emails, OAuth authorize/callback) lead back to it.
+ * URL, so links and redirects it builds (emails, OAuth authorize/callback) lead back to it. Its
+ * settings come from `envFile`, or a fresh development one beside its state, never from the
+ * developer's .dev.vars, so a local tweak there cannot change what the suite sees.
  */
 export async function startDevServer({ persistTo, vars, envFile, log = false, timeoutMs = 90_000 } = {}) {
-  ensureDevVars();
+  if (!envFile) {
+    const dir = persistTo ? resolve(persistTo, "..") : resolve(ROOT, ".wrangler");
+    mkdirSync(dir, { recursive: true });
+    envFile = resolve(dir, `dev-server-${process.pid}.env`);
+    writeFileSync(envFile, renderDevVars(devSettings()), { mode: 0o600 });
+  }
   migrateLocal({ persistTo });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

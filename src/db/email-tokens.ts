@@ -32,6 +32,16 @@ export const expireUserTokens = (db: Db, userId: string, purpose: EmailTokenPurp
     .set({ usedAt: now })
     .where(and(eq(emailTokens.userId, userId), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt)));
 
+/**
+ * Invalidates every outstanding emailed token of a user: a credential change (password reset or
+ * change, email change, MFA on/off) ends every link sent before it.
+ */
+export const expireAllUserTokens = (db: Db, userId: string, now: Date) =>
+  db
+    .update(emailTokens)
+    .set({ usedAt: now })
+    .where(and(eq(emailTokens.userId, userId), isNull(emailTokens.usedAt)));
+
 /** Scheduled purge: tokens past expiry or used. */
 export const purgeEmailTokens = (db: Db, now: Date) =>
   db.delete(emailTokens).where(or(lt(emailTokens.expiresAt, now), lt(emailTokens.usedAt, now)));

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { mfaBackupCodes, mfaChallenges, users } from "./schema";
 
@@ -54,12 +54,21 @@ export const insertBackupCodes = (db: Db, userId: string, hashes: string[], now:
 export const deleteBackupCodes = (db: Db, userId: string) =>
   db.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId));
 
-/** Uses an unused backup code of this user in one statement; returns it once, then never again. */
-export const consumeBackupCode = (db: Db, userId: string, codeHash: string, now: Date) =>
+/**
+ * Uses an unused backup code of this user in one statement; returns it once, then never again.
+ * `codeHashes` are the forms the code may be stored under (keyed, and the legacy plain hash).
+ */
+export const consumeBackupCode = (db: Db, userId: string, codeHashes: string[], now: Date) =>
   db
     .update(mfaBackupCodes)
     .set({ usedAt: now })
-    .where(and(eq(mfaBackupCodes.codeHash, codeHash), eq(mfaBackupCodes.userId, userId), isNull(mfaBackupCodes.usedAt)))
+    .where(
+      and(
+        inArray(mfaBackupCodes.codeHash, codeHashes),
+        eq(mfaBackupCodes.userId, userId),
+        isNull(mfaBackupCodes.usedAt),
+      ),
+    )
     .returning({ codeHash: mfaBackupCodes.codeHash })
     .get();
 

@@ -52,8 +52,12 @@ export const users = sqliteTable(
       .default("user"),
     /** Bumped by password change/reset and admin rotation; older tokens stop working. */
     tokenVersion: integer("token_version").notNull().default(0),
-    failedLoginCount: integer("failed_login_count").notNull().default(0),
-    lockedUntil: utc("locked_until"),
+    /**
+     * An administrator's lock (API.md "Administration"): login answers 403 `account_disabled`
+     * until an administrator lifts it. Apart from the failed-login lockout, which is per client
+     * and lives in the address's Gate; a password reset lifts neither.
+     */
+    disabledAt: utc("disabled_at"),
     mfaEnabled: integer("mfa_enabled", { mode: "boolean" }).notNull().default(false),
     /**
      * TOTP secret (base32), keyring ciphertext bound to (user, "mfa", "totp_secret"). Pending while
@@ -253,6 +257,13 @@ export const oauthStates = sqliteTable(
     codeVerifierEnc: text("code_verifier_enc").notNull(),
     keyId: text("key_id").notNull(),
     redirectUri: text("redirect_uri").notNull(),
+    /**
+     * Where the GET callback hands `code` and `state` back to the app that started the flow: an
+     * allow-listed `return_to` URL (redirect) or the web app's origin (postMessage to its
+     * opener window). Never shown as text; the GET callback completes nothing itself.
+     */
+    returnTo: text("return_to"),
+    openerOrigin: text("opener_origin"),
     createdAt: stamp("created_at"),
     expiresAt: utc("expires_at").notNull(),
     usedAt: utc("used_at"),

@@ -13,15 +13,6 @@ export const insertUser = (db: Db, row: typeof users.$inferInsert) => db.insert(
 export const updateUser = (db: Db, id: string, patch: Partial<typeof users.$inferInsert>) =>
   db.update(users).set(patch).where(eq(users.id, id));
 
-/** Increments the failed-login count atomically and returns the new value. */
-export const recordFailedLogin = (db: Db, id: string, now: Date) =>
-  db
-    .update(users)
-    .set({ failedLoginCount: sql`${users.failedLoginCount} + 1`, updatedAt: now })
-    .where(eq(users.id, id))
-    .returning({ failedLoginCount: users.failedLoginCount })
-    .get();
-
 /** Bumps the token version (breach rotation) and returns the new value. */
 export const bumpTokenVersion = (db: Db, id: string, now: Date) =>
   db

@@ -1,16 +1,35 @@
 import type { Config } from "../config";
+import { sha256Hex } from "../crypto/random";
 import type { LiveEvent } from "./events";
-import { type GlobalRotation, gateFor, type LimitAnswer } from "./gate";
+import { type Cutoff, type GlobalRotation, gateFor, type LimitAnswer, type LockoutAnswer } from "./gate";
 import type { RuleName } from "./rules";
 
-/** What services need from the Gates: revocations, token versions, rotations, limits. */
+/** The Gate subject of an email address (its SHA-256, so no raw address names an object). */
+export type EmailSubject = `email:${string}`;
+
+/** The Gate of an email address (trimmed, lower-cased): per-address limits, lockouts, quotas. */
+export const emailSubject = async (email: string): Promise<EmailSubject> =>
+  `email:${await sha256Hex(email.trim().toLowerCase())}`;
+
+/** What services need from the Gates: revocations, token versions, rotations, limits, lockouts. */
 export interface GateClient {
   /** Tells the user's Gate at once; throws if it cannot (callers fail closed). */
   revokeSessions(userId: string, sessionIds: string[]): Promise<void>;
+  /** Refuses every token issued before `at` except the kept session's (revoke all/others). */
+  revokeBefore(userId: string, at: Date, keep: string | null): Promise<void>;
   setMinTokenVersion(userId: string, version: number): Promise<void>;
   rotateGlobal(): Promise<GlobalRotation>;
   readGlobal(): Promise<GlobalRotation>;
   limit(subject: string, rule: RuleName, key?: string): Promise<LimitAnswer>;
+  /** Is this client locked out of the account behind `email`? (Known or not, alike.) */
+  lockoutStatus(email: EmailSubject, client: string): Promise<{ lockedUntil: number | null }>;
+  lockoutFail(email: EmailSubject, client: string): Promise<LockoutAnswer>;
+  lockoutReset(email: EmailSubject, client: string, lift?: boolean): Promise<void>;
+  /** Counts a wrong re-authentication in a session; returns how many in a row. */
+  reauthFailed(userId: string, sessionId: string): Promise<number>;
+  reauthSucceeded(userId: string, sessionId: string): Promise<void>;
+  /** May another email of `kind` go to the address (at most `perHour` per rolling hour)? */
+  allowEmail(email: EmailSubject, kind: string, perHour: number): Promise<boolean>;
   /** Pushes a live event to the user's open sockets; best effort (never fails the caller). */
   publish(userId: string, event: LiveEvent): Promise<void>;
 }
@@ -28,24 +47,41 @@ export function createGateClient(ns: DurableObjectNamespace<import("./gate").Gat
   // A revoked session's access token could be valid until its exp: keep the revocation that
   // long, plus a minute of clock skew.
   const revocationTtlMs = (config.tokens.accessTtlSeconds + 60) * 1000;
+  const user = (id: string) => gateFor(ns, `user:${id}`);
+  const policy = { threshold: config.lockout.threshold, durationMs: config.lockout.durationSeconds * 1000 };
   return {
     async revokeSessions(userId, sessionIds) {
       if (sessionIds.length === 0) return;
-      await retry(() => gateFor(ns, `user:${userId}`).revokeSessions(sessionIds, Date.now() + revocationTtlMs));
+      await retry(() => user(userId).revokeSessions(sessionIds, Date.now() + revocationTtlMs));
+    },
+    async revokeBefore(userId, at, keep) {
+      const cutoff: Cutoff = {
+        beforeSecond: Math.floor(at.getTime() / 1000),
+        keep,
+        until: at.getTime() + revocationTtlMs,
+      };
+      await retry(() => user(userId).revokeBefore(cutoff));
     },
     async setMinTokenVersion(userId, version) {
-      await retry(() => gateFor(ns, `user:${userId}`).setMinTokenVersion(version));
+      await retry(() => user(userId).setMinTokenVersion(version));
     },
     rotateGlobal: () => retry(() => gateFor(ns, "global").rotateGlobal()),
     readGlobal: () => retry(() => gateFor(ns, "global").readGlobal()),
     async publish(userId, event) {
       try {
-        await gateFor(ns, `user:${userId}`).publish(event);
+        await user(userId).publish(event);
       } catch {
         // Live events are a convenience; the source of truth stays in D1 and the audit trail.
       }
     },
     limit: (subject, rule, key) =>
       gateFor(ns, subject).limit({ name: rule, rule: config.rateLimits[rule], ...(key ? { key } : {}) }),
+    lockoutStatus: (email, client) => retry(() => gateFor(ns, email).lockoutStatus(client)),
+    // Counting calls are not retried: a lost answer must not count one failure twice.
+    lockoutFail: (email, client) => gateFor(ns, email).lockoutFail(client, policy),
+    lockoutReset: (email, client, lift) => retry(() => gateFor(ns, email).lockoutReset(client, lift ?? false)),
+    reauthFailed: (userId, sessionId) => user(userId).reauthFailed(sessionId),
+    reauthSucceeded: (userId, sessionId) => retry(() => user(userId).reauthSucceeded(sessionId)),
+    allowEmail: (email, kind, perHour) => gateFor(ns, email).allowEmail(kind, perHour),
   };
 }

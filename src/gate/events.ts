@@ -19,8 +19,12 @@ export const liveEvent = (type: LiveEventType, data: Record<string, unknown>, at
   data,
 });
 
-/** WebSocket close code for a session that was revoked (private range 4000–4999, RFC 6455 §7.4.2). */
-export const CLOSE_SESSION_REVOKED = 4001;
+/**
+ * WebSocket close code (private range 4000–4999, RFC 6455 §7.4.2) when the token a socket opened
+ * with stops counting: its session was revoked, the user's tokens were rotated, or it expired.
+ * The close reason says which; clients reconnect with a fresh access token.
+ */
+export const CLOSE_SESSION_ENDED = 4001;
 
 /** Subprotocols: clients offer `ledgerlink.events` and `bearer.<access token>` (browsers cannot set headers). */
 export const EVENTS_PROTOCOL = "ledgerlink.events";

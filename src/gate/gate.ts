@@ -1,7 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
-import { type Bucket, type Decision, take } from "./bucket";
-import { CLOSE_SESSION_REVOKED, EVENTS_PROTOCOL, type LiveEvent, liveEvent } from "./events";
+import type { Decision } from "./bucket";
+import { BucketStore } from "./bucket-store";
+import { EmailQuota } from "./email-quota";
+import { EVENTS_PROTOCOL, type LiveEvent } from "./events";
+import { GATE_SCHEMA } from "./gate-schema";
+import { type LockoutAnswer, type LockoutPolicy, LockoutStore } from "./lockout-store";
+import { type Cutoff, Revocations } from "./revocations";
 import type { Rule } from "./rules";
+import { migrate } from "./schema";
+import { type SocketInfo, Sockets } from "./sockets";
 
 /** A rate-limit check: which rule, its bucket parameters, and an optional sub-key. */
 export interface LimitRequest {
@@ -33,34 +40,40 @@ export interface GlobalRotation {
   notBefore: number;
 }
 
+export type { Cutoff, LockoutAnswer, LockoutPolicy, SocketInfo };
+
 const GLOBAL_CACHE_MS = 60_000; // API.md: global rotation reaches access tokens within 60 s.
 const TOUCH_EVERY_MS = 60_000;
+const MIN_VERSION_KEY = "min_version";
 
 /**
- * The Gate: one Durable Object per subject (`user:<id>`, `ip:<addr>`, `email:<sha256>`, and
- * `global`), the single owner of that subject's token buckets, revoked sessions and minimum
- * token version (ARCHITECTURE.md §2, §4). Single-threaded, so every bucket decision is exact.
- * Buckets live in memory (losing them fails open); revocations and versions persist in SQLite.
+ * The Gate: one Durable Object per subject (`user:<id>`, `ip:<client>`, `email:<sha256>`, and
+ * `global`), the single owner of that subject's token buckets, revocations, token versions,
+ * per-client login lockouts and email quotas (docs/design.md "The Gate"). Single-threaded, so
+ * every decision is exact; everything that must outlive eviction is in its SQLite.
  */
 export class Gate extends DurableObject<Env> {
-  private buckets = new Map<string, Bucket & { denied: boolean }>();
-  private revoked = new Map<string, number>();
+  private buckets!: BucketStore;
+  private lockouts!: LockoutStore;
+  private quota!: EmailQuota;
+  private revocations!: Revocations;
+  private sockets: Sockets;
   private minVersion = 0;
   private global: { value: GlobalRotation; fetchedAt: number } | null = null;
   private touched = new Map<string, number>();
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.sockets = new Sockets(ctx);
     ctx.blockConcurrencyWhile(async () => {
-      this.ctx.storage.sql.exec(
-        "CREATE TABLE IF NOT EXISTS revoked_sessions (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL)",
-      );
-      for (const row of this.ctx.storage.sql.exec<{ session_id: string; until: number }>(
-        "SELECT session_id, until FROM revoked_sessions",
-      )) {
-        this.revoked.set(row.session_id, row.until);
-      }
-      this.minVersion = this.ctx.storage.kv.get<number>("min_version") ?? 0;
+      migrate(ctx.storage, GATE_SCHEMA);
+      this.buckets = new BucketStore(ctx.storage.sql);
+      this.lockouts = new LockoutStore(ctx.storage.sql);
+      this.quota = new EmailQuota(ctx.storage.sql);
+      this.revocations = new Revocations(ctx.storage);
+      this.minVersion = ctx.storage.kv.get<number>(MIN_VERSION_KEY) ?? 0;
+      this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
@@ -72,11 +85,9 @@ export class Gate extends DurableObject<Env> {
   /** Takes one token from a bucket of this subject. */
   limit(req: LimitRequest, now = Date.now()): LimitAnswer {
     const id = req.key ? `${req.name}:${req.key}` : req.name;
-    const prev = this.buckets.get(id);
-    const { bucket, decision } = take(req.rule, prev, now);
-    const firstDenial = !decision.allowed && !prev?.denied;
-    this.buckets.set(id, { ...bucket, denied: !decision.allowed });
-    return { ...decision, name: req.name, rule: req.rule, firstDenial };
+    const decision = this.buckets.take(id, req.rule, now);
+    this.wakeBy(now + decision.resetSeconds * 1000);
+    return { ...decision, name: req.name, rule: req.rule };
   }
 
   /**
@@ -90,7 +101,7 @@ export class Gate extends DurableObject<Env> {
     limit?: LimitRequest;
   }): Promise<AuthorizeAnswer> {
     const now = Date.now();
-    const revoked = (this.revoked.get(input.sessionId) ?? 0) > now;
+    const revoked = this.revocations.refuses(input.sessionId, Math.floor(input.issuedAtMs / 1000), now);
     const global = await this.globalRotation(now);
     const versionOk = input.tokenVersion >= this.minVersion && input.issuedAtMs >= global.notBefore;
     const rate = input.limit && !revoked && versionOk ? this.limit(input.limit, now) : null;
@@ -102,15 +113,17 @@ export class Gate extends DurableObject<Env> {
 
   /**
    * Accepts a live-events WebSocket for an already authenticated session (the Worker checked
-   * the token and passes the session id). Hibernatable: an idle socket costs no duration.
+   * the token and passes its session, version, issue and expiry). Hibernatable: an idle socket
+   * costs no duration; it is closed when its token stops counting (API.md `GET /api/v1/events`).
    */
   override async fetch(request: Request): Promise<Response> {
-    const sessionId = request.headers.get("X-Ledgerlink-Session");
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !sessionId) {
+    const socket = socketInfoOf(request.headers);
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !socket) {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, [sessionId]);
+    this.sockets.accept(server, socket);
+    this.wakeBy(Math.min(socket.expiresAt, Date.now() + GLOBAL_CACHE_MS));
     return new Response(null, {
       status: 101,
       webSocket: client,
@@ -120,16 +133,7 @@ export class Gate extends DurableObject<Env> {
 
   /** Sends an event to every open socket of this user (or of one session). */
   publish(event: LiveEvent, sessionId?: string): number {
-    const sockets = this.ctx.getWebSockets(sessionId);
-    const text = JSON.stringify(event);
-    for (const ws of sockets) {
-      try {
-        ws.send(text);
-      } catch {
-        // A socket closing concurrently is not an error worth surfacing.
-      }
-    }
-    return sockets.length;
+    return this.sockets.publish(event, sessionId);
   }
 
   /** Clients may ping; everything else they send is ignored (the stream is one-way). */
@@ -146,35 +150,32 @@ export class Gate extends DurableObject<Env> {
 
   /** Refuses these sessions' access tokens until `untilMs` (when they could no longer be valid). */
   revokeSessions(sessionIds: string[], untilMs: number): void {
-    for (const id of sessionIds) {
-      // Their live sockets hear why, then close.
-      for (const ws of this.ctx.getWebSockets(id)) {
-        try {
-          ws.send(JSON.stringify(liveEvent("session.revoked", { session_id: id })));
-          ws.close(CLOSE_SESSION_REVOKED, "session revoked");
-        } catch {}
-      }
-      const until = Math.max(untilMs, this.revoked.get(id) ?? 0);
-      this.revoked.set(id, until);
-      this.ctx.storage.sql.exec(
-        "INSERT INTO revoked_sessions (session_id, until) VALUES (?, ?) ON CONFLICT(session_id) DO UPDATE SET until = excluded.until",
-        id,
-        until,
-      );
-    }
-    this.scheduleCleanup();
+    this.sockets.endSessions(sessionIds);
+    this.revocations.add(sessionIds, untilMs);
+    this.wakeBy(untilMs);
   }
 
-  /** Raises the minimum token version (never lowers it, so a late message cannot undo a rotation). */
+  /** Refuses every token issued before the cut, but those of `cutoff.keep` (revoke all/others). */
+  revokeBefore(cutoff: Cutoff): void {
+    this.revocations.setCutoff(cutoff);
+    this.sockets.endWhere("session revoked", (s) => s.sessionId !== cutoff.keep && s.iatSeconds < cutoff.beforeSecond);
+    this.wakeBy(cutoff.until);
+  }
+
+  /**
+   * Raises the minimum token version (never lowers it, so a late message cannot undo a
+   * rotation); sockets opened with an older token close.
+   */
   setMinTokenVersion(version: number): number {
     this.minVersion = Math.max(this.minVersion, version);
-    this.ctx.storage.kv.put("min_version", this.minVersion);
+    this.ctx.storage.kv.put(MIN_VERSION_KEY, this.minVersion);
+    this.sockets.endWhere("tokens rotated", (s) => (s.tokenVersion ?? 0) < this.minVersion);
     return this.minVersion;
   }
 
   /** On the `global` Gate: starts a global rotation now. */
   rotateGlobal(now = Date.now()): GlobalRotation {
-    const current = this.ctx.storage.kv.get<GlobalRotation>("global") ?? { version: 0, notBefore: 0 };
+    const current = this.readGlobal();
     const next = { version: current.version + 1, notBefore: now };
     this.ctx.storage.kv.put("global", next);
     return next;
@@ -183,6 +184,46 @@ export class Gate extends DurableObject<Env> {
   /** On the `global` Gate: the current global rotation. */
   readGlobal(): GlobalRotation {
     return this.ctx.storage.kv.get<GlobalRotation>("global") ?? { version: 0, notBefore: 0 };
+  }
+
+  /** On an `email:` Gate: is this client locked out of the account? */
+  lockoutStatus(client: string, now = Date.now()): { lockedUntil: number | null } {
+    return this.lockouts.status(client, now);
+  }
+
+  /** On an `email:` Gate: counts a failed credential check from this client. */
+  lockoutFail(client: string, policy: LockoutPolicy, now = Date.now()): LockoutAnswer {
+    const answer = this.lockouts.fail(client, policy, now);
+    this.wakeBy(now + 86_400_000);
+    return answer;
+  }
+
+  /** On an `email:` Gate: a success from this client clears its count (`lift`: and its lock). */
+  lockoutReset(client: string, lift = false): void {
+    this.lockouts.reset(client, lift);
+  }
+
+  /** On an `email:` Gate: may one more email of this kind go to the address? (Records it if so.) */
+  allowEmail(kind: string, maxPerHour: number, now = Date.now()): boolean {
+    const allowed = this.quota.allow(kind, maxPerHour, now);
+    if (allowed) this.wakeBy(now + 3_600_000);
+    return allowed;
+  }
+
+  /** On a `user:` Gate: counts a wrong re-authentication in this session; returns the run. */
+  reauthFailed(sessionId: string): number {
+    return this.ctx.storage.sql
+      .exec<{ failures: number }>(
+        `INSERT INTO reauth_failures (session_id, failures) VALUES (?, 1)
+         ON CONFLICT(session_id) DO UPDATE SET failures = failures + 1 RETURNING failures`,
+        sessionId,
+      )
+      .one().failures;
+  }
+
+  /** On a `user:` Gate: a right re-authentication ends the run of wrong ones. */
+  reauthSucceeded(sessionId: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM reauth_failures WHERE session_id = ?", sessionId);
   }
 
   // Each user Gate asks the global one at most once a minute.
@@ -194,18 +235,56 @@ export class Gate extends DurableObject<Env> {
     return value;
   }
 
-  private scheduleCleanup() {
-    const earliest = Math.min(...this.revoked.values());
-    if (Number.isFinite(earliest)) void this.ctx.storage.setAlarm(earliest + 1000);
+  /** Makes sure an alarm runs no later than `at` (the alarm then plans the next one itself). */
+  private wakeBy(at: number) {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
-  /** Forgets revocations whose access tokens have expired anyway (alarms are at-least-once). */
+  /**
+   * Housekeeping (alarms are at-least-once, so every step is idempotent): forgets what can no
+   * longer matter, closes sockets whose token expired or predates a global rotation, and plans
+   * the next run.
+   */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.ctx.storage.sql.exec("DELETE FROM revoked_sessions WHERE until <= ?", now);
-    for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
-    if (this.revoked.size > 0) this.scheduleCleanup();
+    this.alarmAt = null;
+    this.revocations.purge(now);
+    this.buckets.purge(now);
+    this.lockouts.purge(now);
+    this.quota.purge(now);
+    this.sockets.endExpired(now);
+    if (this.sockets.open > 0) {
+      const global = await this.globalRotation(now);
+      this.sockets.endWhere("tokens rotated", (s) => s.iatSeconds * 1000 < global.notBefore);
+    }
+    const next = [
+      this.revocations.nextPurge(),
+      this.buckets.nextPurge(),
+      this.lockouts.nextPurge(),
+      this.quota.nextPurge(),
+      this.sockets.nextExpiry(),
+      this.sockets.open > 0 ? now + GLOBAL_CACHE_MS : null,
+    ].filter((t): t is number => t !== null);
+    if (next.length) this.wakeBy(Math.max(now + 1000, Math.min(...next)));
   }
+}
+
+/** Headers the Worker uses to hand an authenticated socket to the user's Gate. */
+export const SOCKET_HEADERS = {
+  session: "X-Ledgerlink-Session",
+  version: "X-Ledgerlink-Token-Version",
+  issuedAt: "X-Ledgerlink-Token-Iat",
+  expiresAt: "X-Ledgerlink-Token-Exp",
+} as const;
+
+function socketInfoOf(h: Headers): SocketInfo | null {
+  const sessionId = h.get(SOCKET_HEADERS.session);
+  const nums = [SOCKET_HEADERS.version, SOCKET_HEADERS.issuedAt, SOCKET_HEADERS.expiresAt].map((k) => Number(h.get(k)));
+  if (!sessionId || nums.some((n) => !Number.isFinite(n))) return null;
+  const [tokenVersion, iat, exp] = nums as [number, number, number];
+  return { sessionId, tokenVersion, iatSeconds: iat, expiresAt: exp * 1000 };
 }
 
 /** The stub for one subject's Gate. */

@@ -4,6 +4,8 @@ import type { Logger } from "../logger";
 /** Who is calling, from Cloudflare's edge headers and `request.cf`. */
 export interface ClientInfo {
   ip: string | null;
+  /** What per-client limits and lockouts count: the IPv4 address, or the IPv6 /64 (client-key.ts). */
+  key: string;
   userAgent: string | null;
   location: { country: string | null; region: string | null; city: string | null } | null;
 }
@@ -13,6 +15,9 @@ export interface AuthContext {
   userId: string;
   sessionId: string;
   tokenVersion: number;
+  /** The access token's `iat` and `exp` (seconds). */
+  issuedAt: number;
+  expiresAt: number;
 }
 
 /** Request-scoped state set by middleware; handlers read it with `c.var`. */

@@ -75,7 +75,13 @@ export function requireAuth(options: { rule?: RuleName; webSocket?: boolean } = 
           .catch((err) => c.get("logger").warn("last-activity write failed", { error: String(err) })),
       );
     }
-    c.set("auth", { userId: claims.sub, sessionId: claims.sid, tokenVersion: claims.ver });
+    c.set("auth", {
+      userId: claims.sub,
+      sessionId: claims.sid,
+      tokenVersion: claims.ver,
+      issuedAt: claims.iat,
+      expiresAt: claims.exp,
+    });
     c.set("userId", claims.sub);
     await next();
   };

@@ -1,8 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { sha256Hex } from "../crypto/random";
 import { insertAudit } from "../db/audit";
 import { createDb } from "../db/client";
-import { createGateClient } from "../gate/client";
+import { createGateClient, emailSubject } from "../gate/client";
 import type { LimitAnswer } from "../gate/gate";
 import { rateLimited, rateLimitHeaders } from "../gate/headers";
 import type { RuleName } from "../gate/rules";
@@ -61,10 +60,10 @@ export function rateLimit(limits: { rule: RuleName; by: LimitKey }[]): Middlewar
     const gate = createGateClient(c.env.GATE, c.get("config"));
     const checks: { rule: RuleName; subject: string; kind: LimitKey }[] = [];
     for (const l of limits) {
-      if (l.by === "ip") checks.push({ rule: l.rule, subject: `ip:${c.get("client").ip ?? "unknown"}`, kind: "ip" });
+      if (l.by === "ip") checks.push({ rule: l.rule, subject: `ip:${c.get("client").key}`, kind: "ip" });
       else {
         const email = await bodyEmail(c);
-        if (email) checks.push({ rule: l.rule, subject: `email:${await sha256Hex(email)}`, kind: "email" });
+        if (email) checks.push({ rule: l.rule, subject: await emailSubject(email), kind: "email" });
       }
     }
     let answers: LimitAnswer[];

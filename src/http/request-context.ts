@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, ClientInfo } from "./app-env";
+import { clientKey } from "./client-key";
 
 const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : null);
 
@@ -9,8 +10,10 @@ export function clientInfo(req: Request): ClientInfo {
   const country = str(cf?.country);
   const region = str(cf?.region);
   const city = str(cf?.city);
+  const ip = str(req.headers.get("CF-Connecting-IP")?.trim());
   return {
-    ip: str(req.headers.get("CF-Connecting-IP")?.trim()),
+    ip,
+    key: clientKey(ip),
     userAgent: str(req.headers.get("User-Agent")?.slice(0, 512)),
     location: country || region || city ? { country, region, city } : null,
   };

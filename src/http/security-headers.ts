@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { secureHeaders } from "hono/secure-headers";
+import { NONCE, secureHeaders } from "hono/secure-headers";
 
 // An API serves no active content: nothing may load, nothing may frame it.
 const API_CSP = { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] };
@@ -17,7 +17,11 @@ export const DOCS_CSP = {
   formAction: ["'none'"],
 };
 
-/** HSTS (2 years), nosniff, frame denial and a CSP; the docs page gets its own CSP. */
+/** The connect hand-off page runs one inline script, allowed by a per-response nonce only. */
+export const HANDOFF_PATH = "/api/v1/connections/callback";
+const HANDOFF_CSP = { ...API_CSP, scriptSrc: [NONCE] };
+
+/** HSTS (2 years), nosniff, frame denial and a CSP; the docs and hand-off pages get their own CSP. */
 export function securityHeaders(): MiddlewareHandler {
   const common = {
     strictTransportSecurity: "max-age=63072000; includeSubDomains",
@@ -28,7 +32,11 @@ export function securityHeaders(): MiddlewareHandler {
   } as const;
   const api = secureHeaders({ ...common, contentSecurityPolicy: API_CSP });
   const docs = secureHeaders({ ...common, contentSecurityPolicy: DOCS_CSP });
+  // The hand-off page must keep its opener (a cross-origin popup's `window.opener`), so no COOP.
+  const handOff = secureHeaders({ ...common, contentSecurityPolicy: HANDOFF_CSP, crossOriginOpenerPolicy: false });
   return async function securityHeaders(c, next) {
-    return c.req.path === "/docs" ? docs(c, next) : api(c, next);
+    if (c.req.path === "/docs") return docs(c, next);
+    if (c.req.path === HANDOFF_PATH && c.req.method === "GET") return handOff(c, next);
+    return api(c, next);
   };
 }

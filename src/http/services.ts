@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { Config } from "../config";
 import { type PasswordHasher, scryptHasher } from "../crypto/password";
 import { createDb } from "../db/client";
+import { createMailer } from "../email/mailer";
 import { createEmailSender } from "../email/sender";
 import { createGateClient } from "../gate/client";
 import type { RequestMeta, ServiceDeps } from "../services/context";
@@ -23,11 +24,19 @@ function hasherFor(config: Config): PasswordHasher {
 export function depsOf(c: Context<AppEnv>): ServiceDeps {
   const db = createDb(c.env.DB);
   const config = c.get("config");
+  const logger = c.get("logger");
+  const gate = createGateClient(c.env.GATE, config);
   return {
     db,
     config,
-    email: createEmailSender(config, db),
-    gate: createGateClient(c.env.GATE, config),
+    gate,
+    logger,
+    mailer: createMailer({
+      sender: createEmailSender(config, db),
+      gate,
+      logger,
+      defer: (work) => c.executionCtx.waitUntil(work),
+    }),
     now: () => new Date(),
     passwords: hasherFor(config),
   };
@@ -41,6 +50,7 @@ export function metaOf(c: Context<AppEnv>): RequestMeta {
     method: c.req.method,
     path: c.req.path,
     ip: client.ip,
+    clientKey: client.key,
     userAgent: client.userAgent,
     location: client.location,
   };

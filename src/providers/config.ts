@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { createKeyring, type Keyring, KeyringError, parseKeyring } from "../crypto/keyring";
+import { weakSecretReason } from "../crypto/secret-strength";
 
 /** Production refuses keyring entries whose id starts with this (what `npm run dev` generates). */
 export const DEV_KEY_PREFIX = "dev";
@@ -75,12 +76,18 @@ export function refineProviderEnv(env: ProviderEnv, ctx: z.RefinementCtx) {
     });
   }
   if (env.ENVIRONMENT !== "production") return;
-  let ids: string[] = [];
+  let entries: { id: string; key: Uint8Array }[] = [];
   try {
-    ids = parseKeyring(env.ENCRYPTION_KEYS).map((k) => k.id);
+    entries = parseKeyring(env.ENCRYPTION_KEYS);
   } catch {
     return; // already reported by the field schema
   }
+  const ids = entries.map((k) => k.id);
+  entries.forEach((entry, i) => {
+    const weak = weakSecretReason(entry.key);
+    // Named by position, never by key material.
+    if (weak) ctx.addIssue({ code: "custom", path: ["ENCRYPTION_KEYS"], message: `key ${i + 1} ${weak}` });
+  });
   if (ids.some((id) => id.startsWith(DEV_KEY_PREFIX))) {
     ctx.addIssue({
       code: "custom",

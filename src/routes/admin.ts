@@ -19,9 +19,11 @@ const guard = [requireAuth(), requireAdmin()];
 const ADMIN_PROBLEMS = [401, 403, 429] as const;
 
 const AdminUser = User.extend({
-  locked: z.boolean(),
-  locked_until: z.string().nullable().openapi({ format: "date-time" }),
-  failed_login_count: z.number().int(),
+  locked: z.boolean().openapi({
+    description:
+      "An administrator's lock: login answers 403 `account_disabled` until an administrator lifts it (a password reset does not). Failed-login lockouts are per client and not shown here.",
+  }),
+  locked_at: z.string().nullable().openapi({ format: "date-time" }),
   session_count: z.number().int(),
 }).openapi("AdminUser");
 
@@ -83,6 +85,8 @@ const routes = {
     tags,
     security,
     summary: "Promote/demote and lock/unlock; idempotent. Locking ends every session at once.",
+    description:
+      "`locked: true` is an administrator's lock, kept apart from the failed-login lockout: the lock is written first, then every session ends; login and refresh answer 403 `account_disabled` until `locked: false`. A password reset does not lift it.",
     middleware: guard,
     request: {
       params: UserId,

@@ -31,7 +31,10 @@ import {
 const tags = ["Identity"];
 const security = [{ bearerAuth: [] }];
 const accepted = (description: string) => jsonContent(Message, description);
-const ACCEPTED = "Accepted. The same answer whether or not the account exists.";
+const ACCEPTED =
+  "Accepted. The same answer, in the same time, whether or not the account exists; at most 5 emails of one kind go to an address per hour.";
+const REAUTH =
+  "`current_password` re-authenticates: a wrong one answers 401 `invalid_credentials` and counts toward this client's lockout (423 `account_locked`); ten wrong in a row end the session (401 `session_revoked`). Every emailed link sent before this change stops working.";
 
 const routes = {
   register: createRoute({
@@ -77,7 +80,13 @@ const routes = {
     summary: "Log in with email and password; creates a session, or asks for a second factor when MFA is on.",
     description:
       "When MFA is on, a correct password answers `{mfa_required: true, mfa_token, methods}` instead of tokens; " +
-      "complete the login with POST /api/v1/auth/mfa/verify.",
+      "complete the login with POST /api/v1/auth/mfa/verify.\n\n" +
+      "Lockout is per client: 10 failures in a row for one address from one client (its IP, or for IPv6 its /64) lock " +
+      "that client out of that address for an hour (423 `account_locked` with `Retry-After`), whether or not an " +
+      "account exists; other clients are not affected, and a success resets the client's count. Guessing from many " +
+      "clients is bounded by the per-address limit (20 per 15 minutes). 401 `invalid_credentials` (unknown address " +
+      "or wrong password, alike); 403 `email_not_verified`, or `account_disabled` when an administrator locked the " +
+      "account (both only after a correct password).",
     request: { body: jsonBodyOf(z.object({ email: Email, password: Password })) },
     responses: {
       200: jsonContent(z.union([TokenResponse, MfaRequired]), "Logged in, or MFA required."),
@@ -89,8 +98,14 @@ const routes = {
     path: "/refresh",
     tags,
     summary: "Rotate the refresh token and get a new access token (same session).",
+    description:
+      "Every use rotates the refresh token. Presenting an already-rotated token revokes the whole session " +
+      "(401 `refresh_token_reused`, RFC 9700 §4.14.2), except within `REFRESH_REUSE_GRACE_SECONDS` (10 s) of its " +
+      "rotation: then the same successor is returned again, so two requests racing with one token both succeed " +
+      "(the grace answer is audited as `auth.refresh` with `grace: true`). 403 `account_disabled` when an " +
+      "administrator has locked the account. Limited to 10 per session per minute.",
     request: { body: jsonBodyOf(z.object({ refresh_token: z.string().min(1).max(200) })) },
-    responses: { 200: jsonContent(TokenResponse, "New tokens."), ...problems(...BODY_PROBLEMS, 401, 429) },
+    responses: { 200: jsonContent(TokenResponse, "New tokens."), ...problems(...BODY_PROBLEMS, 401, 403, 429) },
   }),
   logout: createRoute({
     method: "post",
@@ -147,16 +162,21 @@ const routes = {
     tags,
     security,
     summary: "Start an email change; the new address must be verified before it replaces the old.",
+    description: REAUTH,
     middleware: [requireAuth()] as const,
     request: { body: jsonBodyOf(z.object({ new_email: Email, current_password: Password })) },
-    responses: { 202: accepted("Verification sent to the new address."), ...problems(...BODY_PROBLEMS, 401, 429) },
+    responses: {
+      202: accepted("Verification sent to the new address."),
+      ...problems(...BODY_PROBLEMS, 401, 423, 429),
+    },
   }),
   changePassword: createRoute({
     method: "post",
     path: "/change-password",
     tags,
     security,
-    summary: "Change the password; every other session is revoked. Refresh this session's tokens afterwards.",
+    summary: "Change the password; every other session is revoked, this one keeps working as it is.",
+    description: REAUTH,
     middleware: [requireAuth()] as const,
     request: { body: jsonBodyOf(z.object({ current_password: Password, new_password: Password })) },
     responses: {
@@ -164,7 +184,7 @@ const routes = {
         z.object({ password_changed: z.literal(true), revoked_sessions: z.number().int() }),
         "Changed; the count of sessions revoked.",
       ),
-      ...problems(...BODY_PROBLEMS, 401, 429),
+      ...problems(...BODY_PROBLEMS, 401, 423, 429),
     },
   }),
   mfaSetup: createRoute({
@@ -172,12 +192,18 @@ const routes = {
     path: "/mfa/totp/setup",
     tags,
     security,
-    summary: "Start TOTP setup: a new secret and otpauth:// URL for an authenticator app.",
+    summary: "Start TOTP setup with your password: a new secret and otpauth:// URL for an authenticator app.",
     description:
-      "The secret stays pending until confirmed with POST /mfa/totp/enable; calling again replaces it. " +
-      "409 `mfa_already_enabled` when MFA is on.",
+      "Needs the account's `password` (re-authentication: a wrong one counts toward this client's lockout, and ten " +
+      "wrong in a row end the session with 401 `session_revoked`). The secret stays pending until confirmed with " +
+      "POST /mfa/totp/enable; calling again replaces it. 401 `invalid_credentials`; 409 `mfa_already_enabled` when " +
+      "MFA is on; 423 `account_locked`.",
     middleware: [requireAuth()] as const,
-    responses: { 200: jsonContent(TotpSetup, "The pending secret."), ...problems(401, 409, 429) },
+    request: { body: jsonBodyOf(z.object({ password: Password })) },
+    responses: {
+      200: jsonContent(TotpSetup, "The pending secret."),
+      ...problems(...BODY_PROBLEMS, 401, 409, 423, 429),
+    },
   }),
   mfaEnable: createRoute({
     method: "post",
@@ -201,12 +227,16 @@ const routes = {
     tags,
     middleware: [rateLimit([{ rule: "login_ip", by: "ip" }])] as const,
     summary: "Second login step: the `mfa_token` from login plus a TOTP code or a backup code.",
+    // 403 when an administrator locked the account after the password step.
     description:
       "Send exactly one of `code` and `backup_code`. 401 `invalid_mfa_token` (unknown, used or older than 5 minutes) " +
       "or `invalid_mfa_code` (wrong, or a code or step already used); wrong codes count toward the lockout " +
       "(423 `account_locked`). The token is spent by the successful verification.",
     request: { body: jsonBodyOf(MfaVerifyBody) },
-    responses: { 200: jsonContent(TokenResponse, "Logged in."), ...problems(...BODY_PROBLEMS, 401, 423, 429) },
+    responses: {
+      200: jsonContent(TokenResponse, "Logged in."),
+      ...problems(...BODY_PROBLEMS, 401, 403, 423, 429),
+    },
   }),
   mfaDisable: createRoute({
     method: "post",
@@ -292,7 +322,9 @@ export const authRoutes = createRouter()
     });
     return c.json({ password_changed: true as const, revoked_sessions: result.revokedSessionIds.length }, 200);
   })
-  .openapi(routes.mfaSetup, async (c) => c.json(await setupTotp(depsOf(c), metaOf(c), authOf(c)), 200))
+  .openapi(routes.mfaSetup, async (c) =>
+    c.json(await setupTotp(depsOf(c), metaOf(c), authOf(c), c.req.valid("json").password), 200),
+  )
   .openapi(routes.mfaEnable, async (c) =>
     c.json(await enableTotp(depsOf(c), metaOf(c), authOf(c), c.req.valid("json").code), 200),
   )

@@ -90,6 +90,33 @@ export const ProviderInfo = z
   })
   .openapi("Provider");
 
+export const ReturnTo = z.string().max(2048, "is too long").openapi({
+  example: "https://app.example.com/connect/done",
+  description:
+    "Where the browser returns with `code` and `state` after the provider: must match CONNECT_RETURN_URLS (outside production, http://localhost:* is allowed).",
+});
+
+/** The GET callback's JSON answer: what the app posts to POST /connections/callback. */
+export const HandOffBody = z
+  .object({
+    state: z.string(),
+    code: z.string().optional(),
+    error: z.string().optional().openapi({ description: "RFC 6749 §4.1.2.1, e.g. `access_denied`." }),
+  })
+  .openapi("ConnectHandOff");
+
+/** POST /connections/callback: the hand-off's `state` with the provider's `code`, or its `error`. */
+export const CallbackBody = z
+  .object({
+    state: z.string().min(1, "is required").max(512, "is not a valid state"),
+    code: z.string().min(1).max(4096).optional(),
+    error: z.string().max(256).optional().openapi({ description: "What the provider sent instead of a code." }),
+  })
+  .refine((b) => (b.code === undefined) !== (b.error === undefined), {
+    message: "send exactly one of code and error",
+    path: ["code"],
+  });
+
 export const CallbackQuery = z
   .object({
     state: z.string().min(1, "is required").max(512, "is not a valid state"),

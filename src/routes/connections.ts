@@ -4,7 +4,6 @@ import { accepts } from "hono/accepts";
 import type { AppEnv } from "../http/app-env";
 import { requireAuth } from "../http/auth";
 import { connectionDepsOf } from "../http/connection-deps";
-import { ApiError } from "../http/errors";
 import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
 import { authOf, metaOf } from "../http/services";
 import { validationError } from "../http/validation";
@@ -15,15 +14,20 @@ import {
   startReauthorize,
 } from "../services/connections/authorize";
 import { completeAuthorization } from "../services/connections/callback";
+import { invalidState } from "../services/connections/errors";
+import { handOff, handOffParams } from "../services/connections/handoff";
 import { deleteConnection, getConnection, listConnections, renameConnection } from "../services/connections/manage";
-import { connectedPage, notConnectedPage } from "./callback-page";
+import { notConnectedPage, postMessagePage, returnToAppPage } from "./callback-page";
 import {
   Alias,
   AuthorizationStart,
+  CallbackBody,
   CallbackQuery,
   Connection,
   ConnectionId,
+  HandOffBody,
   ProviderSlug,
+  ReturnTo,
   SandboxLogin,
   Scenario,
 } from "./connection-schemas";
@@ -44,9 +48,20 @@ const routes = {
     summary: "Start connecting a provider (OAuth 2 authorization code with PKCE S256).",
     description: `Creates a \`pending\` connection and returns the provider's \`authorization_url\`: send the
 user's browser there. The provider sends the browser back to \`GET /api/v1/connections/callback\`,
-which completes the connection (or, in an app, post the \`code\` and \`state\` to
-\`POST /api/v1/connections/callback\`). The \`state\` is single use, expires after ${STATE_TTL_SECONDS / 60}
-minutes and is bound to you and the provider; the PKCE verifier never leaves the server (RFC 7636).
+which completes nothing: it hands \`code\` and \`state\` back to your app, which completes the
+connection with \`POST /api/v1/connections/callback\` under the same user's access token. How the
+hand-off reaches your app:
+
+- \`return_to\`: the browser is redirected there with \`code\` (or \`error\`) and \`state\` added to
+  its query. It must match \`CONNECT_RETURN_URLS\` exactly (scheme, host, port, path; your own query
+  is kept); outside production \`http://localhost:*\` and \`http://127.0.0.1:*\` are allowed. Else 422.
+- a web app at an origin in \`CORS_ALLOWED_ORIGINS\` that opened the authorization URL in a popup
+  (this request's \`Origin\` header names it): the callback page posts
+  \`{type: "ledgerlink.connect", state, code | error}\` to \`window.opener\` at that origin only.
+- otherwise a page asks the person to return to the app.
+
+The \`state\` is single use, expires after ${STATE_TTL_SECONDS / 60} minutes and is bound to you and the
+provider; the PKCE verifier never leaves the server (RFC 7636).
 A pending connection that is never completed is deleted after a day. At most ${MAX_CONNECTIONS_PER_USER}
 connections per user (409 \`connection_limit_reached\`). A provider that is not offered here (see
 \`GET /api/v1/providers\`) answers 422 \`provider_not_available\`. \`scenario\` and \`login\` are accepted
@@ -56,6 +71,7 @@ for the \`sandbox\` provider only.`,
         z.object({
           provider: ProviderSlug,
           alias: Alias.nullable().optional(),
+          return_to: ReturnTo.optional(),
           scenario: Scenario.optional(),
           login: SandboxLogin.optional(),
         }),
@@ -85,24 +101,26 @@ for the \`sandbox\` provider only.`,
     method: "get",
     path: "/callback",
     tags,
-    summary: "Where the provider sends the browser back (no bearer token needed: the state names the user).",
-    description: `Spends the \`state\`, exchanges the \`code\` with the PKCE verifier, stores the tokens
-encrypted and marks the connection \`active\`. Answers a small HTML page saying connected or why not;
-with \`Accept: application/json\`, the same outcome as JSON (\`{connection}\` or problem+json). The
-status is the same either way: 200; 400 \`invalid_state\` (unknown, used, expired: start again),
-\`authorization_denied\` (the user declined at the provider) or \`authorization_failed\` (the provider
-refused the code); 422 \`validation_failed\`; 502 \`provider_error\`; 503 \`provider_unavailable\`.
-Every refusal is audited.`,
+    security: [],
+    summary: "Where the provider sends the browser back: hands `code` and `state` to the app that started it.",
+    description: `Completes nothing (a browser is no proof of who started the flow). It redirects to the
+flow's \`return_to\` with \`code\` (or \`error\`) and \`state\` in the query (302), or answers a page that
+posts them to the opener window at the app's origin, or a page asking the person to return to the app.
+With \`Accept: application/json\` it answers the hand-off itself: \`{state, code}\` or \`{state, error}\`.
+The app then calls \`POST /api/v1/connections/callback\`. 400 \`invalid_state\` when the state is
+unknown, used or expired (start again); 422 \`validation_failed\` when \`state\` or both \`code\` and
+\`error\` are missing.`,
     request: { query: CallbackQuery },
     responses: {
       200: {
-        description: "Connected.",
+        description: "The hand-off: JSON for API clients, else a page (posting to the opener, or asking to return).",
         content: {
-          "application/json": { schema: ConnectionBody },
-          "text/html": { schema: z.string().openapi({ description: "A page saying connected." }) },
+          "application/json": { schema: HandOffBody },
+          "text/html": { schema: z.string().openapi({ description: "A page; it never completes anything." }) },
         },
       },
-      ...problems(400, 422, 502),
+      302: { description: "Redirect to the flow's `return_to`, with `code` or `error`, and `state`, in the query." },
+      ...problems(400, 422),
     },
   }),
   callbackPost: createRoute({
@@ -111,14 +129,17 @@ Every refusal is audited.`,
     tags,
     security,
     middleware: [requireAuth()] as const,
-    summary: "Complete a connection from an app that captured the redirect's `code` and `state`.",
-    description: `The state must have been issued to the caller: another user's state answers 400
-\`invalid_state\` (like an unknown one) and is audited, and it is not spent, so its owner can still
-finish. Other outcomes as for the GET callback.`,
-    request: {
-      body: jsonBodyOf(z.object({ state: CallbackQuery.shape.state, code: z.string().min(1).max(4096) })),
+    summary: "Complete a connection with the `code` (or `error`) and `state` the hand-off gave your app.",
+    description: `Only the user who started the flow can complete it: another user's state answers 404
+\`not_found\` and is not spent, so its owner can still finish. 400 \`invalid_state\` (unknown, used or
+expired: start again), \`authorization_denied\` (the person declined at the provider; send \`error\`),
+\`authorization_failed\` (the provider refused the code); 502 \`provider_error\`; 503
+\`provider_unavailable\`. Every refusal is audited.`,
+    request: { body: jsonBodyOf(CallbackBody) },
+    responses: {
+      200: jsonContent(ConnectionBody, "Connected."),
+      ...problems(...BODY_PROBLEMS, 401, 404, 429, 502),
     },
-    responses: { 200: jsonContent(ConnectionBody, "Connected."), ...problems(...BODY_PROBLEMS, 401, 502, 429) },
   }),
   get: createRoute({
     method: "get",
@@ -164,14 +185,19 @@ finish. Other outcomes as for the GET callback.`,
 whose credentials expire soon (\`reauth_recommended\`: Schwab's refresh token dies 7 days after the
 login). A healthy connection answers 409 \`reauth_not_needed\`. Any earlier outstanding state of the
 connection stops working. Complete it through the callback as for a new connection; the connection
-keeps its id. The body is optional (\`scenario\`/\`login\` for the sandbox only).`,
+keeps its id. The body is optional: \`return_to\` as for a new connection, \`scenario\`/\`login\` for the
+sandbox only.`,
     request: {
       params: idParam,
       body: {
         required: false,
         content: {
           "application/json": {
-            schema: z.object({ scenario: Scenario.optional(), login: SandboxLogin.optional() }),
+            schema: z.object({
+              return_to: ReturnTo.optional(),
+              scenario: Scenario.optional(),
+              login: SandboxLogin.optional(),
+            }),
           },
         },
       },
@@ -182,6 +208,9 @@ keeps its id. The body is optional (\`scenario\`/\`login\` for the sandbox only)
     },
   }),
 };
+
+/** The hand-off page's script nonce, made by the security-headers middleware for this response. */
+const nonceOf = (c: Context<AppEnv>) => (c.get("secureHeadersNonce") as string | undefined) ?? "";
 
 /** JSON for API clients that ask for it; the HTML page for browsers (and anyone else). */
 function wantsJson(c: Context<AppEnv>): boolean {
@@ -197,7 +226,8 @@ export const connectionRoutes = createRouter()
   .openapi(routes.create, async (c) => {
     const body = c.req.valid("json");
     const userId = authOf(c).userId;
-    return c.json(await startConnect(connectionDepsOf(c), metaOf(c), userId, body), 201);
+    const input = { ...body, returnTo: body.return_to, openerOrigin: c.req.header("Origin") };
+    return c.json(await startConnect(connectionDepsOf(c), metaOf(c), userId, input), 201);
   })
   .openapi(routes.list, async (c) =>
     c.json({ connections: await listConnections(connectionDepsOf(c), authOf(c).userId) }, 200),
@@ -206,16 +236,22 @@ export const connectionRoutes = createRouter()
   .openapi(
     routes.callbackGet,
     async (c) => {
-      const deps = connectionDepsOf(c);
-      const json = wantsJson(c);
-      try {
-        const connection = await completeAuthorization(deps, metaOf(c), { via: "browser" }, c.req.valid("query"));
-        if (json) return c.json({ connection }, 200);
-        const name = deps.providers.get(connection.provider)?.info.name ?? connection.provider;
-        return c.html(connectedPage(connection, name), 200);
-      } catch (err) {
-        if (json || !(err instanceof ApiError)) throw err;
-        return c.html(notConnectedPage(err.detail, err.code), err.status, err.options.headers);
+      const answer = await handOff(connectionDepsOf(c), c.req.valid("query"));
+      if (wantsJson(c)) {
+        if (answer.kind === "expired") throw invalidState();
+        return c.json(handOffParams(c.req.valid("query")), 200);
+      }
+      switch (answer.kind) {
+        case "redirect":
+          return c.redirect(answer.location, 302);
+        case "post_message":
+          return c.html(postMessagePage(answer.origin, answer.message, answer.providerName, nonceOf(c)), 200);
+        case "return_to_app":
+          return c.html(returnToAppPage(answer.providerName), 200);
+        default: {
+          const err = invalidState();
+          return c.html(notConnectedPage(err.detail, err.code), 400);
+        }
       }
     },
     (result, c) => {
@@ -226,11 +262,10 @@ export const connectionRoutes = createRouter()
     },
   )
   .openapi(routes.callbackPost, async (c) => {
-    const auth = authOf(c);
     const connection = await completeAuthorization(
       connectionDepsOf(c),
       metaOf(c),
-      { via: "api", userId: auth.userId },
+      authOf(c).userId,
       c.req.valid("json"),
     );
     return c.json({ connection }, 200);
@@ -249,6 +284,7 @@ export const connectionRoutes = createRouter()
   })
   .openapi(routes.reauthorize, async (c) => {
     const { id } = c.req.valid("param");
-    const choice = c.req.valid("json");
+    const body = c.req.valid("json") ?? {};
+    const choice = { ...body, returnTo: body.return_to, openerOrigin: c.req.header("Origin") };
     return c.json(await startReauthorize(connectionDepsOf(c), metaOf(c), authOf(c).userId, id, choice), 200);
   });

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { gateFor } from "../gate/gate";
+import { gateFor, SOCKET_HEADERS } from "../gate/gate";
 import { requireAuth } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { createRouter, problemResponse, problems } from "../http/openapi";
@@ -14,8 +14,10 @@ const events = createRoute({
   description: `Upgrade to a WebSocket to receive JSON events \`{type, at, data}\` as they happen:
 \`sync.started\`, \`sync.succeeded\`, \`sync.failed\`, \`connection.reauth_required\`, \`session.revoked\`.
 Authenticate with \`Authorization: Bearer <token>\`, or, from a browser, offer the subprotocols
-\`ledgerlink.events\` and \`bearer.<access token>\`. A revoked session's socket receives
-\`session.revoked\` and is closed with code 4001. Send \`ping\` to receive \`pong\`.`,
+\`ledgerlink.events\` and \`bearer.<access token>\`. The socket closes with code 4001 when the token it
+opened with stops counting, and the close reason says why: \`session revoked\` (after a
+\`session.revoked\` event), \`tokens rotated\` (password change or reset, administrator or global
+rotation) or \`access token expired\`. Reconnect with a fresh access token. Send \`ping\` to receive \`pong\`.`,
   middleware: [requireAuth({ webSocket: true })] as const,
   responses: {
     101: { description: "Switching protocols: the event stream is open." },
@@ -32,7 +34,10 @@ export const eventRoutes = createRouter().openapi(events, async (c) => {
   }
   const auth = authOf(c);
   const forwarded = new Request(c.req.raw);
-  forwarded.headers.set("X-Ledgerlink-Session", auth.sessionId);
+  forwarded.headers.set(SOCKET_HEADERS.session, auth.sessionId);
+  forwarded.headers.set(SOCKET_HEADERS.version, String(auth.tokenVersion));
+  forwarded.headers.set(SOCKET_HEADERS.issuedAt, String(auth.issuedAt));
+  forwarded.headers.set(SOCKET_HEADERS.expiresAt, String(auth.expiresAt));
   // The user's Gate holds the socket, so revocations and publications reach it directly.
   return gateFor(c.env.GATE, `user:${auth.userId}`).fetch(forwarded) as unknown as never;
 });

@@ -69,6 +69,10 @@ export const SecurityEvent = z
     action: z.string().openapi({ example: "auth.login" }),
     outcome: z.enum(["success", "failure", "denied"]),
     occurred_at: z.string().openapi({ format: "date-time" }),
+    by: z.enum(["you", "administrator", "another_account", "system"]).openapi({
+      description:
+        "Who caused it. For `administrator` and `another_account` the IP address, location and device are theirs and are not shown (null).",
+    }),
     ip_address: z.string().nullable(),
     location: Location,
     device: Device,

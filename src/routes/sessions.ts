@@ -77,7 +77,7 @@ export const sessionRoutes = createRouter()
       { userId: auth.userId, keep: auth.sessionId },
       { actorId: auth.userId, sessionId: auth.sessionId, reason: "revoked_by_user" },
     );
-    return c.json({ revoked }, 200);
+    return c.json({ revoked: revoked.length }, 200);
   })
   .openapi(routes.all, async (c) => {
     const auth = authOf(c);
@@ -87,7 +87,7 @@ export const sessionRoutes = createRouter()
       { userId: auth.userId },
       { actorId: auth.userId, sessionId: auth.sessionId, reason: "revoked_by_user" },
     );
-    return c.json({ revoked }, 200);
+    return c.json({ revoked: revoked.length }, 200);
   })
   .openapi(routes.one, async (c) => {
     await revokeOwnSession(depsOf(c), metaOf(c), authOf(c), c.req.valid("param").id);

@@ -2,8 +2,9 @@ import type { Config } from "../config";
 import type { PasswordHasher } from "../crypto/password";
 import type { Db } from "../db/client";
 import type { Location } from "../db/schema";
-import type { EmailSender } from "../email/sender";
+import type { Mailer } from "../email/mailer";
 import type { GateClient } from "../gate/client";
+import type { Logger } from "../logger";
 
 /** Who made the request, for sessions and the audit trail. Built by the HTTP layer. */
 export interface RequestMeta {
@@ -11,6 +12,8 @@ export interface RequestMeta {
   method: string;
   path: string;
   ip: string | null;
+  /** The client's key for limits and lockouts: its IPv4 address or IPv6 /64. */
+  clientKey: string;
   userAgent: string | null;
   location: Location | null;
 }
@@ -19,7 +22,9 @@ export interface RequestMeta {
 export interface ServiceDeps {
   db: Db;
   config: Config;
-  email: EmailSender;
+  /** Sends email after the response, capped per address and kind (src/email/mailer.ts). */
+  mailer: Mailer;
+  logger: Logger;
   /** The per-subject Gates: revocations and token versions are told here first. */
   gate: GateClient;
   now: () => Date;

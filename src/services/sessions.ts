@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { insertAudit } from "../db/audit";
 import { findSession, listLiveSessions, revokeSession, revokeUserSessions } from "../db/sessions";
 import { ApiError, notFound } from "../http/errors";
@@ -21,23 +22,25 @@ export async function listSessions(deps: ServiceDeps, userId: string, currentSes
 }
 
 /**
- * Revokes the user's sessions (all, or all but the current one) — the Gate first, so their
- * access tokens fail on the very next request — and records who did it.
+ * Revokes the user's sessions (all, or all but the current one) with no window for a session
+ * created meanwhile: the Gate first refuses every token issued before now (but the kept
+ * session's), then D1 ends every live session in one batch with the audit row (and any
+ * statements the caller adds, e.g. the password change this revocation belongs to), then the
+ * Gate is told the ended ids too, which covers tokens issued within the cut's own second.
+ * Returns the ids revoked.
  */
 export async function revokeSessions(
   deps: ServiceDeps,
   meta: RequestMeta,
   target: { userId: string; keep?: string },
   by: { actorId: string; sessionId?: string; reason: string },
-): Promise<number> {
+  alongside: BatchItem<"sqlite">[] = [],
+): Promise<string[]> {
   const now = deps.now();
-  const live = (await listLiveSessions(deps.db, target.userId, now)).filter((s) => s.id !== target.keep);
-  await deps.gate.revokeSessions(
-    target.userId,
-    live.map((s) => s.id),
-  );
+  await deps.gate.revokeBefore(target.userId, now, target.keep ?? null);
   const [revoked] = await deps.db.batch([
     revokeUserSessions(deps.db, target.userId, by.reason, now, target.keep),
+    ...alongside,
     insertAudit(deps.db, {
       ...auditContext(meta),
       occurredAt: now,
@@ -46,10 +49,12 @@ export async function revokeSessions(
       userId: target.userId,
       actorId: by.actorId,
       sessionId: by.sessionId ?? null,
-      details: { scope: target.keep ? "others" : "all", reason: by.reason, count: live.length },
+      details: { scope: target.keep ? "others" : "all", reason: by.reason },
     }),
   ]);
-  return revoked.length;
+  const ids = revoked.map((r) => r.id);
+  await deps.gate.revokeSessions(target.userId, ids);
+  return ids;
 }
 
 /** Revokes one of the caller's own sessions; the current one must use logout (409). */

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { client, connectSandbox, d1, newUser } from "./support";
+import { client, completeConnect, connectSandbox, d1, newUser } from "./support";
 
 const base = inject("baseUrl");
 const persistTo = inject("persistTo");
@@ -24,7 +24,7 @@ describe("provider connections over HTTP", () => {
     expect(providers.map((p) => p.slug)).toEqual(["sandbox"]);
   });
 
-  it("connects through the real redirect: authorize at /sandbox, 302 to our callback, HTML page", async () => {
+  it("connects through the real redirect: /sandbox, 302 to our callback (a hand-off page), then POST", async () => {
     const { started, location } = await connectSandbox(base, token, { scenario: "rotating", alias: "E2E" });
     connectionId = started.connection.id;
     expect(started.authorization_url.startsWith(`${base}/sandbox/v1/oauth/authorize?`)).toBe(true);
@@ -32,11 +32,15 @@ describe("provider connections over HTTP", () => {
     const page = await send(location, { headers: { Accept: "text/html" } });
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(await page.text()).toContain("Connected");
+    const html = await page.text();
+    expect(html).toContain("Return to the app");
+    expect(html).not.toContain("E2E");
+    const pending = (await (await send(`/api/v1/connections/${connectionId}`, { token })).json()) as Connection;
+    expect(pending.status).toBe("pending");
 
-    const replay = await send(location, { headers: { Accept: "application/json" } });
-    expect(replay.status).toBe(400);
-    expect(((await replay.json()) as { code: string }).code).toBe("invalid_state");
+    expect((await completeConnect(base, token, location)).status).toBe(200);
+    const replay = await completeConnect(base, token, location).catch((e: Error) => e.message);
+    expect(String(replay)).toContain("invalid_state");
 
     const got = (await (await send(`/api/v1/connections/${connectionId}`, { token })).json()) as Connection;
     expect(got.status).toBe("active");
@@ -65,7 +69,7 @@ describe("provider connections over HTTP", () => {
     expect(await refreshed.json()).toMatchObject({ refreshed: true, refresh_token: "rotated" });
 
     const revoked = await connectSandbox(base, token, { scenario: "revoked" });
-    expect((await send(revoked.location, { headers: { Accept: "application/json" } })).status).toBe(200);
+    expect((await completeConnect(base, token, revoked.location)).status).toBe(200);
     const id = revoked.started.connection.id;
     const refused = await send(`/api/v1/dev/connections/${id}/refresh`, {
       method: "POST",

@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
+import { waitForToken } from "./support";
 
 const base = inject("baseUrl");
 const PASSWORD = "Tr1cky-Bison-42!";
@@ -14,10 +15,7 @@ const post = (path: string, json: unknown, headers: Record<string, string> = {})
 async function loggedIn(ip: string) {
   const email = `gate.${Date.now().toString(36)}.${++n}@example.com`;
   await post("/api/v1/auth/register", { email, password: PASSWORD, name: "Gate" }, { "CF-Connecting-IP": ip });
-  const box = (await (await fetch(`${base}/api/v1/dev/outbox?to=${encodeURIComponent(email)}`)).json()) as {
-    messages: { text: string }[];
-  };
-  const token = /token=([A-Za-z0-9_-]+)/.exec(box.messages[0]?.text ?? "")?.[1];
+  const token = await waitForToken(base, email, /confirm/i);
   await post("/api/v1/auth/verify-email", { token }, { "CF-Connecting-IP": ip });
   const res = await post("/api/v1/auth/login", { email, password: PASSWORD }, { "CF-Connecting-IP": ip });
   return (await res.json()) as { access_token: string; refresh_token: string; session_id: string };

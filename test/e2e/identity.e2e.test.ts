@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
+import { waitForToken } from "./support";
 
 const base = inject("baseUrl");
 const email = `e2e.${Date.now().toString(36)}@example.com`;
@@ -20,14 +21,7 @@ const post = (path: string, json: unknown, token?: string) =>
 const get = (path: string, token?: string) =>
   fetch(base + path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
 
-async function tokenFor(subject: RegExp, to = email): Promise<string> {
-  const res = await get(`/api/v1/dev/outbox?to=${encodeURIComponent(to)}`);
-  const { messages } = (await res.json()) as { messages: { subject: string; text: string }[] };
-  const msg = messages.find((m) => subject.test(m.subject));
-  const token = /token=([A-Za-z0-9_-]+)/.exec(msg?.text ?? "")?.[1];
-  if (!token) throw new Error(`no ${subject} email`);
-  return token;
-}
+const tokenFor = (subject: RegExp, to = email): Promise<string> => waitForToken(base, to, subject);
 
 interface Tokens {
   access_token: string;

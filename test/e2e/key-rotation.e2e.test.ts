@@ -6,14 +6,14 @@ import { afterAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM helper shared with `npm run dev` and the benchmarks.
 import { startDevServer } from "../../scripts/lib/local.mjs";
 // @ts-expect-error: plain ESM helper without type declarations.
-import { generateSecrets } from "../../scripts/lib/secrets.mjs";
-import { client, connectSandbox, d1, newUser } from "./support";
+import { devSettings } from "../../scripts/lib/secrets.mjs";
+import { client, completeConnect, connectSandbox, d1, newUser } from "./support";
 
 // docs/key-rotation.md, run for real: three `wrangler dev` deploys of the same local state,
 // with ENCRYPTION_KEYS = k1, then k2,k1 (+ the hourly cron), then k2 alone.
 const dir = mkdtempSync(join(tmpdir(), "ledgerlink-rotation-"));
 const persistTo = join(dir, "state");
-const secrets = generateSecrets() as Record<string, string>;
+const secrets = devSettings() as Record<string, string>;
 const K1 = `k1:${randomBytes(32).toString("base64")}`;
 const K2 = `k2:${randomBytes(32).toString("base64")}`;
 
@@ -52,7 +52,7 @@ describe("key rotation runbook against wrangler dev", () => {
       token = await newUser(server.url, "rotate");
       const { started, location } = await connectSandbox(server.url, token);
       connectionId = started.connection.id;
-      const done = await client(server.url).send(location, { headers: { Accept: "application/json" } });
+      const done = await completeConnect(server.url, token, location);
       expect(done.status).toBe(200);
     } finally {
       await server.stop();

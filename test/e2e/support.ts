@@ -3,6 +3,10 @@ import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 // @ts-expect-error: plain ESM helper shared with `npm run dev` and the benchmarks.
 import { ROOT } from "../../scripts/lib/local.mjs";
+// @ts-expect-error: plain ESM helper shared with the benchmarks.
+import { waitForEmail, waitForToken } from "../../scripts/lib/outbox.mjs";
+
+export { waitForEmail, waitForToken };
 
 export const PASSWORD = "Tr1cky-Bison-42!";
 
@@ -34,10 +38,7 @@ export async function newUser(base: string, tag: string): Promise<string> {
   const { send } = client(base);
   const email = `${tag}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.com`;
   await send("/api/v1/auth/register", { method: "POST", json: { email, password: PASSWORD, name: "E2E" } });
-  const box = (await (await send(`/api/v1/dev/outbox?to=${encodeURIComponent(email)}`)).json()) as {
-    messages: { text: string }[];
-  };
-  const token = /token=([A-Za-z0-9_-]+)/.exec(box.messages[0]?.text ?? "")?.[1];
+  const token = await waitForToken(base, email, /confirm/i);
   await send("/api/v1/auth/verify-email", { method: "POST", json: { token } });
   return loginAs(base, email);
 }
@@ -70,4 +71,15 @@ export async function connectSandbox(base: string, token: string, body: Record<s
   if (consent.status !== 302) throw new Error(`authorize answered ${consent.status}: ${await consent.text()}`);
   const location = consent.headers.get("Location") as string;
   return { started, location };
+}
+
+/**
+ * What the app does after the provider's redirect: read the hand-off from the GET callback (JSON)
+ * and complete the connection with its own access token. Returns the POST's answer.
+ */
+export async function completeConnect(base: string, token: string, location: string) {
+  const { send } = client(base);
+  const handOff = await send(location, { headers: { Accept: "application/json" } });
+  if (handOff.status !== 200) throw new Error(`callback answered ${handOff.status}: ${await handOff.text()}`);
+  return send("/api/v1/connections/callback", { method: "POST", token, json: await handOff.json() });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { client, connectSandbox, newUser } from "./support";
+import { client, completeConnect, connectSandbox, newUser } from "./support";
 
 const base = inject("baseUrl");
 const { send } = client(base);
@@ -27,12 +27,10 @@ async function fireSyncCron() {
   expect(res.status).toBe(200);
 }
 
-/** Connects a sandbox login through the browser's redirect flow, ending at the HTML callback page. */
+/** Connects a sandbox login through the browser's redirect flow and the app's completion. */
 async function connect(token: string, body: Record<string, unknown> = {}) {
   const { started, location } = await connectSandbox(base, token, body);
-  const page = await send(location, { headers: { Accept: "text/html" } });
-  expect(page.status).toBe(200);
-  expect(await page.text()).toContain("Connected");
+  expect((await completeConnect(base, token, location)).status).toBe(200);
   return started.connection.id;
 }
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loggedInAdmin } from "../support/admin";
 import { call, problem } from "../support/http";
-import { authed, loggedIn, login, outbox, register, type Tokens, tokenFromEmail } from "../support/identity";
+import { authed, emailTo, loggedIn, login, register, type Tokens, tokenFromEmail } from "../support/identity";
 
 const as =
   (t: Tokens) =>
@@ -60,8 +60,8 @@ describe("users", () => {
     expect(await res.json()).toMatchObject({
       email: user.email,
       locked: false,
+      locked_at: null,
       session_count: 2,
-      failed_login_count: 0,
     });
     expect((await as(admin.tokens)("/users/usr_nope")).status).toBe(404);
   });
@@ -87,7 +87,9 @@ describe("users", () => {
     const lock = await as(admin.tokens)(`/users/${user.tokens.user.id}`, { method: "PATCH", json: { locked: true } });
     expect(await lock.json()).toMatchObject({ locked: true, session_count: 0 });
     expect((await problem(await authed(user.tokens.access_token, "/api/v1/auth/me"))).code).toBe("session_revoked");
-    expect((await login(user.email)).status).toBe(423);
+    const refused = await login(user.email);
+    expect(refused.status).toBe(403);
+    expect((await problem(refused)).code).toBe("account_disabled");
     await as(admin.tokens)(`/users/${user.tokens.user.id}`, { method: "PATCH", json: { locked: false } });
     expect((await login(user.email)).status).toBe(200);
   });
@@ -130,7 +132,7 @@ describe("deleting users", () => {
         .first("n");
       expect(n, table).toBe(0);
     }
-    const mail = (await outbox(user.email))[0];
+    const mail = await emailTo(user.email, /deleted/);
     expect(mail?.subject).toBe("Your Ledgerlink account was deleted");
     expect(mail?.html).toContain("&lt;b&gt;Bye&lt;/b&gt; &amp; good luck");
     expect(mail?.html).not.toContain("<b>Bye");

@@ -164,17 +164,26 @@ describe("connecting through the sandbox's redirect flow", () => {
     const location = await authorize(start.authorization_url);
     expect(location.searchParams.get("state")).toBe(start.state);
     expect(location.searchParams.get("code")).toMatch(/^C0\./);
-    const res = await callbackGet(location);
+    // The GET callback hands the answer back and completes nothing.
+    const handOff = await callbackGet(location);
+    expect(handOff.status).toBe(200);
+    expect(handOff.headers.get("Cache-Control")).toBe("no-store");
+    expect(await handOff.json()).toEqual({ state: start.state, code: location.searchParams.get("code") });
+    const pending = await authed(tokens.access_token, `/api/v1/connections/${start.connection.id}`);
+    expect(((await pending.json()) as ConnectionJson).status).toBe("pending");
+    const res = await postCallback(tokens.access_token, {
+      state: start.state,
+      code: location.searchParams.get("code"),
+    });
     expect(res.status).toBe(200);
-    expect(res.headers.get("Cache-Control")).toBe("no-store");
     const { connection } = (await res.json()) as { connection: ConnectionJson };
     expect(connection).toMatchObject({ id: start.connection.id, status: "active", last_error: null });
     const expiresIn = Date.parse(connection.credentials_expire_at as string) - Date.now();
     expect(expiresIn).toBeGreaterThan(7 * 86_400_000 - 60_000); // Schwab: 7 days from the login
     expect(expiresIn).toBeLessThanOrEqual(7 * 86_400_000);
     const [connected] = await auditFor("connection.connected", connection.id);
-    expect(connected).toMatchObject({ outcome: "success", user_id: tokens.user.id });
-    expect(connected?.details).toMatchObject({ provider: "sandbox", via: "browser", purpose: "connect" });
+    expect(connected).toMatchObject({ outcome: "success", user_id: tokens.user.id, actor_id: tokens.user.id });
+    expect(connected?.details).toMatchObject({ provider: "sandbox", purpose: "connect" });
 
     const got = await authed(tokens.access_token, `/api/v1/connections/${connection.id}`);
     expect(await got.json()).toEqual(connection);
@@ -203,30 +212,31 @@ describe("connecting through the sandbox's redirect flow", () => {
     await expect(keyring.decrypt(row.access_token_enc as string, { ...aad, field: "refresh_token" })).rejects.toThrow();
   });
 
-  it("answers the browser with an HTML page, and JSON when asked", async () => {
+  it("answers the browser with a page that completes nothing and never shows the alias", async () => {
     const { tokens } = await loggedIn();
-    const start = await started(tokens.access_token, { alias: "<b>mine</b>" });
+    const start = await started(tokens.access_token, { alias: "Alice's <b>bank</b> (do not trust)" });
     const location = await authorize(start.authorization_url);
     const page = await callbackGet(location, "text/html,application/xhtml+xml,*/*;q=0.8");
     expect(page.status).toBe(200);
     expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
     expect(page.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
     const html = await page.text();
-    expect(html).toContain("<h1>Connected</h1>");
-    expect(html).toContain(start.connection.id);
-    expect(html).toContain("&lt;b&gt;mine&lt;/b&gt;");
-    expect(html).not.toContain("<b>mine</b>");
-
-    // The replay gets the HTML refusal with the same status the JSON answer has.
-    const replay = await callbackGet(location, "text/html");
-    expect(replay.status).toBe(400);
-    expect(replay.headers.get("Content-Type")).toMatch(/^text\/html/);
-    expect(await replay.text()).toContain("invalid_state");
-    // No Accept at all (curl): the page.
+    expect(html).toContain("Return to the app");
+    expect(html).not.toMatch(/bank|trust|Alice/);
+    expect(html).not.toContain(start.connection.id);
+    // No Accept at all (curl): the page too. Nothing was spent: the app can still complete.
     const bare = await call(location.pathname + location.search);
     expect(bare.headers.get("Content-Type")).toMatch(/^text\/html/);
-    const json = await callbackGet(location, "application/json");
-    expect((await problem(json)).code).toBe("invalid_state");
+    const done = await postCallback(tokens.access_token, {
+      state: start.state,
+      code: location.searchParams.get("code"),
+    });
+    expect(done.status).toBe(200);
+    // Once completed, the hand-off is over: the page says so, with the same status as the JSON.
+    const after = await callbackGet(location, "text/html");
+    expect(after.status).toBe(400);
+    expect(await after.text()).toContain("invalid_state");
+    expect((await problem(await callbackGet(location))).code).toBe("invalid_state");
   });
 
   it("completes from an app with POST /callback", async () => {
@@ -240,7 +250,6 @@ describe("connecting through the sandbox's redirect flow", () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { connection: ConnectionJson }).connection.status).toBe("active");
     const [audit] = await auditFor("connection.connected", start.connection.id);
-    expect(audit?.details.via).toBe("api");
     expect(audit?.actor_id).toBe(tokens.user.id);
   });
 });
@@ -250,13 +259,14 @@ describe("state protection (RFC 6749 §10.12)", () => {
     const { tokens } = await loggedIn();
     const start = await started(tokens.access_token);
     const location = await authorize(start.authorization_url);
-    expect((await callbackGet(location)).status).toBe(200);
-    const replay = await callbackGet(location);
+    const body = { state: start.state, code: location.searchParams.get("code") };
+    expect((await postCallback(tokens.access_token, body)).status).toBe(200);
+    const replay = await postCallback(tokens.access_token, body);
     expect(replay.status).toBe(400);
     expect((await problem(replay)).code).toBe("invalid_state");
     const [refused] = await auditFor("connection.state_refused", start.connection.id);
     expect(refused).toMatchObject({ outcome: "denied", user_id: tokens.user.id });
-    expect(refused?.details).toMatchObject({ reason: "used", via: "browser" });
+    expect(refused?.details).toMatchObject({ reason: "used" });
   });
 
   it("refuses an expired state (10 minutes) and audits it", async () => {
@@ -266,7 +276,11 @@ describe("state protection (RFC 6749 §10.12)", () => {
     await env.DB.prepare("UPDATE oauth_states SET expires_at = ? WHERE connection_id = ?")
       .bind(Date.now() - 1, start.connection.id)
       .run();
-    const res = await callbackGet(location);
+    expect((await problem(await callbackGet(location))).code).toBe("invalid_state");
+    const res = await postCallback(tokens.access_token, {
+      state: start.state,
+      code: location.searchParams.get("code"),
+    });
     expect((await problem(res)).code).toBe("invalid_state");
     const [refused] = await auditFor("connection.state_refused", start.connection.id);
     expect(refused?.details.reason).toBe("expired");
@@ -275,14 +289,18 @@ describe("state protection (RFC 6749 §10.12)", () => {
   });
 
   it("refuses an unknown state and audits it", async () => {
-    const res = await call(`/api/v1/connections/callback?code=C0.x&state=${"z".repeat(43)}`, {
+    const { tokens } = await loggedIn();
+    const get = await call(`/api/v1/connections/callback?code=C0.x&state=${"z".repeat(43)}`, {
       headers: { Accept: "application/json" },
     });
+    expect((await problem(get)).code).toBe("invalid_state");
+    const res = await postCallback(tokens.access_token, { code: "C0.x", state: "z".repeat(43) });
     expect((await problem(res)).code).toBe("invalid_state");
     const row = await env.DB.prepare(
-      "SELECT details FROM audit_events WHERE action = 'connection.state_refused' AND json_extract(details, '$.reason') = 'unknown' ORDER BY occurred_at DESC",
-    ).first<{ details: string }>();
-    expect(JSON.parse(row?.details ?? "{}")).toMatchObject({ reason: "unknown", via: "browser" });
+      "SELECT details, actor_id FROM audit_events WHERE action = 'connection.state_refused' AND json_extract(details, '$.reason') = 'unknown' ORDER BY occurred_at DESC",
+    ).first<{ details: string; actor_id: string }>();
+    expect(JSON.parse(row?.details ?? "{}")).toMatchObject({ reason: "unknown" });
+    expect(row?.actor_id).toBe(tokens.user.id);
   });
 
   it("refuses another user's state on POST, audits it, and leaves it usable by its owner", async () => {
@@ -293,11 +311,11 @@ describe("state protection (RFC 6749 §10.12)", () => {
     const body = { code: location.searchParams.get("code"), state: location.searchParams.get("state") };
 
     const stolen = await postCallback(mallory.tokens.access_token, body);
-    expect(stolen.status).toBe(400);
-    expect((await problem(stolen)).code).toBe("invalid_state");
+    expect(stolen.status).toBe(404);
+    expect((await problem(stolen)).code).toBe("not_found");
     const [refused] = await auditFor("connection.state_refused", start.connection.id);
     expect(refused).toMatchObject({ user_id: alice.tokens.user.id, actor_id: mallory.tokens.user.id });
-    expect(refused?.details).toMatchObject({ reason: "foreign", via: "api" });
+    expect(refused?.details).toMatchObject({ reason: "foreign" });
 
     const own = await postCallback(alice.tokens.access_token, body);
     expect(own.status).toBe(200);
@@ -326,15 +344,18 @@ describe("state protection (RFC 6749 §10.12)", () => {
     expect(failed?.outcome).toBe("failure");
     expect(failed?.details).toMatchObject({ kind: "reauth_required", http_status: 400 });
     // B's state was spent by the attempt; A's own flow still completes.
-    expect((await callbackGet(aLocation)).status).toBe(200);
+    const aDone = await postCallback(tokens.access_token, { state: a.state, code: aLocation.searchParams.get("code") });
+    expect(aDone.status).toBe(200);
   });
 
   it("records a refusal at the provider (error=access_denied)", async () => {
     const { tokens } = await loggedIn();
     const start = await started(tokens.access_token);
-    const res = await call(`/api/v1/connections/callback?error=access_denied&state=${start.state}`, {
+    const handOff = await call(`/api/v1/connections/callback?error=access_denied&state=${start.state}`, {
       headers: { Accept: "application/json" },
     });
+    expect(await handOff.json()).toEqual({ state: start.state, error: "access_denied" });
+    const res = await postCallback(tokens.access_token, { state: start.state, error: "access_denied" });
     expect(res.status).toBe(400);
     expect((await problem(res)).code).toBe("authorization_denied");
     const now = (await (
@@ -394,7 +415,14 @@ describe("validation: bad input is a 4xx problem, never a 500", () => {
       headers: { Accept: "application/json" },
     });
     expect(long.status).toBe(422);
-    for (const body of [{}, { state: "x" }, { code: "x" }, { code: "", state: "x" }, { code: 1, state: 2 }]) {
+    for (const body of [
+      {},
+      { state: "x" },
+      { code: "x" },
+      { code: "", state: "x" },
+      { code: 1, state: 2 },
+      { code: "a", error: "access_denied", state: "x" },
+    ]) {
       const res = await postCallback(tokens.access_token, body);
       expect(res.status, JSON.stringify(body)).toBe(422);
     }

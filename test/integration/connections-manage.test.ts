@@ -5,6 +5,8 @@ import {
   authorize,
   type ConnectionJson,
   callbackGet,
+  callbackPost,
+  complete,
   connectSandbox,
   devRefresh,
   rawConnection,
@@ -105,6 +107,11 @@ describe("DELETE /api/v1/connections/{id}", () => {
     const location = await authorize(pending.authorization_url);
     await authed(tokens.access_token, `/api/v1/connections/${pending.connection.id}`, { method: "DELETE" });
     expect((await problem(await callbackGet(location))).code).toBe("invalid_state");
+    const late = await callbackPost(tokens.access_token, {
+      state: pending.state,
+      code: location.searchParams.get("code") ?? "",
+    });
+    expect((await problem(late)).code).toBe("invalid_state");
   });
 });
 
@@ -136,12 +143,17 @@ describe("POST /api/v1/connections/{id}/reauthorize", () => {
     expect(new URL(start.authorization_url).searchParams.get("scenario")).toBe("default");
 
     // The first request was superseded by the second.
-    const stale = await callbackGet(await authorize(first.authorization_url));
+    expect((await problem(await callbackGet(await authorize(first.authorization_url)))).code).toBe("invalid_state");
+    const staleLocation = await authorize(first.authorization_url);
+    const stale = await callbackPost(tokens.access_token, {
+      state: first.state,
+      code: staleLocation.searchParams.get("code") ?? "",
+    });
     expect((await problem(stale)).code).toBe("invalid_state");
     const [refusal] = await auditFor("connection.state_refused", connection.id);
     expect(refusal?.details.reason).toBe("used");
 
-    const done = await callbackGet(await authorize(start.authorization_url));
+    const done = await complete(tokens.access_token, start.authorization_url);
     expect(done.status).toBe(200);
     const { connection: after } = await json<{ connection: ConnectionJson }>(done);
     expect(after).toMatchObject({ id: connection.id, status: "active", last_error: null, consecutive_failures: 0 });
@@ -173,7 +185,7 @@ describe("POST /api/v1/connections/{id}/reauthorize", () => {
     });
     expect(res.status).toBe(200);
     const again = await json<{ authorization_url: string }>(res);
-    const done = await callbackGet(await authorize(again.authorization_url));
+    const done = await complete(tokens.access_token, again.authorization_url);
     expect((await json<{ connection: ConnectionJson }>(done)).connection.status).toBe("active");
   });
 });

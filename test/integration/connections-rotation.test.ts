@@ -44,6 +44,13 @@ async function connectWith(envOf: Env, token: string) {
   return { start, location };
 }
 
+/** The app completes the flow: POST /connections/callback with the redirect's code and state. */
+const completeWith = (envOf: Env, token: string, location: URL) =>
+  send(envOf, token, "/api/v1/connections/callback", {
+    method: "POST",
+    json: { state: location.searchParams.get("state"), code: location.searchParams.get("code") },
+  });
+
 /** The Worker's own `scheduled` handler, as the hourly Cron Trigger fires it. */
 async function runHourlyCron(envOf: Env, at = Date.now()) {
   await worker.scheduled(createScheduledController({ cron: "0 * * * *", scheduledTime: at }), envOf);
@@ -66,9 +73,7 @@ describe("key rotation runbook", () => {
 
     // Before: credentials and an in-flight authorization request under k1.
     const done = await connectWith(v1, token);
-    const finished = await send(v1, token, done.location.pathname + done.location.search, {
-      headers: { Accept: "application/json" },
-    });
+    const finished = await completeWith(v1, token, done.location);
     expect(finished.status).toBe(200);
     const connectionId = done.start.connection.id;
     const inFlight = await connectWith(v1, token);
@@ -101,9 +106,7 @@ describe("key rotation runbook", () => {
     });
     expect(refreshed.status).toBe(200);
     expect(((await refreshed.json()) as { refreshed: boolean }).refreshed).toBe(true);
-    const late = await send(v3, token, inFlight.location.pathname + inFlight.location.search, {
-      headers: { Accept: "application/json" },
-    });
+    const late = await completeWith(v3, token, inFlight.location);
     expect(late.status).toBe(200);
     const k2 = await createKeyring(K2);
     const opened = await k2.decrypt(
@@ -131,9 +134,7 @@ describe("key rotation runbook", () => {
     const v1 = deployed(`k9:${key()}`);
     for (let i = 0; i < 3; i++) {
       const c = await connectWith(v1, tokens.access_token);
-      await send(v1, tokens.access_token, c.location.pathname + c.location.search, {
-        headers: { Accept: "application/json" },
-      });
+      await completeWith(v1, tokens.access_token, c.location);
     }
     // Storage is shared within this file: keep the earlier test's keys too.
     const keys = `k10:${key()},${v1.ENCRYPTION_KEYS},${K2},${K1}`;

@@ -1,19 +1,21 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { scryptHasher } from "../../src/crypto/password";
 import { createDb } from "../../src/db/client";
-import { outboxSender } from "../../src/email/sender";
-import { createGateClient } from "../../src/gate/client";
+import { createGateClient, emailSubject } from "../../src/gate/client";
+import { createLogger } from "../../src/logger";
 import { login as loginService } from "../../src/services/identity/login";
-import { problem } from "../support/http";
-import { authed, login, outbox, PASSWORD, uniqueEmail, verifiedUser } from "../support/identity";
+import { call, patientEnv, problem } from "../support/http";
+import { authed, emailTo, login, outbox, PASSWORD, uniqueEmail, verifiedUser } from "../support/identity";
 
 const meta = {
   requestId: "t",
   method: "POST",
   path: "/api/v1/auth/login",
   ip: "203.0.113.9",
+  clientKey: "203.0.113.9",
   userAgent: null,
   location: null,
 };
@@ -61,7 +63,8 @@ describe("login", () => {
     const deps = {
       db,
       config,
-      email: outboxSender(db),
+      mailer: { send: () => undefined },
+      logger: createLogger("silent"),
       gate: createGateClient(env.GATE, config),
       now: () => new Date(),
       passwords: {
@@ -105,41 +108,58 @@ describe("login", () => {
   });
 });
 
-describe("lockout", () => {
-  it("locks after 10 consecutive failures for an hour, emails the user, and refuses even the right password", async () => {
+/** Logins from one client (fixed IP), with the per-IP rate limit raised so the lockout is reached. */
+const from =
+  (ip: string) =>
+  (email: string, password = PASSWORD) =>
+    call("/api/v1/auth/login", {
+      method: "POST",
+      json: { email, password },
+      headers: { "CF-Connecting-IP": ip },
+      env: patientEnv,
+    });
+const WRONG = "Wrong-Password-1!";
+
+describe("lockout (per account and client)", () => {
+  it("locks a client after 10 consecutive failures for an hour, tells the owner, and refuses even the right password", async () => {
     const email = await verifiedUser("lock");
-    for (let i = 0; i < 9; i++) expect((await login(email, "Wrong-Password-1!")).status).toBe(401);
-    const tenth = await login(email, "Wrong-Password-1!");
+    const attacker = from("203.0.113.61");
+    for (let i = 0; i < 9; i++) expect((await attacker(email, WRONG)).status).toBe(401);
+    const tenth = await attacker(email, WRONG);
     expect(tenth.status).toBe(423);
     expect((await problem(tenth)).code).toBe("account_locked");
     expect(Number(tenth.headers.get("Retry-After"))).toBe(3600);
-    const right = await login(email);
+    const right = await attacker(email);
     expect(right.status).toBe(423);
     expect(Number(right.headers.get("Retry-After"))).toBeGreaterThan(3590);
-    expect((await outbox(email))[0]?.subject).toBe("Your account was locked");
+    expect((await emailTo(email, /failed logins/)).text).toContain("other devices are not affected");
   });
 
-  it("a success resets the count", async () => {
+  it("a success resets the client's count", async () => {
     const email = await verifiedUser("reset");
-    for (let i = 0; i < 9; i++) await login(email, "Wrong-Password-1!");
-    expect((await login(email)).status).toBe(200);
-    for (let i = 0; i < 9; i++) expect((await login(email, "Wrong-Password-1!")).status).toBe(401);
-    expect((await login(email)).status).toBe(200);
+    const client = from("203.0.113.62");
+    for (let i = 0; i < 9; i++) await client(email, WRONG);
+    expect((await client(email)).status).toBe(200);
+    for (let i = 0; i < 9; i++) expect((await client(email, WRONG)).status).toBe(401);
+    expect((await client(email)).status).toBe(200);
   });
 
   it("unlocks when the hour has passed", async () => {
     const email = await verifiedUser("unlock");
-    for (let i = 0; i < 10; i++) await login(email, "Wrong-Password-1!");
-    expect((await login(email)).status).toBe(423);
-    await env.DB.prepare("UPDATE users SET locked_until = ? WHERE email = ?")
-      .bind(Date.now() - 1, email)
-      .run();
-    expect((await login(email)).status).toBe(200);
+    const client = from("203.0.113.63");
+    for (let i = 0; i < 10; i++) await client(email, WRONG);
+    expect((await client(email)).status).toBe(423);
+    const gate = env.GATE.get(env.GATE.idFromName(await emailSubject(email)));
+    await runInDurableObject(gate, (_, state) => {
+      state.storage.sql.exec("UPDATE lockouts SET locked_until = ?", Date.now() - 1);
+    });
+    expect((await client(email)).status).toBe(200);
   });
 
   it("parallel failures lock exactly once", async () => {
     const email = await verifiedUser("race");
-    const answers = await Promise.all(Array.from({ length: 12 }, () => login(email, "Wrong-Password-1!")));
+    const client = from("203.0.113.64");
+    const answers = await Promise.all(Array.from({ length: 12 }, () => client(email, WRONG)));
     expect(answers.filter((r) => r.status === 423).length).toBeGreaterThanOrEqual(1);
     const locks = await env.DB.prepare(
       "SELECT count(*) AS n FROM audit_events WHERE action = 'auth.lockout' AND user_id = (SELECT id FROM users WHERE email = ?)",
@@ -147,7 +167,8 @@ describe("lockout", () => {
       .bind(email)
       .first("n");
     expect(locks).toBe(1);
-    expect((await outbox(email)).filter((m) => m.subject === "Your account was locked")).toHaveLength(1);
+    await emailTo(email, /failed logins/);
+    expect((await outbox(email)).filter((m) => /failed logins/.test(m.subject))).toHaveLength(1);
   });
 });
 

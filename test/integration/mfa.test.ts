@@ -7,7 +7,7 @@ import { createDb } from "../../src/db/client";
 import { rewrapCredentials } from "../../src/jobs/rewrap";
 import { createLogger } from "../../src/logger";
 import { secretContext } from "../../src/services/identity/mfa";
-import { call, problem } from "../support/http";
+import { type CallInit, call, patientEnv, problem } from "../support/http";
 import { authed, loggedIn, login, PASSWORD, type Tokens } from "../support/identity";
 
 // TOTP codes are computed here from the secret the API returns, exactly as an authenticator app
@@ -33,10 +33,12 @@ async function wrongCode(secret: string): Promise<string> {
   }
 }
 
-const setup = (token: string) => authed(token, "/api/v1/auth/mfa/totp/setup", { method: "POST" });
+const setup = (token: string, password = PASSWORD) =>
+  authed(token, "/api/v1/auth/mfa/totp/setup", { method: "POST", json: { password } });
 const enable = (token: string, code: string) =>
   authed(token, "/api/v1/auth/mfa/totp/enable", { method: "POST", json: { code } });
-const verify = (json: Record<string, unknown>) => call("/api/v1/auth/mfa/verify", { method: "POST", json });
+const verify = (json: Record<string, unknown>, init: CallInit = {}) =>
+  call("/api/v1/auth/mfa/verify", { ...init, method: "POST", json });
 const disable = (token: string, json: Record<string, unknown>) =>
   authed(token, "/api/v1/auth/mfa/disable", { method: "POST", json });
 
@@ -46,13 +48,16 @@ interface MfaRequired {
   methods: string[];
 }
 
-async function mfaLogin(email: string): Promise<MfaRequired> {
-  const res = await login(email);
+async function mfaLogin(email: string, init: CallInit = {}): Promise<MfaRequired> {
+  const res = await call("/api/v1/auth/login", { ...init, method: "POST", json: { email, password: PASSWORD } });
   expect(res.status).toBe(200);
   const body = (await res.json()) as MfaRequired;
   expect(body).toEqual({ mfa_required: true, mfa_token: expect.any(String), methods: ["totp", "backup_code"] });
   return body;
 }
+
+const mfaLoginAnswer = (email: string, init: CallInit) =>
+  call("/api/v1/auth/login", { ...init, method: "POST", json: { email, password: PASSWORD } });
 
 const userRow = (email: string) =>
   env.DB.prepare("SELECT * FROM users WHERE email = ?").bind(email).first<Record<string, unknown>>();
@@ -116,7 +121,12 @@ describe("MFA (TOTP) journey", () => {
       expect(dump).not.toContain(c);
       expect(dump).not.toContain(c.replace("-", ""));
     }
-    for (const r of stored.results) expect(r.code_hash).toMatch(/^[0-9a-f]{64}$/);
+    // Keyed (HMAC under a server key), so the table alone cannot be searched for 50-bit codes.
+    for (const r of stored.results) expect(r.code_hash).toMatch(/^h1\.[A-Za-z0-9_-]{43}$/);
+    for (const c of backup_codes) {
+      const unkeyed = await sha256Hex(`mfa_backup:${c.replace("-", "")}`);
+      expect(stored.results.map((r) => r.code_hash)).not.toContain(unkeyed);
+    }
     expect(dump).not.toContain(secret);
 
     const challenge = await mfaLogin(email);
@@ -229,20 +239,23 @@ describe("MFA (TOTP) journey", () => {
     );
   });
 
-  it("wrong codes count toward the lockout; a right password in between does not reset the count", async () => {
+  it("wrong codes count toward the client's lockout; a right password in between does not reset the count", async () => {
     const { email, secret } = await mfaUser("mfa-lock");
     await awayFromBoundary();
     const wrong = await wrongCode(secret);
-    let challenge = await mfaLogin(email);
+    const client = { headers: { "CF-Connecting-IP": "198.51.100.77" }, env: patientEnv };
+    let challenge = await mfaLogin(email, client);
     for (let i = 1; i <= 10; i++) {
-      if (i === 6) challenge = await mfaLogin(email);
-      const res = await verify({ mfa_token: challenge.mfa_token, code: wrong });
+      if (i === 6) challenge = await mfaLogin(email, client);
+      const res = await verify({ mfa_token: challenge.mfa_token, code: wrong }, client);
       expect(res.status, `attempt ${i}`).toBe(i < 10 ? 401 : 423);
       expect((await problem(res)).code).toBe(i < 10 ? "invalid_mfa_code" : "account_locked");
     }
-    const right = await verify({ mfa_token: challenge.mfa_token, code: await codeAt(secret) });
+    const right = await verify({ mfa_token: challenge.mfa_token, code: await codeAt(secret) }, client);
     expect(right.status).toBe(423);
-    expect((await login(email)).status).toBe(423);
+    expect((await mfaLoginAnswer(email, client)).status).toBe(423);
+    // Another client is not locked out.
+    expect((await login(email)).status).toBe(200);
     const lock = await env.DB.prepare(
       "SELECT details FROM audit_events WHERE action = 'auth.lockout' AND user_id = (SELECT id FROM users WHERE email = ?)",
     )
@@ -311,7 +324,8 @@ describe("MFA (TOTP) journey", () => {
       [enable(t, await codeAt(secret)), 409, "mfa_already_enabled"],
       [enable(t, "12345"), 422, "validation_failed"],
       [disable(t, { password: PASSWORD }), 422, "validation_failed"],
-      [call("/api/v1/auth/mfa/totp/setup", { method: "POST" }), 401, "unauthenticated"],
+      [call("/api/v1/auth/mfa/totp/setup", { method: "POST", json: { password: PASSWORD } }), 401, "unauthenticated"],
+      [authed(t, "/api/v1/auth/mfa/totp/setup", { method: "POST" }), 422, "validation_failed"],
       [call("/api/v1/auth/mfa/totp/enable", { method: "POST", json: { code: "123456" } }), 401, "unauthenticated"],
       [
         call("/api/v1/auth/mfa/disable", { method: "POST", json: { password: PASSWORD, code: "123456" } }),

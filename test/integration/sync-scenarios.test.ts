@@ -193,8 +193,8 @@ describe("sync scenarios", () => {
       });
       expect(re.status).toBe(200);
       const { authorization_url } = (await re.json()) as { authorization_url: string };
-      const { authorize, callbackGet } = await import("../support/connections");
-      expect((await callbackGet(await authorize(authorization_url))).status).toBe(200);
+      const { complete } = await import("../support/connections");
+      expect((await complete(c.token, authorization_url)).status).toBe(200);
 
       const message = await queuedRun(c.id);
       expect(await attempt(message, 1)).toEqual({ action: "ack" });

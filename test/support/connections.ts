@@ -56,10 +56,33 @@ export async function authorize(authorizationUrl: string): Promise<URL> {
 export const callbackGet = (location: URL, accept = "application/json") =>
   call(location.pathname + location.search, { headers: { Accept: accept } });
 
-/** Start → authorize at the sandbox → GET callback; returns the active connection. */
+/** What the GET callback hands back to the app (its JSON form). */
+export interface HandOff {
+  state: string;
+  code?: string;
+  error?: string;
+}
+
+/** The app completes the flow with its own access token (POST /connections/callback). */
+export const callbackPost = (token: string, body: HandOff) =>
+  authed(token, "/api/v1/connections/callback", { method: "POST", json: body });
+
+/** The hand-off the GET callback gives for an authorization redirect (JSON form). */
+export async function handOffOf(location: URL): Promise<HandOff> {
+  const res = await callbackGet(location);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as HandOff;
+}
+
+/** Follows an authorization URL to the end: consent at the sandbox, hand-off, POST /callback. */
+export async function complete(token: string, authorizationUrl: string): Promise<Response> {
+  return callbackPost(token, await handOffOf(await authorize(authorizationUrl)));
+}
+
+/** Start → authorize at the sandbox → GET callback (hand-off) → POST callback; the active connection. */
 export async function connectSandbox(token: string, body: Record<string, unknown> = {}): Promise<ConnectionJson> {
   const start = await started(token, body);
-  const res = await callbackGet(await authorize(start.authorization_url));
+  const res = await callbackPost(token, await handOffOf(await authorize(start.authorization_url)));
   expect(res.status, await res.clone().text()).toBe(200);
   const { connection } = (await res.json()) as { connection: ConnectionJson };
   return connection;

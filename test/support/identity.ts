@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { call } from "./http";
 
 export const PASSWORD = "Tr1cky-Bison-42!";
@@ -23,10 +23,36 @@ export async function outbox(to: string): Promise<OutboxMessage[]> {
   return ((await res.json()) as { messages: OutboxMessage[] }).messages;
 }
 
+/** The outbox of `to` once it holds at least `count` messages (emails leave after the response). */
+export async function outboxAtLeast(to: string, count: number): Promise<OutboxMessage[]> {
+  return vi.waitFor(
+    async () => {
+      const messages = await outbox(to);
+      if (messages.length < count) throw new Error(`${messages.length} of ${count} emails to ${to} so far`);
+      return messages;
+    },
+    { timeout: 5000, interval: 20 },
+  );
+}
+
+/**
+ * The newest email to `to` whose subject matches. Emails leave after the response (the
+ * request's waitUntil), so this waits for it, briefly.
+ */
+export async function emailTo(to: string, subject: RegExp): Promise<OutboxMessage> {
+  return vi.waitFor(
+    async () => {
+      const msg = (await outbox(to)).find((m) => subject.test(m.subject));
+      if (!msg) throw new Error(`no email matching ${subject} for ${to}`);
+      return msg;
+    },
+    { timeout: 5000, interval: 20 },
+  );
+}
+
 /** The token in the newest email to `to` whose subject matches. */
 export async function tokenFromEmail(to: string, subject: RegExp): Promise<string> {
-  const msg = (await outbox(to)).find((m) => subject.test(m.subject));
-  if (!msg) throw new Error(`no email matching ${subject} for ${to}`);
+  const msg = await emailTo(to, subject);
   const m = /token=([A-Za-z0-9_%-]+)/.exec(msg.text);
   if (!m?.[1]) throw new Error(`no token in "${msg.subject}"`);
   return decodeURIComponent(m[1]);

@@ -79,8 +79,7 @@ export async function getJson<T = Record<string, unknown>>(token: string, path: 
   return { status: res.status, body: (await res.json()) as T, res };
 }
 
-/** The Worker's env with some variables changed (a deploy with other [vars]). */
-export const envWith = (vars: Record<string, string>): Env => ({ ...env, ...vars }) as Env;
+export { envWith } from "./http";
 
 /** Inserts a queued run for a connection, as the cron or a manual request would, and returns its message. */
 export async function queuedRun(connectionId: string, trigger: "scheduled" | "manual" | "replay" = "manual") {

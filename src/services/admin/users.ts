@@ -2,28 +2,23 @@ import type { Config } from "../../config";
 import { insertAudit } from "../../db/audit";
 import { countLiveSessions } from "../../db/sessions";
 import { bumpTokenVersion, deleteUser, findUserById, listUsers, type UserRow, updateUser } from "../../db/users";
-import { emails } from "../../email/templates";
+import { emails, greeting } from "../../email/templates";
 import { ApiError, notFound } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { toPublicUser } from "../identity/users";
 import { revokeSessions } from "../sessions";
 
-/** An administrator lock has no natural end: the lock lasts until an admin lifts it. */
-export const ADMIN_LOCK_UNTIL = new Date("9999-12-31T23:59:59Z");
-
 /** Admin by role, or by ADMIN_EMAILS. */
 export const isAdmin = (config: Config, user: Pick<UserRow, "role" | "email">) =>
   user.role === "admin" || config.adminEmails.includes(user.email);
 
-function adminView(config: Config, u: UserRow, sessionCount: number, now: Date) {
-  const locked = u.lockedUntil !== null && u.lockedUntil > now;
+function adminView(config: Config, u: UserRow, sessionCount: number) {
   return {
     ...toPublicUser(u),
     role: isAdmin(config, u) ? ("admin" as const) : ("user" as const),
-    locked,
-    locked_until: locked ? (u.lockedUntil as Date).toISOString() : null,
-    failed_login_count: u.failedLoginCount,
+    locked: u.disabledAt !== null,
+    locked_at: u.disabledAt?.toISOString() ?? null,
     session_count: sessionCount,
   };
 }
@@ -34,10 +29,9 @@ export async function listUsersPage(deps: ServiceDeps, q: string | undefined, li
   const rows = await listUsers(deps.db, { q, limit: limit + 1, after: decodeCursor(cursor) });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  const now = deps.now();
   return {
     users: page.map((u) => {
-      const { session_count: _, ...rest } = adminView(deps.config, u, 0, now);
+      const { session_count: _, ...rest } = adminView(deps.config, u, 0);
       return rest;
     }),
     next_cursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
@@ -52,8 +46,7 @@ async function mustFind(deps: ServiceDeps, id: string) {
 
 export async function getUser(deps: ServiceDeps, id: string): Promise<AdminUser> {
   const user = await mustFind(deps, id);
-  const now = deps.now();
-  return adminView(deps.config, user, await countLiveSessions(deps.db, id, now), now);
+  return adminView(deps.config, user, await countLiveSessions(deps.db, id, deps.now()));
 }
 
 type Actor = { userId: string; sessionId: string };
@@ -77,8 +70,9 @@ const adminAudit = (
 });
 
 /**
- * Sets role and/or lock state; idempotent (asking for the current state changes nothing but is
- * still audited). Locking also ends every session at once.
+ * Sets role and/or the administrator's lock; idempotent (asking for the current state changes
+ * nothing but is still audited). The lock is written before the sessions are ended, so no login
+ * slips in between, and only this call lifts it (a password reset does not).
  */
 export async function patchUser(
   deps: ServiceDeps,
@@ -101,23 +95,14 @@ export async function patchUser(
     changes.role = patch.role;
     details.role = { from: user.role, to: patch.role };
   }
-  const isLocked = user.lockedUntil !== null && user.lockedUntil > now;
-  if (patch.locked === true && !isLocked) {
-    changes.lockedUntil = ADMIN_LOCK_UNTIL;
+  const locks = patch.locked === true && user.disabledAt === null;
+  if (locks) {
+    changes.disabledAt = now;
     details.locked = true;
   }
-  if (patch.locked === false && isLocked) {
-    changes.lockedUntil = null;
-    changes.failedLoginCount = 0;
+  if (patch.locked === false && user.disabledAt !== null) {
+    changes.disabledAt = null;
     details.locked = false;
-  }
-  if (changes.lockedUntil) {
-    await revokeSessions(
-      deps,
-      meta,
-      { userId: id },
-      { actorId: actor.userId, sessionId: actor.sessionId, reason: "admin_lock" },
-    );
   }
   await deps.db.batch([
     updateUser(deps.db, id, { ...changes, updatedAt: Object.keys(changes).length ? now : user.updatedAt }),
@@ -126,6 +111,14 @@ export async function patchUser(
       adminAudit(meta, actor, now, "admin.user_updated", id, { ...details, changed: Object.keys(details).length > 0 }),
     ),
   ]);
+  if (locks) {
+    await revokeSessions(
+      deps,
+      meta,
+      { userId: id },
+      { actorId: actor.userId, sessionId: actor.sessionId, reason: "admin_lock" },
+    );
+  }
   return getUser(deps, id);
 }
 
@@ -155,18 +148,19 @@ export async function removeUser(
     deleteUser(deps.db, id),
     insertAudit(deps.db, adminAudit(meta, actor, now, "admin.user_deleted", id, { message_sent: message !== null })),
   ]);
-  await deps.email.send(emails.accountDeleted(user.email, user.name, message));
+  deps.mailer.send(emails.accountDeleted(user.email, greeting(user), message));
 }
 
 /** Ends every session of a user. */
 export async function adminRevokeSessions(deps: ServiceDeps, meta: RequestMeta, actor: Actor, id: string) {
   await mustFind(deps, id);
-  return revokeSessions(
+  const revoked = await revokeSessions(
     deps,
     meta,
     { userId: id },
     { actorId: actor.userId, sessionId: actor.sessionId, reason: "admin_revoke" },
   );
+  return revoked.length;
 }
 
 /** Per-user breach rotation: every token the user holds stops working at once. */

@@ -11,14 +11,28 @@ import { connectionAudit } from "./audit";
 import { verifierField } from "./credentials";
 import type { ConnectionDeps } from "./deps";
 import { providerNotAvailable } from "./errors";
+import { isAllowedReturnTo } from "./return-to";
 import { type ConnectionView, connectionView } from "./view";
 
 /** RFC 6749 §10.12: the state must be short-lived; 10 minutes (API.md). */
 export const STATE_TTL_SECONDS = 600;
 /** A generous cap on connections per user (pending ones included), against runaway clients. */
 export const MAX_CONNECTIONS_PER_USER = 25;
-/** The path the provider sends the browser back to (register `<APP_BASE_URL><this>` at Schwab). */
+/**
+ * The path the provider sends the browser back to (register `<APP_BASE_URL><this>` at Schwab).
+ * GET there only hands the answer back to the app; POST there (authenticated) completes.
+ */
 export const CALLBACK_PATH = "/api/v1/connections/callback";
+
+/**
+ * Where the GET callback hands the provider's answer back to the app that started the flow
+ * (it never completes anything itself): an allow-listed URL to redirect to, or the web app's
+ * own origin to `postMessage` to (only an origin the API already trusts, CORS_ALLOWED_ORIGINS).
+ */
+export interface HandOff {
+  returnTo?: string | undefined;
+  openerOrigin?: string | undefined;
+}
 
 /** Sandbox-only choices of the simulated login. */
 export interface SandboxChoice {
@@ -31,6 +45,17 @@ export interface AuthorizationStart {
   authorization_url: string;
   state: string;
   expires_in: number;
+}
+
+/** 422 unless `return_to` is on the allow-list; an opener origin not trusted by CORS is ignored. */
+function checkHandOff(deps: ConnectionDeps, handOff: HandOff): HandOff {
+  if (handOff.returnTo !== undefined && !isAllowedReturnTo(deps.config.connectReturnUrls, handOff.returnTo)) {
+    throw new ApiError(422, "validation_failed", "The request did not pass validation.", {
+      errors: [{ path: "return_to", message: "is not an allowed return URL (CONNECT_RETURN_URLS)" }],
+    });
+  }
+  const trusted = handOff.openerOrigin && deps.config.corsAllowedOrigins.includes(handOff.openerOrigin);
+  return { returnTo: handOff.returnTo, openerOrigin: trusted ? handOff.openerOrigin : undefined };
 }
 
 function refuseSandboxChoiceFor(provider: string, choice: SandboxChoice) {
@@ -50,6 +75,7 @@ async function newAuthorization(
   owner: { userId: string; connectionId: string; provider: string },
   purpose: "connect" | "reauthorize",
   choice: SandboxChoice,
+  handOff: HandOff,
 ) {
   const offered = deps.providers.get(owner.provider);
   if (!offered) throw providerNotAvailable(deps.providers.list().map((p) => p.slug));
@@ -77,6 +103,8 @@ async function newAuthorization(
     codeVerifierEnc,
     keyId: keyring.activeKeyId,
     redirectUri,
+    returnTo: handOff.returnTo ?? null,
+    openerOrigin: handOff.openerOrigin ?? null,
     createdAt: now,
     expiresAt: new Date(now.getTime() + STATE_TTL_SECONDS * 1000),
   });
@@ -89,9 +117,10 @@ export async function startConnect(
   deps: ConnectionDeps,
   meta: RequestMeta,
   userId: string,
-  input: { provider: string; alias?: string | null } & SandboxChoice,
+  input: { provider: string; alias?: string | null } & SandboxChoice & HandOff,
 ): Promise<AuthorizationStart & { connection: ConnectionView }> {
   refuseSandboxChoiceFor(input.provider, input);
+  const handOff = checkHandOff(deps, input);
   if (!deps.providers.get(input.provider)) throw providerNotAvailable(deps.providers.list().map((p) => p.slug));
   const existing = (await countUserConnections(deps.db, userId))?.n ?? 0;
   if (existing >= MAX_CONNECTIONS_PER_USER) {
@@ -103,7 +132,7 @@ export async function startConnect(
   }
   const connectionId = newId("con");
   const owner = { userId, connectionId, provider: input.provider };
-  const { start, insert, now } = await newAuthorization(deps, owner, "connect", input);
+  const { start, insert, now } = await newAuthorization(deps, owner, "connect", input, handOff);
   const [rows] = await deps.db.batch([
     insertConnection(deps.db, {
       id: connectionId,
@@ -121,7 +150,10 @@ export async function startConnect(
       userId,
       connectionId,
       provider: input.provider,
-      details: input.scenario ? { scenario: input.scenario } : undefined,
+      details: {
+        ...(input.scenario ? { scenario: input.scenario } : {}),
+        hand_off: handOff.returnTo ? "return_to" : handOff.openerOrigin ? "post_message" : "page",
+      },
     }),
   ]);
   const row = rows[0];
@@ -138,11 +170,12 @@ export async function startReauthorize(
   meta: RequestMeta,
   userId: string,
   connectionId: string,
-  choice: SandboxChoice,
+  choice: SandboxChoice & HandOff,
 ): Promise<AuthorizationStart> {
   const row = await findUserConnection(deps.db, userId, connectionId);
   if (!row) throw notFound("connection");
   refuseSandboxChoiceFor(row.provider, choice);
+  const handOff = checkHandOff(deps, choice);
   const view = connectionView(row, deps.now(), deps.config.providers.reauthWarningMs);
   const healthy = row.status === "active" || row.status === "syncing";
   if (healthy && !view.reauth_recommended) {
@@ -153,7 +186,7 @@ export async function startReauthorize(
     );
   }
   const owner = { userId, connectionId, provider: row.provider };
-  const { start, insert, now } = await newAuthorization(deps, owner, "reauthorize", choice);
+  const { start, insert, now } = await newAuthorization(deps, owner, "reauthorize", choice, handOff);
   await deps.db.batch([
     expireConnectionStates(deps.db, connectionId, now),
     insert,

@@ -1,6 +1,9 @@
 /**
  * Completing an authorization (RFC 6749 §4.1.2–4.1.3): spend the state, exchange the code with
- * the PKCE verifier, store the tokens encrypted and mark the connection `active`.
+ * the PKCE verifier, store the tokens encrypted and mark the connection `active`. Only the user
+ * who started the flow completes it, with their access token (POST /connections/callback): a
+ * browser arriving at the GET callback is no proof of who started it (login CSRF, like Plaid
+ * Link's public-token exchange), so that only hands the answer back (./handoff.ts).
  */
 import { KeyringError } from "../../crypto/keyring";
 import { sha256Hex } from "../../crypto/random";
@@ -23,53 +26,51 @@ export interface CallbackInput {
   error?: string;
 }
 
-/**
- * Who is completing: the browser (GET; no bearer token, so the state row names the user) or an
- * authenticated app (POST; the state must be the caller's own).
- */
-export type Completer = { via: "browser" } | { via: "api"; userId: string };
-
 type RefusalReason = "unknown" | "used" | "expired" | "foreign";
 
-function whyRefused(found: OAuthStateRow | undefined, completer: Completer, now: Date): RefusalReason {
+function whyRefused(found: OAuthStateRow | undefined, userId: string, now: Date): RefusalReason {
   if (!found) return "unknown";
-  if (completer.via === "api" && found.userId !== completer.userId) return "foreign";
+  if (found.userId !== userId) return "foreign";
   if (found.usedAt) return "used";
   if (found.expiresAt <= now) return "expired";
   return "unknown"; // lost a race with a concurrent use of the same state
 }
 
+/** Another user's authorization request: not this caller's to complete (and left unspent). */
+const notYours = () =>
+  new ApiError(404, "not_found", "No authorization request of yours has this state; start the connection again.");
+
 /** RFC 6749 §4.1.2.1 error codes are ASCII; anything else is recorded as a generic refusal. */
 const oauthErrorCode = (e: string) => (/^[a-z_]{1,64}$/.test(e) ? e : "invalid_request");
 
 /**
- * Spends the state and completes the connection. A replayed, expired, unknown or (for the API)
- * another user's state is refused with 400 `invalid_state` and audited with the reason.
+ * Spends the caller's own state and completes the connection. Another user's state answers 404
+ * and stays unspent (its owner can still finish); a replayed, expired or unknown one answers 400
+ * `invalid_state`. Every refusal is audited with the reason.
  */
 export async function completeAuthorization(
   deps: ConnectionDeps,
   meta: RequestMeta,
-  completer: Completer,
+  callerId: string,
   input: CallbackInput,
 ): Promise<ConnectionView> {
   const now = deps.now();
   const stateHash = await sha256Hex(input.state);
-  const callerId = completer.via === "api" ? completer.userId : undefined;
   const state = await consumeOAuthState(deps.db, stateHash, now, callerId);
   if (!state) {
     const found = await findOAuthState(deps.db, stateHash);
-    const reason = whyRefused(found, completer, now);
+    const reason = whyRefused(found, callerId, now);
     await connectionAudit(deps.db, meta, now, {
       action: "connection.state_refused",
       outcome: "denied",
       // The state's owner sees the attempt in their security log; the caller is the actor.
-      userId: found?.userId ?? callerId ?? null,
-      actorId: callerId ?? null,
+      userId: found?.userId ?? callerId,
+      actorId: callerId,
       connectionId: found?.connectionId ?? null,
       provider: found?.provider ?? null,
-      details: { reason, via: completer.via },
+      details: { reason },
     });
-    throw invalidState();
+    throw reason === "foreign" ? notYours() : invalidState();
   }
 
   const connection = await findConnection(deps.db, state.connectionId);
@@ -79,10 +80,10 @@ export async function completeAuthorization(
       action,
       outcome,
       userId: state.userId,
-      actorId: callerId ?? null,
+      actorId: callerId,
       connectionId: connection.id,
       provider: connection.provider,
-      details: { purpose: state.purpose, via: completer.via, ...details },
+      details: { purpose: state.purpose, ...details },
     });
   const recordFailure = async (code: string, message: string, action: string, details: Record<string, unknown>) => {
     // The connection keeps its status (pending stays pending; a re-auth stays reauth_required).

@@ -34,3 +34,13 @@ export const mfaSetupRequired = () =>
   new ApiError(409, "mfa_setup_required", "Start with POST /api/v1/auth/mfa/totp/setup.");
 
 export const mfaNotEnabled = () => new ApiError(409, "mfa_not_enabled", "MFA is not on for this account.");
+
+export const accountDisabled = () =>
+  new ApiError(403, "account_disabled", "An administrator has locked this account; contact support.");
+
+export const emailNotVerified = () =>
+  new ApiError(403, "email_not_verified", "Verify your email address before logging in.");
+
+/** Ten wrong re-authentications in a row end the session (API.md "Identity"). */
+export const sessionEndedByReauth = () =>
+  new ApiError(401, "session_revoked", "Too many wrong passwords: this session has ended; log in again.");

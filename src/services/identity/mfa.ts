@@ -3,13 +3,18 @@
  *
  * - The secret is 160 random bits, stored only as keyring ciphertext bound to the user and field.
  * - Codes are accepted for now ± 1 step (clock drift); a step once used is refused again.
- * - Backup codes are stored only as SHA-256 and work once.
- * - Wrong codes at login count toward the lockout like wrong passwords.
+ * - Backup codes are stored only as HMAC-SHA-256 under a server key (a stolen table alone cannot
+ *   be searched for 50-bit codes) and work once.
+ * - Wrong codes at login count toward the client's lockout like wrong passwords.
+ * - Setting up and turning off need the password (re-authentication, ASVS 5.0 V7.5.1).
+ * - Turning MFA on or off is a credential change: outstanding emailed links stop working and the
+ *   owner is told by email.
  */
 import { type EncryptionContext, KeyringError } from "../../crypto/keyring";
-import { sha256Hex } from "../../crypto/random";
+import { base64url, sha256Hex } from "../../crypto/random";
 import { base32Decode, matchTotp, newTotpSecret, otpauthUrl } from "../../crypto/totp";
-import { insertAudit, type NewAuditRow } from "../../db/audit";
+import { insertAudit } from "../../db/audit";
+import { expireAllUserTokens } from "../../db/email-tokens";
 import {
   claimTotpStep,
   consumeBackupCode,
@@ -20,18 +25,19 @@ import {
   spendMfaChallenge,
 } from "../../db/mfa";
 import { findUserById, type UserRow, updateUser } from "../../db/users";
+import { emails, greeting } from "../../email/templates";
 import { notFound } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import {
-  accountLocked,
-  invalidCredentials,
+  accountDisabled,
   invalidMfaCode,
   invalidMfaToken,
   mfaAlreadyEnabled,
   mfaNotEnabled,
   mfaSetupRequired,
 } from "./errors";
-import { failedLogin } from "./login";
+import { clearFailures, countFailure, refuseIfLocked } from "./lockout";
+import { reauthenticate } from "./reauth";
 import { newSession, type TokenResponse, tokenResponse } from "./tokens";
 
 export const TOTP_ISSUER = "Ledgerlink";
@@ -54,7 +60,19 @@ type Auth = { userId: string; sessionId: string };
 
 /** Backup codes read `xxxxx-xxxxx` (50 random bits); compared without case, spaces or dashes. */
 const normalizeBackupCode = (code: string) => code.toLowerCase().replace(/[^a-z0-9]/g, "");
-const hashBackupCode = (code: string) => sha256Hex(`mfa_backup:${normalizeBackupCode(code)}`);
+
+/** A backup code at rest: HMAC-SHA-256 under the server's backup-code key. */
+async function hashBackupCode(deps: ServiceDeps, code: string): Promise<string> {
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    deps.config.tokens.backupCodeKey,
+    new TextEncoder().encode(`mfa_backup:${normalizeBackupCode(code)}`),
+  );
+  return `h1.${base64url(new Uint8Array(mac))}`;
+}
+
+/** Codes issued before keyed hashing were stored as plain SHA-256; they still work once. */
+const legacyBackupHash = (code: string) => sha256Hex(`mfa_backup:${normalizeBackupCode(code)}`);
 
 function newBackupCode(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
@@ -85,7 +103,8 @@ async function spendFactor(
   now: Date,
 ): Promise<{ method: "totp" | "backup_code" } | null> {
   if (factor.backupCode !== undefined) {
-    const used = await consumeBackupCode(deps.db, user.id, await hashBackupCode(factor.backupCode), now);
+    const hashes = [await hashBackupCode(deps, factor.backupCode), await legacyBackupHash(factor.backupCode)];
+    const used = await consumeBackupCode(deps.db, user.id, hashes, now);
     return used ? { method: "backup_code" } : null;
   }
   if (factor.code === undefined) return null;
@@ -102,9 +121,13 @@ async function loadUser(deps: ServiceDeps, userId: string): Promise<UserRow> {
   return user;
 }
 
-/** Starts (or restarts) TOTP setup: a new pending secret, not active until confirmed. */
-export async function setupTotp(deps: ServiceDeps, meta: RequestMeta, auth: Auth) {
+/**
+ * Starts (or restarts) TOTP setup with the password: a new pending secret, not active until
+ * confirmed. Without the password a stolen session could bind its own authenticator.
+ */
+export async function setupTotp(deps: ServiceDeps, meta: RequestMeta, auth: Auth, password: string) {
   const user = await loadUser(deps, auth.userId);
+  await reauthenticate(deps, meta, auth, user, password, "auth.mfa_setup");
   if (user.mfaEnabled) throw mfaAlreadyEnabled();
   const now = deps.now();
   const secret = newTotpSecret();
@@ -143,14 +166,16 @@ export async function enableTotp(deps: ServiceDeps, meta: RequestMeta, auth: Aut
     throw invalidMfaCode(400);
   }
   const codes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
-  const hashes = await Promise.all(codes.map(hashBackupCode));
+  const hashes = await Promise.all(codes.map((c) => hashBackupCode(deps, c)));
   await deps.db.batch([
     // The confirming code's step counts as used, so it cannot also complete a login.
     updateUser(deps.db, user.id, { mfaEnabled: true, mfaTotpLastStep: step, updatedAt: now }),
     deleteBackupCodes(deps.db, user.id),
     insertBackupCodes(deps.db, user.id, hashes, now),
+    expireAllUserTokens(deps.db, user.id, now),
     insertAudit(deps.db, { ...base, action: "auth.mfa_enabled", outcome: "success", details: { method: "totp" } }),
   ]);
+  deps.mailer.send(emails.mfaChanged(user.email, greeting(user), true));
   return { backup_codes: codes };
 }
 
@@ -174,23 +199,34 @@ export async function verifyMfa(
     });
     throw invalidMfaToken();
   }
-  await refuseIfLocked(deps, user, now, { ...base, action: "auth.mfa_verified" });
+  const attempt = { email: user.email, user };
+  await refuseIfLocked(deps, meta, attempt, "auth.mfa_verified");
   const spent = await spendFactor(deps, user, input, now);
   if (!spent) {
-    return failedLogin(deps, meta, user, now, {
+    return countFailure(deps, meta, attempt, {
       action: "auth.mfa_verified",
       reason: input.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
       error: () => invalidMfaCode(401),
     });
   }
+  // An administrator may have locked the account since the password step.
+  if (user.disabledAt) {
+    await insertAudit(deps.db, {
+      ...base,
+      action: "auth.mfa_verified",
+      outcome: "denied",
+      details: { reason: "account_disabled" },
+    });
+    throw accountDisabled();
+  }
   // Single use: of two racing verifications with valid codes only one spends the token.
   if (!(await spendMfaChallenge(deps.db, tokenHash, user.id, now))) throw invalidMfaToken();
 
+  await clearFailures(deps, meta, user.email);
   const { session, refreshToken, inserts } = await newSession(deps.db, deps.config, meta, user, now);
   const done = { ...base, sessionId: session.id, outcome: "success" as const };
   await deps.db.batch([
     ...inserts,
-    updateUser(deps.db, user.id, { failedLoginCount: 0, lockedUntil: null }),
     insertAudit(deps.db, { ...done, action: "auth.mfa_verified", details: { method: spent.method } }),
     ...(spent.method === "backup_code" ? [insertAudit(deps.db, { ...done, action: "auth.mfa_backup_code_used" })] : []),
     insertAudit(deps.db, { ...done, action: "auth.login", details: { mfa: spent.method } }),
@@ -198,21 +234,10 @@ export async function verifyMfa(
   return tokenResponse(deps.config, user, session.id, refreshToken, now);
 }
 
-/** A locked account answers 423 before any code is checked (the refusal is audited). */
-async function refuseIfLocked(
-  deps: ServiceDeps,
-  user: { lockedUntil: Date | null },
-  now: Date,
-  audit: Omit<NewAuditRow, "outcome" | "details">,
-) {
-  if (!user.lockedUntil || user.lockedUntil <= now) return;
-  await insertAudit(deps.db, { ...audit, outcome: "denied", details: { reason: "locked" } });
-  throw accountLocked((user.lockedUntil.getTime() - now.getTime()) / 1000);
-}
-
 /**
- * Turns MFA off with the password and a current TOTP or backup code. Sessions and tokens are
- * left alone. Wrong codes count toward the lockout, and a locked account cannot disable MFA.
+ * Turns MFA off with the password and a current TOTP or backup code. Sessions are left alone.
+ * Wrong passwords and codes count toward the client's lockout, and a locked client cannot
+ * disable MFA.
  */
 export async function disableMfa(
   deps: ServiceDeps,
@@ -223,25 +248,20 @@ export async function disableMfa(
   const user = await loadUser(deps, auth.userId);
   const now = deps.now();
   const base = { ...auditContext(meta), occurredAt: now, userId: user.id, sessionId: auth.sessionId };
-  const check = await deps.passwords.verifyPassword(input.password, user.passwordHash);
-  if (!check.ok) {
-    await insertAudit(deps.db, {
-      ...base,
-      action: "auth.mfa_disabled",
-      outcome: "failure",
-      details: { reason: "bad_password" },
-    });
-    throw invalidCredentials();
-  }
+  await reauthenticate(deps, meta, auth, user, input.password, "auth.mfa_disabled");
   if (!user.mfaEnabled) throw mfaNotEnabled();
-  await refuseIfLocked(deps, user, now, { ...base, action: "auth.mfa_disabled" });
   const spent = await spendFactor(deps, user, input, now);
   if (!spent) {
-    return failedLogin(deps, meta, user, now, {
-      action: "auth.mfa_disabled",
-      reason: input.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
-      error: () => invalidMfaCode(400),
-    });
+    return countFailure(
+      deps,
+      meta,
+      { email: user.email, user, sessionId: auth.sessionId },
+      {
+        action: "auth.mfa_disabled",
+        reason: input.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
+        error: () => invalidMfaCode(400),
+      },
+    );
   }
   await deps.db.batch([
     updateUser(deps.db, user.id, {
@@ -252,6 +272,7 @@ export async function disableMfa(
     }),
     deleteBackupCodes(deps.db, user.id),
     deleteUserMfaChallenges(deps.db, user.id),
+    expireAllUserTokens(deps.db, user.id, now),
     ...(spent.method === "backup_code"
       ? [insertAudit(deps.db, { ...base, action: "auth.mfa_backup_code_used", outcome: "success" })]
       : []),
@@ -262,4 +283,5 @@ export async function disableMfa(
       details: { method: spent.method },
     }),
   ]);
+  deps.mailer.send(emails.mfaChanged(user.email, greeting(user), false));
 }

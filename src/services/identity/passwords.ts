@@ -1,18 +1,36 @@
+import { sha256Hex } from "../../crypto/random";
 import { insertAudit } from "../../db/audit";
-import { listLiveSessions, revokeUserSessions, touchSession } from "../../db/sessions";
+import { expireAllUserTokens } from "../../db/email-tokens";
+import { revokeUserSessions } from "../../db/sessions";
 import { bumpTokenVersion, findUserByEmail, findUserById, updateUser } from "../../db/users";
-import { emails } from "../../email/templates";
+import { emails, greeting } from "../../email/templates";
 import { notFound } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { passwordProblems } from "../password-policy";
+import { revokeSessions } from "../sessions";
 import { emailLink, replaceEmailToken, spendEmailToken } from "./email-tokens";
-import { invalidCredentials, weakPassword } from "./errors";
+import { weakPassword } from "./errors";
+import { clearFailures } from "./lockout";
+import { reauthenticate } from "./reauth";
 import { normalizeEmail } from "./users";
 
-/** Emails a reset link when the account exists; answers the same either way (202). */
+/**
+ * Emails a reset link when the account exists; answers the same either way (202). Both paths
+ * make one D1 read and one D1 write, and the email leaves after the response (src/email/mailer.ts).
+ */
 export async function requestPasswordReset(deps: ServiceDeps, meta: RequestMeta, rawEmail: string) {
-  const user = await findUserByEmail(deps.db, normalizeEmail(rawEmail));
-  if (!user) return;
+  const email = normalizeEmail(rawEmail);
+  const user = await findUserByEmail(deps.db, email);
+  if (!user) {
+    await insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: deps.now(),
+      action: "auth.password_reset_requested",
+      outcome: "denied",
+      details: { reason: "unknown_email", email_sha256: await sha256Hex(email) },
+    });
+    return;
+  }
   const token = await replaceEmailToken(
     deps,
     meta,
@@ -21,12 +39,13 @@ export async function requestPasswordReset(deps: ServiceDeps, meta: RequestMeta,
     deps.config.tokens.passwordResetTtlSeconds,
     "auth.password_reset_requested",
   );
-  await deps.email.send(emails.passwordReset(user.email, user.name, emailLink(deps, "reset-password", token)));
+  deps.mailer.send(emails.passwordReset(user.email, greeting(user), emailLink(deps, "reset-password", token)));
 }
 
 /**
  * Sets a new password from a reset token: every session is revoked, the token version bumped,
- * the lockout cleared (proving control of the inbox) and a confirmation emailed.
+ * every other emailed link expired, this client's lockout lifted (the link proves the inbox) and
+ * a confirmation emailed. An administrator's lock stays: only an administrator lifts it.
  */
 export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token: string, newPassword: string) {
   // Judge the password before spending the token, so a weak choice does not burn the link.
@@ -38,24 +57,20 @@ export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token:
   const reasons = passwordProblems(newPassword, { email: user.email, name: user.name });
   if (reasons.length > 0) throw weakPassword(reasons, "new_password");
   const now = deps.now();
-  // Gate first (fail closed): every live session dies and older tokens stop verifying.
-  const live = await listLiveSessions(deps.db, user.id, now);
-  await deps.gate.revokeSessions(
-    user.id,
-    live.map((s) => s.id),
-  );
+  // Gate first (fail closed): every token issued until now stops, and older versions too.
+  await deps.gate.revokeBefore(user.id, now, null);
   await deps.gate.setMinTokenVersion(user.id, user.tokenVersion + 1);
   const [, revoked] = await deps.db.batch([
     updateUser(deps.db, user.id, {
       passwordHash: await deps.passwords.hashPassword(newPassword),
-      failedLoginCount: 0,
-      lockedUntil: null,
       // Receiving the link proves the inbox, so an unverified address becomes verified.
       emailVerifiedAt: user.emailVerifiedAt ?? now,
       updatedAt: now,
     }),
     revokeUserSessions(deps.db, user.id, "password_reset", now),
     bumpTokenVersion(deps.db, user.id, now),
+    // A pending email change or another reset link must not outlive the new password.
+    expireAllUserTokens(deps.db, user.id, now),
     insertAudit(deps.db, {
       ...auditContext(meta),
       occurredAt: now,
@@ -64,13 +79,18 @@ export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token:
       userId: user.id,
     }),
   ]);
-  await deps.email.send(emails.passwordResetDone(user.email, user.name));
+  await deps.gate.revokeSessions(
+    user.id,
+    revoked.map((r) => r.id),
+  );
+  await clearFailures(deps, meta, user.email, true);
+  deps.mailer.send(emails.passwordResetDone(user.email, greeting(user)));
   return { revokedSessionIds: revoked.map((r) => r.id) };
 }
 
 /**
- * Changes the password of a logged-in user: every other session is revoked and the token
- * version bumped; the current session keeps working after its next refresh.
+ * Changes the password of a logged-in user (re-authenticated with the current one): every other
+ * session ends and every emailed link expires; the current session keeps working as it is.
  */
 export async function changePassword(
   deps: ServiceDeps,
@@ -80,47 +100,32 @@ export async function changePassword(
 ) {
   const user = await findUserById(deps.db, auth.userId);
   if (!user) throw notFound("user");
-  const check = await deps.passwords.verifyPassword(input.currentPassword, user.passwordHash);
-  const now = deps.now();
-  if (!check.ok) {
-    await insertAudit(deps.db, {
-      ...auditContext(meta),
-      occurredAt: now,
-      action: "auth.password_changed",
-      outcome: "failure",
-      userId: user.id,
-      sessionId: auth.sessionId,
-      details: { reason: "bad_current_password" },
-    });
-    throw invalidCredentials();
-  }
+  await reauthenticate(deps, meta, auth, user, input.currentPassword, "auth.password_changed");
   const reasons = passwordProblems(input.newPassword, { email: user.email, name: user.name });
   if (input.newPassword === input.currentPassword) reasons.push("must differ from the current password");
   if (reasons.length > 0) throw weakPassword(reasons, "new_password");
-  const others = (await listLiveSessions(deps.db, user.id, now)).filter((s) => s.id !== auth.sessionId);
-  await deps.gate.revokeSessions(
-    user.id,
-    others.map((s) => s.id),
+  const now = deps.now();
+  const revoked = await revokeSessions(
+    deps,
+    meta,
+    { userId: user.id, keep: auth.sessionId },
+    { actorId: user.id, sessionId: auth.sessionId, reason: "password_changed" },
+    [
+      updateUser(deps.db, user.id, {
+        passwordHash: await deps.passwords.hashPassword(input.newPassword),
+        updatedAt: now,
+      }),
+      expireAllUserTokens(deps.db, user.id, now),
+      insertAudit(deps.db, {
+        ...auditContext(meta),
+        occurredAt: now,
+        action: "auth.password_changed",
+        outcome: "success",
+        userId: user.id,
+        sessionId: auth.sessionId,
+      }),
+    ],
   );
-  await deps.gate.setMinTokenVersion(user.id, user.tokenVersion + 1);
-  const results = await deps.db.batch([
-    updateUser(deps.db, user.id, {
-      passwordHash: await deps.passwords.hashPassword(input.newPassword),
-      updatedAt: now,
-    }),
-    revokeUserSessions(deps.db, user.id, "password_changed", now, auth.sessionId),
-    bumpTokenVersion(deps.db, user.id, now),
-    // The current session follows the new version, so its refresh token keeps working.
-    touchSession(deps.db, auth.sessionId, { tokenVersion: user.tokenVersion + 1, lastActiveAt: now }),
-    insertAudit(deps.db, {
-      ...auditContext(meta),
-      occurredAt: now,
-      action: "auth.password_changed",
-      outcome: "success",
-      userId: user.id,
-      sessionId: auth.sessionId,
-    }),
-  ]);
-  await deps.email.send(emails.passwordChanged(user.email, user.name));
-  return { revokedSessionIds: results[1].map((r) => r.id) };
+  deps.mailer.send(emails.passwordChanged(user.email, greeting(user)));
+  return { revokedSessionIds: revoked };
 }

@@ -1,11 +1,11 @@
 import { insertAudit } from "../../db/audit";
 import { expireUserTokens } from "../../db/email-tokens";
 import { findUserByEmail, findUserById, updateUser } from "../../db/users";
-import { emails } from "../../email/templates";
+import { emails, greeting } from "../../email/templates";
 import { ApiError, notFound } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { emailLink, newEmailToken } from "./email-tokens";
-import { invalidCredentials } from "./errors";
+import { reauthenticate } from "./reauth";
 import { normalizeEmail, toPublicUser } from "./users";
 
 export async function getMe(deps: ServiceDeps, userId: string) {
@@ -42,7 +42,7 @@ export async function requestEmailChange(
   const user = await findUserById(deps.db, auth.userId);
   if (!user) throw notFound("user");
   const newEmail = normalizeEmail(input.newEmail);
-  const check = await deps.passwords.verifyPassword(input.currentPassword, user.passwordHash);
+  await reauthenticate(deps, meta, auth, user, input.currentPassword, "auth.email_change_requested");
   const now = deps.now();
   const base = {
     ...auditContext(meta),
@@ -51,10 +51,6 @@ export async function requestEmailChange(
     userId: user.id,
     sessionId: auth.sessionId,
   };
-  if (!check.ok) {
-    await insertAudit(deps.db, { ...base, outcome: "failure", details: { reason: "bad_current_password" } });
-    throw invalidCredentials();
-  }
   if (newEmail === user.email) {
     throw new ApiError(422, "validation_failed", "That is already your email address.", {
       errors: [{ path: "new_email", message: "is already your email address" }],
@@ -76,6 +72,6 @@ export async function requestEmailChange(
     insert,
     insertAudit(deps.db, { ...base, outcome: "success" }),
   ]);
-  await deps.email.send(emails.changeEmailVerify(newEmail, user.name, emailLink(deps, "verify-email", token)));
-  await deps.email.send(emails.changeEmailRequested(user.email, user.name, newEmail));
+  deps.mailer.send(emails.changeEmailVerify(newEmail, emailLink(deps, "verify-email", token)));
+  deps.mailer.send(emails.changeEmailRequested(user.email, greeting(user), newEmail));
 }

@@ -11,7 +11,7 @@ import type { LimitAnswer } from "../../gate/gate";
 import { rateLimited } from "../../gate/headers";
 import { ApiError } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
-import { invalidRefreshToken } from "./errors";
+import { accountDisabled, invalidRefreshToken } from "./errors";
 import { sameHash, successorOf, type TokenResponse, tokenResponse } from "./tokens";
 
 /**
@@ -48,6 +48,11 @@ export async function refresh(
     throw rateLimited([rate]);
   }
 
+  // An administrator's lock ends sessions at once; this refuses a refresh that raced it.
+  if (user.disabledAt) {
+    await audit("auth.refresh", "denied", { reason: "account_disabled" });
+    throw accountDisabled();
+  }
   if (session.revokedAt || session.expiresAt <= now || session.tokenVersion < user.tokenVersion) {
     await audit("auth.refresh", "denied", { reason: session.revokedAt ? "session_revoked" : "expired_or_rotated" });
     throw invalidRefreshToken();
@@ -62,6 +67,9 @@ export async function refresh(
       now.getTime() - token.rotatedAt.getTime() <= graceMs &&
       token.successorHash !== null &&
       sameHash(token.successorHash, successorHash);
+    // Within the grace window the same successor comes back (HMAC-derived, so racing requests
+    // agree without storing it in plaintext; docs/design.md "Refresh tokens" says why that is
+    // acceptable). Outside it, a rotated token presented again means theft: end the session.
     if (!concurrent) {
       await deps.gate.revokeSessions(user.id, [session.id]);
       await deps.db.batch([
@@ -70,6 +78,7 @@ export async function refresh(
       ]);
       throw new ApiError(401, "refresh_token_reused", "This refresh token was already used; the session is revoked.");
     }
+    await audit("auth.refresh", "success", { grace: true, rotated_at: token.rotatedAt.toISOString() });
     return { tokens: await tokenResponse(deps.config, user, session.id, successor, now), rate };
   }
 

@@ -1,17 +1,20 @@
-import { newId } from "../../crypto/random";
+import { newId, sha256Hex } from "../../crypto/random";
 import { insertAudit } from "../../db/audit";
-import { findUserByEmail, findUserById, insertUser, updateUser } from "../../db/users";
-import { emails } from "../../email/templates";
+import { expireAllUserTokens } from "../../db/email-tokens";
+import { findUserByEmail, findUserById, insertUser, type UserRow, updateUser } from "../../db/users";
+import { emails, greeting } from "../../email/templates";
 import { ApiError } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { passwordProblems } from "../password-policy";
 import { emailLink, newEmailToken, replaceEmailToken, spendEmailToken } from "./email-tokens";
-import { weakPassword } from "./errors";
+import { invalidToken, weakPassword } from "./errors";
 import { isUniqueViolation, normalizeEmail } from "./users";
 
 /**
  * Creates an account and emails a verification link. Answers the same whether or not the
- * address is taken (no enumeration): the owner of an existing account is told instead.
+ * address is taken (no enumeration): the same hashing, one D1 read and one D1 write either way,
+ * and the email (a verification link, or "someone tried to sign up" to the owner) leaves after
+ * the response.
  */
 export async function register(
   deps: ServiceDeps,
@@ -25,7 +28,7 @@ export async function register(
   const passwordHash = await deps.passwords.hashPassword(input.password);
   const now = deps.now();
   const existing = await findUserByEmail(deps.db, email);
-  if (existing) return signupAttempt(deps, meta, existing.id);
+  if (existing) return signupAttempt(deps, meta, existing);
 
   const id = newId("usr");
   const { token, insert } = await newEmailToken(
@@ -58,15 +61,14 @@ export async function register(
     // A concurrent registration of the same address won the race: treat it as taken.
     if (!isUniqueViolation(err)) throw err;
     const winner = await findUserByEmail(deps.db, email);
-    if (winner) return signupAttempt(deps, meta, winner.id);
+    if (winner) return signupAttempt(deps, meta, winner);
     throw err;
   }
-  await deps.email.send(emails.verifyEmail(email, input.name, emailLink(deps, "verify-email", token)));
+  // The name typed here is not put in the email: the address is not proven yet.
+  deps.mailer.send(emails.verifyEmail(email, emailLink(deps, "verify-email", token)));
 }
 
-async function signupAttempt(deps: ServiceDeps, meta: RequestMeta, userId: string) {
-  const user = await findUserById(deps.db, userId);
-  if (!user) return;
+async function signupAttempt(deps: ServiceDeps, meta: RequestMeta, user: UserRow) {
   await insertAudit(deps.db, {
     ...auditContext(meta),
     occurredAt: deps.now(),
@@ -75,13 +77,26 @@ async function signupAttempt(deps: ServiceDeps, meta: RequestMeta, userId: strin
     userId: user.id,
     details: { reason: "email_taken" },
   });
-  await deps.email.send(emails.signupAttempt(user.email, user.name, `${deps.config.appBaseUrl}/forgot-password`));
+  deps.mailer.send(emails.signupAttempt(user.email, greeting(user), `${deps.config.appBaseUrl}/forgot-password`));
 }
 
-/** Sends a fresh verification link to an unverified account; silent otherwise (202 always). */
+/** Sends a fresh verification link to an unverified account; silent otherwise (202 always, equal work). */
 export async function resendVerification(deps: ServiceDeps, meta: RequestMeta, rawEmail: string) {
-  const user = await findUserByEmail(deps.db, normalizeEmail(rawEmail));
-  if (!user || user.emailVerifiedAt) return;
+  const email = normalizeEmail(rawEmail);
+  const user = await findUserByEmail(deps.db, email);
+  if (!user || user.emailVerifiedAt) {
+    await insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: deps.now(),
+      action: "auth.verification_resent",
+      outcome: "denied",
+      userId: user?.id ?? null,
+      details: user
+        ? { reason: "already_verified" }
+        : { reason: "unknown_email", email_sha256: await sha256Hex(email) },
+    });
+    return;
+  }
   // The newest link supersedes older ones.
   const token = await replaceEmailToken(
     deps,
@@ -91,17 +106,17 @@ export async function resendVerification(deps: ServiceDeps, meta: RequestMeta, r
     deps.config.tokens.emailVerificationTtlSeconds,
     "auth.verification_resent",
   );
-  await deps.email.send(emails.verifyEmail(user.email, user.name, emailLink(deps, "verify-email", token)));
+  deps.mailer.send(emails.verifyEmail(user.email, emailLink(deps, "verify-email", token)));
 }
 
 /**
  * Spends a verification token: marks the address verified, or, for an email change, makes the
- * new address the login and tells the old one.
+ * new address the login (every other emailed link dies with the old address) and tells the old one.
  */
 export async function verifyEmail(deps: ServiceDeps, meta: RequestMeta, token: string) {
   const row = await spendEmailToken(deps, token, ["verify_email", "change_email"]);
   const user = await findUserById(deps.db, row.userId);
-  if (!user) throw new ApiError(400, "invalid_token", "The token is unknown, already used or expired.");
+  if (!user) throw invalidToken();
   const now = deps.now();
   const audit = { ...auditContext(meta), occurredAt: now, userId: user.id, outcome: "success" as const };
   if (row.purpose === "verify_email") {
@@ -115,6 +130,7 @@ export async function verifyEmail(deps: ServiceDeps, meta: RequestMeta, token: s
   try {
     await deps.db.batch([
       updateUser(deps.db, user.id, { email: newEmail, emailVerifiedAt: now, updatedAt: now }),
+      expireAllUserTokens(deps.db, user.id, now),
       insertAudit(deps.db, {
         ...audit,
         action: "auth.email_changed",
@@ -125,5 +141,5 @@ export async function verifyEmail(deps: ServiceDeps, meta: RequestMeta, token: s
     if (isUniqueViolation(err)) throw new ApiError(409, "email_taken", "That address now belongs to another account.");
     throw err;
   }
-  await deps.email.send(emails.emailChanged(user.email, user.name, newEmail));
+  deps.mailer.send(emails.emailChanged(user.email, greeting(user), newEmail));
 }

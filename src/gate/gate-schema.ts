@@ -1,0 +1,19 @@
+import type { SchemaStep } from "./schema";
+
+/** The Gate's schema steps, oldest first (src/gate/schema.ts applies them). */
+export const GATE_SCHEMA: readonly SchemaStep[] = [
+  // v1: revocations (until the revoked session's access tokens have expired).
+  (sql) => {
+    sql.exec("CREATE TABLE IF NOT EXISTS revoked_sessions (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL)");
+  },
+  // v2: token buckets (exact across eviction), per-client login lockouts, emails sent per kind.
+  (sql) => {
+    sql.exec(`CREATE TABLE buckets (id TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL,
+      denied INTEGER NOT NULL DEFAULT 0, idle_after INTEGER NOT NULL)`);
+    sql.exec(`CREATE TABLE lockouts (client TEXT PRIMARY KEY, failures INTEGER NOT NULL,
+      locked_until INTEGER, updated_at INTEGER NOT NULL)`);
+    sql.exec("CREATE TABLE emails_sent (kind TEXT NOT NULL, at INTEGER NOT NULL)");
+    sql.exec("CREATE INDEX emails_sent_kind ON emails_sent (kind, at)");
+    sql.exec("CREATE TABLE reauth_failures (session_id TEXT PRIMARY KEY, failures INTEGER NOT NULL)");
+  },
+];

@@ -1,0 +1,72 @@
+/**
+ * Re-authentication inside a session (`current_password`, `password`): API.md treats it as a
+ * login attempt. A wrong answer counts toward the lockout of the session's client, and ten
+ * wrong in a row end the session, so a stolen session cannot brute-force the password.
+ */
+import { insertAudit } from "../../db/audit";
+import { revokeSession } from "../../db/sessions";
+import type { UserRow } from "../../db/users";
+import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
+import { invalidCredentials, sessionEndedByReauth } from "./errors";
+import { clearFailures, countFailure, refuseIfLocked } from "./lockout";
+
+/** Wrong re-authentications in a row that end the session. */
+export const REAUTH_MAX_FAILURES = 10;
+
+type Auth = { userId: string; sessionId: string };
+
+/**
+ * Checks the password of the logged-in user; throws 423 when the client is locked out,
+ * `session_revoked` on the tenth wrong answer in a row, else `invalid_credentials` (or 423).
+ * `action` names the audit event of the operation being re-authenticated.
+ */
+export async function reauthenticate(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  auth: Auth,
+  user: UserRow,
+  password: string,
+  action: string,
+): Promise<{ needsRehash: boolean }> {
+  const attempt = { email: user.email, user, sessionId: auth.sessionId };
+  await refuseIfLocked(deps, meta, attempt, action);
+  const check = await deps.passwords.verifyPassword(password, user.passwordHash);
+  if (check.ok) {
+    await Promise.all([
+      clearFailures(deps, meta, user.email),
+      deps.gate.reauthSucceeded(auth.userId, auth.sessionId).catch(() => undefined),
+    ]);
+    return { needsRehash: check.needsRehash };
+  }
+  let run = 0;
+  try {
+    run = await deps.gate.reauthFailed(auth.userId, auth.sessionId);
+  } catch (err) {
+    deps.logger.error("gate unreachable; wrong re-authentication not counted", { error: String(err) });
+  }
+  const counted = countFailure(deps, meta, attempt, { action, reason: "bad_password", error: invalidCredentials });
+  if (run < REAUTH_MAX_FAILURES) return counted;
+  // The tenth in a row: the failure still counts toward the client's lockout, but the answer
+  // the caller needs is that this session is over.
+  await counted.catch(() => undefined);
+  await endSession(deps, meta, auth);
+  throw sessionEndedByReauth();
+}
+
+/** The Gate first (fail closed), then D1, audited in the same batch. */
+async function endSession(deps: ServiceDeps, meta: RequestMeta, auth: Auth) {
+  await deps.gate.revokeSessions(auth.userId, [auth.sessionId]);
+  const now = deps.now();
+  await deps.db.batch([
+    revokeSession(deps.db, auth.sessionId, "reauthentication_failed", now),
+    insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: now,
+      action: "session.revoked",
+      outcome: "success",
+      userId: auth.userId,
+      sessionId: auth.sessionId,
+      details: { scope: "one", reason: "reauthentication_failed", failures: REAUTH_MAX_FAILURES },
+    }),
+  ]);
+}
