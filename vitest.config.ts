@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { unstable_readConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 // @ts-expect-error: plain ESM helper shared with `npm run dev`, no type declarations.
 import { dotenvKeys } from "./scripts/lib/local.mjs";
 // @ts-expect-error: plain ESM helper shared with `npm run dev`, no type declarations.

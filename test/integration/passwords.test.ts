@@ -7,7 +7,6 @@ import {
   loggedIn,
   login,
   NEW_PASSWORD,
-  outbox,
   PASSWORD,
   refresh,
   type Tokens,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, problem } from "../support/http";
-import { login, outbox, outboxAtLeast, PASSWORD, register, tokenFromEmail, uniqueEmail } from "../support/identity";
+import { login, outboxAtLeast, PASSWORD, register, tokenFromEmail, uniqueEmail } from "../support/identity";
 
 const verify = (token: string) => call("/api/v1/auth/verify-email", { method: "POST", json: { token } });
 
