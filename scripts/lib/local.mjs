@@ -102,12 +102,19 @@ export function devArgs({ port, persistTo, vars = {}, envFile, extra = [] }) {
  * settings come from `envFile`, or a fresh development one beside its state, never from the
  * developer's .dev.vars, so a local tweak there cannot change what the suite sees.
  */
-export async function startDevServer({ persistTo, vars, envFile, log = false, timeoutMs = 90_000 } = {}) {
+export async function startDevServer({
+  persistTo,
+  vars,
+  settings = {},
+  envFile,
+  log = false,
+  timeoutMs = 90_000,
+} = {}) {
   if (!envFile) {
     const dir = persistTo ? resolve(persistTo, "..") : resolve(ROOT, ".wrangler");
     mkdirSync(dir, { recursive: true });
     envFile = resolve(dir, `dev-server-${process.pid}.env`);
-    writeFileSync(envFile, renderDevVars(devSettings()), { mode: 0o600 });
+    writeFileSync(envFile, renderDevVars({ ...devSettings(), ...settings }), { mode: 0o600 });
   }
   migrateLocal({ persistTo });
   const port = await freePort();
@@ -161,4 +168,18 @@ function stopProcessGroup(child) {
       res();
     }, 5000).unref();
   });
+}
+
+/**
+ * What `npm run dev` runs, from its inputs: the port (PORT, default 8787), APP_BASE_URL derived
+ * from it unless set in the environment or .dev.vars, and every extra argument passed through to
+ * `wrangler dev` (`npm run dev -- --var X:y`).
+ */
+export function devPlan({ argv = [], env = {}, devVarsKeys = new Set() } = {}) {
+  const port = Number(env.PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`PORT must be a TCP port number, got ${env.PORT}`);
+  const base = `http://localhost:${port}`;
+  const vars = env.APP_BASE_URL || devVarsKeys.has("APP_BASE_URL") ? {} : { APP_BASE_URL: base };
+  return { port, base, args: devArgs({ port, vars, extra: argv }) };
 }

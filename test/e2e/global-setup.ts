@@ -29,6 +29,8 @@ export default async function setup(project: TestProject) {
       SYNC_RETRY_CAP_SECONDS: "2",
       PROVIDER_CONNECT_TIMEOUT_MS: "1000",
     },
+    // Written to the server's env file, as a developer writes .dev.vars.
+    settings: { ADMIN_EMAILS: "admin@e2e.ledgerlink.test" },
   });
   project.provide("baseUrl", server.url);
   project.provide("persistTo", persistTo);

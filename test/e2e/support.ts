@@ -34,9 +34,9 @@ export function client(base: string, ip = randomIp()) {
 }
 
 /** Registers, verifies through the dev outbox and logs in; returns the access token. */
-export async function newUser(base: string, tag: string): Promise<string> {
+export async function newUser(base: string, tag: string, address?: string): Promise<string> {
   const { send } = client(base);
-  const email = `${tag}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const email = address ?? `${tag}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.com`;
   await send("/api/v1/auth/register", { method: "POST", json: { email, password: PASSWORD, name: "E2E" } });
   const token = await waitForToken(base, email, /confirm/i);
   await send("/api/v1/auth/verify-email", { method: "POST", json: { token } });
