@@ -2,21 +2,20 @@ import type { MiddlewareHandler } from "hono";
 import { createDb } from "../db/client";
 import { findSessionWithUser, touchSession } from "../db/sessions";
 import { findUserById } from "../db/users";
+import { fail } from "../errors";
 import { type AuthorizeAnswer, gateFor } from "../gate/gate";
-import { rateLimited } from "../gate/headers";
+import { rateLimited } from "../gate/refusal";
 import type { RuleName } from "../gate/rules";
 import { type AccessClaims, AccessTokenError, verifyAccessToken } from "../services/access-tokens";
 import { isAdmin } from "../services/admin/users";
 import type { AppEnv } from "./app-env";
-import { ApiError } from "./errors";
 import { applyRateLimitHeaders, auditRateLimit } from "./rate-limit";
 
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)$/i; // RFC 6750 §2.1 b64token
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
-const sessionRevoked = () => new ApiError(401, "session_revoked", "This session has ended; log in again.");
-const tokenRevoked = () =>
-  new ApiError(401, "token_revoked", "This token predates a security rotation; refresh or log in again.");
+const sessionRevoked = () => fail("session_revoked", "This session has ended; log in again.");
+const tokenRevoked = () => fail("token_revoked", "This token predates a security rotation; refresh or log in again.");
 
 /**
  * Requires a valid access token (RFC 6750), verified locally, then makes exactly one Gate call
@@ -28,16 +27,16 @@ export function requireAuth(options: { rule?: RuleName; webSocket?: boolean } = 
     const token =
       BEARER.exec(c.req.header("Authorization") ?? "")?.[1] ??
       (options.webSocket ? bearerSubprotocol(c.req.header("Sec-WebSocket-Protocol")) : undefined);
-    if (!token) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
+    if (!token) throw fail("unauthenticated", "Send a bearer access token.");
     const config = c.get("config");
     let claims: AccessClaims;
     try {
       claims = await verifyAccessToken(config, token, new Date());
     } catch (err) {
       if (err instanceof AccessTokenError && err.code === "token_expired") {
-        throw new ApiError(401, "token_expired", "The access token has expired; refresh it.");
+        throw fail("token_expired", "The access token has expired; refresh it.");
       }
-      throw new ApiError(401, "unauthenticated", "The access token is not valid.");
+      throw fail("unauthenticated", "The access token is not valid.");
     }
     const rule = options.rule ?? (SAFE.has(c.req.method) ? "user_read" : "user_write");
     let answer: AuthorizeAnswer;
@@ -53,7 +52,7 @@ export function requireAuth(options: { rule?: RuleName; webSocket?: boolean } = 
       // ARCHITECTURE.md §4: a Gate failure fails open for rate limits, never for revocation on
       // state-changing calls. Reads fall back to checking the session in D1.
       c.get("logger").error("gate unreachable", { error: String(err), method: c.req.method });
-      if (!SAFE.has(c.req.method)) throw new ApiError(503, "unavailable", "Try again shortly.");
+      if (!SAFE.has(c.req.method)) throw fail("unavailable", "Try again shortly.");
       await checkSessionInD1(c.env.DB, claims);
       answer = { revoked: false, versionOk: true, rate: null, touch: false };
     }
@@ -109,7 +108,7 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
   return async function requireAdmin(c, next) {
     const auth = c.get("auth");
     const user = auth ? await findUserById(createDb(c.env.DB), auth.userId) : undefined;
-    if (!user || !isAdmin(c.get("config"), user)) throw new ApiError(403, "forbidden", "Administrators only.");
+    if (!user || !isAdmin(c.get("config"), user)) throw fail("forbidden", "Administrators only.");
     await next();
   };
 }

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
-import { ApiError } from "./errors";
+import { fail } from "../errors";
 
 /** API.md: request bodies are capped at 64 KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -10,7 +10,7 @@ export function bodyLimit(): MiddlewareHandler {
   return honoBodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
-      throw new ApiError(413, "payload_too_large", `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+      throw fail("payload_too_large", `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
     },
   });
 }
@@ -29,14 +29,12 @@ export function jsonBody(): MiddlewareHandler {
     if (raw.byteLength === 0) return next();
     const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
     if (!JSON_MEDIA.test(mediaType)) {
-      throw new ApiError(415, "unsupported_media_type", "Send the body as application/json.", {
-        headers: { "Accept-Post": "application/json", "Accept-Patch": "application/json" },
-      });
+      throw fail("unsupported_media_type", "Send the body as application/json.");
     }
     try {
       await c.req.json();
     } catch {
-      throw new ApiError(400, "malformed_json", "The request body is not valid JSON.");
+      throw fail("malformed_json", "The request body is not valid JSON.");
     }
     return next();
   };

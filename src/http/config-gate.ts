@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { ConfigError, loadConfig } from "../config";
+import { fail } from "../errors";
 import { createLogger } from "../logger";
 import type { AppEnv } from "./app-env";
-import { ApiError } from "./errors";
 
 /**
  * Loads the validated config for every route behind it. When the config is invalid the route
@@ -17,7 +17,7 @@ export function configGate(): MiddlewareHandler<AppEnv> {
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       c.get("logger").error("configuration invalid", { issues: err.issues });
-      throw new ApiError(503, "misconfigured", "The service is misconfigured; the operators have been told.");
+      throw fail("misconfigured", "The service is misconfigured; the operators have been told.");
     }
     await next();
   };

@@ -3,10 +3,11 @@ import { insertAudit } from "../db/audit";
 import { createDb } from "../db/client";
 import { createGateClient, emailSubject } from "../gate/client";
 import type { LimitAnswer } from "../gate/gate";
-import { rateLimited, rateLimitHeaders } from "../gate/headers";
+import { rateLimited } from "../gate/refusal";
 import type { RuleName } from "../gate/rules";
 import { auditContext } from "../services/context";
 import type { AppEnv } from "./app-env";
+import { rateLimitHeaders } from "./rate-limit-headers";
 import { metaOf } from "./services";
 
 /** Which subject a rule counts against on an anonymous route. */

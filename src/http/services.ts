@@ -4,10 +4,10 @@ import { type PasswordHasher, scryptHasher } from "../crypto/password";
 import { createDb } from "../db/client";
 import { createMailer } from "../email/mailer";
 import { createEmailSender } from "../email/sender";
+import { fail } from "../errors";
 import { createGateClient } from "../gate/client";
 import type { RequestMeta, ServiceDeps } from "../services/context";
 import type { AppEnv, AuthContext } from "./app-env";
-import { ApiError } from "./errors";
 
 // One hasher per config: its dummy hash (for unknown emails) is computed once per isolate.
 const hashers = new WeakMap<object, PasswordHasher>();
@@ -59,6 +59,6 @@ export function metaOf(c: Context<AppEnv>): RequestMeta {
 /** The authenticated caller; only valid behind `requireAuth`. */
 export function authOf(c: Context<AppEnv>): AuthContext {
   const auth = c.get("auth");
-  if (!auth) throw new ApiError(401, "unauthenticated", "Authentication is required.");
+  if (!auth) throw fail("unauthenticated", "Authentication is required.");
   return auth;
 }

@@ -1,7 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
-import { ApiError, type FieldError } from "./errors";
+import { type DomainError, type FieldError, fail } from "../errors";
 
 /** Turns zod issues into API.md's `errors[]`, naming the query/path part when not the body. */
 export function fieldErrors(error: z.ZodError, target: keyof ValidationTargets): FieldError[] {
@@ -12,8 +12,8 @@ export function fieldErrors(error: z.ZodError, target: keyof ValidationTargets):
   }));
 }
 
-export function validationError(error: z.ZodError, target: keyof ValidationTargets): ApiError {
-  return new ApiError(422, "validation_failed", "The request did not pass validation.", {
+export function validationError(error: z.ZodError, target: keyof ValidationTargets): DomainError {
+  return fail("validation_failed", "The request did not pass validation.", {
     errors: fieldErrors(error, target),
   });
 }

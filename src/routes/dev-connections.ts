@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { notFound } from "../errors";
 import type { AppEnv } from "../http/app-env";
 import { requireAuth } from "../http/auth";
 import { connectionDepsOf } from "../http/connection-deps";
-import { notFound } from "../http/errors";
 import { BODY_PROBLEMS, createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf, metaOf } from "../http/services";
 import { freshAccessToken } from "../services/connections/refresh";

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { notFound } from "../errors";
 import type { AppEnv } from "../http/app-env";
 import { requireAuth } from "../http/auth";
-import { notFound } from "../http/errors";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { advanceSandboxClock, resetSandboxClock, sandboxNow, sandboxOffsetMs } from "../providers/sandbox-clock";
 

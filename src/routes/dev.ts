@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createDb } from "../db/client";
 import { listOutbox } from "../db/outbox";
-import { notFound } from "../http/errors";
+import { notFound } from "../errors";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { Email } from "./identity-schemas";
 

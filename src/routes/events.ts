@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
+import { fail } from "../errors";
 import { gateFor, SOCKET_HEADERS } from "../gate/gate";
 import { requireAuth } from "../http/auth";
-import { ApiError } from "../http/errors";
 import { createRouter, problemResponse, problems } from "../http/openapi";
 import { authOf } from "../http/services";
 
@@ -28,9 +28,7 @@ rotation) or \`access token expired\`. Reconnect with a fresh access token. Send
 
 export const eventRoutes = createRouter().openapi(events, async (c) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(426, "upgrade_required", "Connect with a WebSocket upgrade.", {
-      headers: { Upgrade: "websocket" },
-    });
+    throw fail("upgrade_required", "Connect with a WebSocket upgrade.");
   }
   const auth = authOf(c);
   const forwarded = new Request(c.req.raw);

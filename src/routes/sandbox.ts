@@ -1,6 +1,6 @@
 import { Hono } from "hono";
+import { notFound } from "../errors";
 import type { AppEnv } from "../http/app-env";
-import { notFound } from "../http/errors";
 import { sandboxRootFor } from "../providers/sandbox-host";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError } from "../http/errors";
+import { fail } from "../errors";
 
 const Position = z.object({ at: z.number().int(), id: z.string().min(1).max(100) });
 
@@ -18,7 +18,7 @@ export function decodeCursor(cursor: string | undefined): { at: Date; id: string
     const p = Position.parse(json);
     return { at: new Date(p.at), id: p.id };
   } catch {
-    throw new ApiError(422, "validation_failed", "The cursor is not one this API issued.", {
+    throw fail("validation_failed", "The cursor is not one this API issued.", {
       errors: [{ path: "query.cursor", message: "is not a valid cursor" }],
     });
   }

@@ -1,7 +1,7 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { insertAudit } from "../db/audit";
 import { findSession, listLiveSessions, revokeSession, revokeUserSessions } from "../db/sessions";
-import { ApiError, notFound } from "../http/errors";
+import { fail, notFound } from "../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "./context";
 import { parseDevice } from "./device";
 
@@ -65,7 +65,7 @@ export async function revokeOwnSession(
   sessionId: string,
 ) {
   if (sessionId === auth.sessionId) {
-    throw new ApiError(409, "cannot_revoke_current_session", "Use logout to end the current session.");
+    throw fail("cannot_revoke_current_session", "Use logout to end the current session.");
   }
   const session = await findSession(deps.db, sessionId);
   // Another user's session is indistinguishable from a missing one.

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { createDb } from "../../src/db/client";
-import { ApiError } from "../../src/http/errors";
+import { DomainError } from "../../src/errors";
+import { statusOf } from "../../src/http/problems";
 import { createLogger } from "../../src/logger";
 import { createProviderRegistry } from "../../src/providers/registry";
 import { SCENARIOS } from "../../src/providers/sandbox/scenarios";
@@ -61,14 +62,14 @@ async function countingDeps() {
 const cannedRefresh = (make: () => Response | Promise<Response>, vars?: Record<string, string>) =>
   depsWith(async (req, next) => ((await isRefreshGrant(req)) ? make() : next(req)), vars);
 
-async function rejectionOf(p: Promise<unknown>): Promise<ApiError> {
+async function rejectionOf(p: Promise<unknown>): Promise<DomainError> {
   try {
     await p;
   } catch (err) {
-    expect(err).toBeInstanceOf(ApiError);
-    return err as ApiError;
+    expect(err).toBeInstanceOf(DomainError);
+    return err as DomainError;
   }
-  throw new Error("expected an ApiError");
+  throw new Error("expected a DomainError");
 }
 
 const connectionOf = async (token: string, id: string) =>
@@ -293,7 +294,7 @@ describe("provider failures at refresh time map to connection states", () => {
       const deps = await cannedRefresh(c.respond);
       const started = Date.now();
       const err = await rejectionOf(freshAccessToken(deps, null, connection.id, { force: true }));
-      expect([err.status, err.code], c.name).toEqual(c.api);
+      expect([statusOf(err), err.code], c.name).toEqual(c.api);
       const now = await connectionOf(tokens.access_token, connection.id);
       expect(now.status, c.name).toBe(c.status);
       expect(now.last_error?.code, c.name).toBe(c.code);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ConnectionRow } from "../../src/db/connections";
+import { statusOf } from "../../src/http/problems";
 import {
   MalformedResponseError,
   PaymentRequiredError,
@@ -58,7 +59,7 @@ describe("provider failure → connection state", () => {
     expect(patch.lastErrorAt).toEqual(NOW);
     expect(patch.consecutiveFailures).toBe(3);
     expect(patch.lastErrorMessage).not.toContain("x");
-    expect(providerApiError(err).status).toBe(httpStatus);
+    expect(statusOf(providerApiError(err))).toBe(httpStatus);
   });
 
   it("a 429 cools the connection down for Retry-After, or 60 s when none was given", () => {
@@ -68,7 +69,7 @@ describe("provider failure → connection state", () => {
     expect(providerFailurePatch(new RateLimitedError("x", null), row(), NOW).cooldownUntil).toEqual(
       new Date(NOW.getTime() + 60_000),
     );
-    expect(providerApiError(new RateLimitedError("x", 30)).options.headers).toEqual({ "Retry-After": "30" });
+    expect(providerApiError(new RateLimitedError("x", 30)).data.retryAfterSeconds).toBe(30);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/http/errors";
+import { DomainError, fail } from "../../src/errors";
 import {
   MalformedResponseError,
   PaymentRequiredError,
@@ -76,8 +76,8 @@ describe("failure classification", () => {
   it("knows a refresh failure was already recorded (no second reauth audit)", () => {
     const fromRefresh = providerApiError(new ReauthRequiredError("refresh refused"));
     expect(classifyFailure(fromRefresh)).toMatchObject({ kind: "reauth", audited: true });
-    expect(classifyFailure(new ApiError(409, "reauth_required", "x"))).toMatchObject({ kind: "reauth", audited: true });
-    const busy = new ApiError(503, "provider_unavailable", "x", { headers: { "Retry-After": "5" } });
+    expect(classifyFailure(fail("reauth_required", "x"))).toMatchObject({ kind: "reauth", audited: true });
+    const busy = fail("provider_unavailable", "x", { retryAfterSeconds: 5 });
     expect(classifyFailure(busy)).toMatchObject({ kind: "retry", retryAfterSeconds: 5 });
   });
 });
@@ -87,7 +87,7 @@ describe("change-feed cursors", () => {
     expect(decodeFeedCursor(undefined)).toBe(0);
     expect(decodeFeedCursor(encodeFeedCursor(12345))).toBe(12345);
     for (const bad of ["x", "f1.", "f1.!!", `f1.${btoa("-1")}`, `f1.${btoa("1e5")}`]) {
-      expect(() => decodeFeedCursor(bad), bad).toThrow(ApiError);
+      expect(() => decodeFeedCursor(bad), bad).toThrow(DomainError);
     }
   });
 });

@@ -3,7 +3,7 @@ import { insertAudit } from "../../db/audit";
 import { countLiveSessions } from "../../db/sessions";
 import { bumpTokenVersion, deleteUser, findUserById, listUsers, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
-import { ApiError, notFound } from "../../http/errors";
+import { fail, notFound } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { toPublicUser } from "../identity/users";
@@ -84,10 +84,10 @@ export async function patchUser(
   const user = await mustFind(deps, id);
   const now = deps.now();
   if (id === actor.userId && (patch.role === "user" || patch.locked === true)) {
-    throw new ApiError(409, "cannot_modify_self", "Administrators cannot demote or lock themselves.");
+    throw fail("cannot_modify_self", "Administrators cannot demote or lock themselves.");
   }
   if (patch.role === "user" && deps.config.adminEmails.includes(user.email)) {
-    throw new ApiError(409, "admin_by_configuration", "This account is an admin through ADMIN_EMAILS.");
+    throw fail("admin_by_configuration", "This account is an admin through ADMIN_EMAILS.");
   }
   const changes: Partial<UserRow> = {};
   const details: Record<string, unknown> = {};
@@ -133,9 +133,9 @@ export async function removeUser(
   id: string,
   message: string | null,
 ) {
-  if (id === actor.userId) throw new ApiError(409, "cannot_delete_self", "Administrators cannot delete themselves.");
+  if (id === actor.userId) throw fail("cannot_delete_self", "Administrators cannot delete themselves.");
   const user = await mustFind(deps, id);
-  if (isAdmin(deps.config, user)) throw new ApiError(403, "cannot_delete_admin", "Demote the administrator first.");
+  if (isAdmin(deps.config, user)) throw fail("cannot_delete_admin", "Demote the administrator first.");
   await revokeSessions(
     deps,
     meta,

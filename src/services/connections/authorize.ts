@@ -5,7 +5,7 @@
 import { base64url, newId, randomToken, sha256Hex } from "../../crypto/random";
 import { countUserConnections, findUserConnection, insertConnection } from "../../db/connections";
 import { expireConnectionStates, insertOAuthState } from "../../db/oauth-states";
-import { ApiError, notFound } from "../../http/errors";
+import { fail, notFound } from "../../errors";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
 import { verifierField } from "./credentials";
@@ -50,7 +50,7 @@ export interface AuthorizationStart {
 /** 422 unless `return_to` is on the allow-list; an opener origin not trusted by CORS is ignored. */
 function checkHandOff(deps: ConnectionDeps, handOff: HandOff): HandOff {
   if (handOff.returnTo !== undefined && !isAllowedReturnTo(deps.config.connectReturnUrls, handOff.returnTo)) {
-    throw new ApiError(422, "validation_failed", "The request did not pass validation.", {
+    throw fail("validation_failed", "The request did not pass validation.", {
       errors: [{ path: "return_to", message: "is not an allowed return URL (CONNECT_RETURN_URLS)" }],
     });
   }
@@ -63,7 +63,7 @@ function refuseSandboxChoiceFor(provider: string, choice: SandboxChoice) {
   const errors = (["scenario", "login"] as const)
     .filter((k) => choice[k] !== undefined)
     .map((k) => ({ path: k, message: "is only accepted for the sandbox provider" }));
-  if (errors.length) throw new ApiError(422, "validation_failed", "The request did not pass validation.", { errors });
+  if (errors.length) throw fail("validation_failed", "The request did not pass validation.", { errors });
 }
 
 /**
@@ -124,8 +124,7 @@ export async function startConnect(
   if (!deps.providers.get(input.provider)) throw providerNotAvailable(deps.providers.list().map((p) => p.slug));
   const existing = (await countUserConnections(deps.db, userId))?.n ?? 0;
   if (existing >= MAX_CONNECTIONS_PER_USER) {
-    throw new ApiError(
-      409,
+    throw fail(
       "connection_limit_reached",
       `At most ${MAX_CONNECTIONS_PER_USER} connections per user; delete one first.`,
     );
@@ -179,8 +178,7 @@ export async function startReauthorize(
   const view = connectionView(row, deps.now(), deps.config.providers.reauthWarningMs);
   const healthy = row.status === "active" || row.status === "syncing";
   if (healthy && !view.reauth_recommended) {
-    throw new ApiError(
-      409,
+    throw fail(
       "reauth_not_needed",
       "This connection's credentials are working and not near expiry; nothing to reauthorize.",
     );

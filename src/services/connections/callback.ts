@@ -9,7 +9,7 @@ import { KeyringError } from "../../crypto/keyring";
 import { sha256Hex } from "../../crypto/random";
 import { findConnection, updateUserConnection } from "../../db/connections";
 import { consumeOAuthState, findOAuthState, type OAuthStateRow } from "../../db/oauth-states";
-import { ApiError } from "../../http/errors";
+import { fail } from "../../errors";
 import { ProviderError, type ProviderTokens } from "../../providers/types";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
@@ -38,7 +38,7 @@ function whyRefused(found: OAuthStateRow | undefined, userId: string, now: Date)
 
 /** Another user's authorization request: not this caller's to complete (and left unspent). */
 const notYours = () =>
-  new ApiError(404, "not_found", "No authorization request of yours has this state; start the connection again.");
+  fail("not_found", "No authorization request of yours has this state; start the connection again.");
 
 /** RFC 6749 §4.1.2.1 error codes are ASCII; anything else is recorded as a generic refusal. */
 const oauthErrorCode = (e: string) => (/^[a-z_]{1,64}$/.test(e) ? e : "invalid_request");
@@ -106,7 +106,7 @@ export async function completeAuthorization(
       "connection.authorization_denied",
       { error },
     );
-    throw new ApiError(400, "authorization_denied", `The provider did not grant access (${error}).`);
+    throw fail("authorization_denied", `The provider did not grant access (${error}).`);
   }
 
   const offered = deps.providers.get(state.provider);
@@ -140,8 +140,7 @@ export async function completeAuthorization(
         "connection.connect_failed",
         failureDetails(err),
       );
-      throw new ApiError(
-        400,
+      throw fail(
         "authorization_failed",
         "The provider refused the authorization code (expired, already used, or issued for another request). Start again.",
       );

@@ -3,55 +3,56 @@
  * connection (status, last_error, failures, cooldown). Both are keyed by stable codes.
  */
 import type { ConnectionPatch, ConnectionRow } from "../../db/connections";
-import { ApiError } from "../../http/errors";
+import { type DomainError, fail } from "../../errors";
 import { type ProviderError, RateLimitedError, TransientProviderError } from "../../providers/types";
 
 export const invalidState = () =>
-  new ApiError(
-    400,
+  fail(
     "invalid_state",
     "The authorization request is unknown, already used, expired or not yours. Start the connection again.",
   );
 
 export const providerNotAvailable = (offered: string[]) =>
-  new ApiError(422, "provider_not_available", "This provider is not offered here; see GET /api/v1/providers.", {
+  fail("provider_not_available", "This provider is not offered here; see GET /api/v1/providers.", {
     errors: [{ path: "provider", message: offered.length ? `must be one of: ${offered.join(", ")}` : "none offered" }],
   });
 
 export const reauthRequired = () =>
-  new ApiError(409, "reauth_required", "The provider no longer accepts this connection's credentials; reauthorize it.");
+  fail("reauth_required", "The provider no longer accepts this connection's credentials; reauthorize it.");
 
 export const notConnected = () =>
-  new ApiError(409, "connection_not_ready", "The connection has no credentials yet; finish authorizing it first.");
+  fail("connection_not_ready", "The connection has no credentials yet; finish authorizing it first.");
 
 /** Seconds to wait after a 429 that named none (schwab.md: no capture shows Retry-After). */
 export const DEFAULT_COOLDOWN_SECONDS = 60;
 
 /** What a provider failure means for the caller: the API error to answer with. */
-export function providerApiError(err: ProviderError): ApiError {
+export function providerApiError(err: ProviderError): DomainError {
   // `cause` keeps the typed failure for callers that act on it (the sync engine's retry policy).
   const cause = err;
   switch (err.kind) {
     case "reauth_required":
-      return new ApiError(409, "reauth_required", reauthRequired().detail, { cause });
+      return fail("reauth_required", reauthRequired().detail, {}, cause);
     case "rate_limited": {
       const wait = (err as RateLimitedError).retryAfterSeconds ?? DEFAULT_COOLDOWN_SECONDS;
-      return new ApiError(503, "provider_unavailable", "The provider is rate limiting us; try again later.", {
-        headers: { "Retry-After": String(Math.max(1, wait)) },
+      return fail(
+        "provider_unavailable",
+        "The provider is rate limiting us; try again later.",
+        { retryAfterSeconds: wait },
         cause,
-      });
+      );
     }
     case "transient":
-      return new ApiError(503, "provider_unavailable", "The provider did not answer in time or failed; try again.", {
-        headers: { "Retry-After": "30" },
+      return fail(
+        "provider_unavailable",
+        "The provider did not answer in time or failed; try again.",
+        { retryAfterSeconds: 30 },
         cause,
-      });
+      );
     case "payment_required":
-      return new ApiError(502, "provider_error", "The provider refused the request until its account is paid up.", {
-        cause,
-      });
+      return fail("provider_error", "The provider refused the request until its account is paid up.", {}, cause);
     default:
-      return new ApiError(502, "provider_error", "The provider answered in a way we could not use.", { cause });
+      return fail("provider_error", "The provider answered in a way we could not use.", {}, cause);
   }
 }
 

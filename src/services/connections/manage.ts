@@ -8,7 +8,7 @@ import {
   updateUserConnection,
 } from "../../db/connections";
 import { deleteConnectionTransactions } from "../../db/transactions";
-import { notFound } from "../../http/errors";
+import { notFound } from "../../errors";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
 import type { ConnectionDeps } from "./deps";

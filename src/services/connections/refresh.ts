@@ -13,7 +13,7 @@ import {
   flagReauthRequired,
   updateUnderLease,
 } from "../../db/connections";
-import { ApiError, notFound } from "../../http/errors";
+import { type DomainError, fail, notFound } from "../../errors";
 import { applyRefresh, ProviderError, type RefreshTokenOutcome } from "../../providers/types";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
@@ -42,8 +42,8 @@ const leaseMs = (deps: ConnectionDeps) => deps.config.providers.timeouts.totalMs
 /**
  * Returns a usable access token for the connection, refreshing it first when it is within
  * REFRESH_SKEW_MS of expiry (or always, with `force`). Concurrent callers share one refresh.
- * `userId` scopes the lookup (API calls); jobs omit it. Throws ApiError: 404, 409
- * `reauth_required` / `connection_not_ready`, 502/503 for provider failures.
+ * `userId` scopes the lookup (API calls); jobs omit it. Throws `not_found`, `reauth_required`,
+ * `connection_not_ready`, or `provider_unavailable` / `provider_error` for provider failures.
  */
 export async function freshAccessToken(
   deps: ConnectionDeps,
@@ -83,8 +83,8 @@ export async function freshAccessToken(
       return refreshUnderLease(deps, meta, lease, owner);
     }
     if (deps.now().getTime() > deadline) {
-      throw new ApiError(503, "provider_unavailable", "A credential refresh is still in progress; try again.", {
-        headers: { "Retry-After": "5" },
+      throw fail("provider_unavailable", "A credential refresh is still in progress; try again.", {
+        retryAfterSeconds: 5,
       });
     }
     await deps.sleep(LEASE_POLL_MS);
@@ -102,13 +102,13 @@ async function reuse(deps: ConnectionDeps, row: ConnectionRow): Promise<FreshCre
   return { accessToken: tokens.accessToken, connection: row, refreshed: null };
 }
 
-function recordedFailure(row: ConnectionRow): ApiError {
+function recordedFailure(row: ConnectionRow): DomainError {
   if (row.lastErrorCode === "provider_unavailable" || row.lastErrorCode === "provider_rate_limited") {
-    return new ApiError(503, "provider_unavailable", "The provider failed a moment ago; try again later.", {
-      headers: { "Retry-After": "30" },
+    return fail("provider_unavailable", "The provider failed a moment ago; try again later.", {
+      retryAfterSeconds: 30,
     });
   }
-  return new ApiError(502, "provider_error", "The provider refused a moment ago; see the connection's last_error.");
+  return fail("provider_error", "The provider refused a moment ago; see the connection's last_error.");
 }
 
 /** The refresh token is past its lifetime (Schwab: 7 days): no point asking the provider. */
@@ -142,7 +142,9 @@ async function refreshUnderLease(
   const offered = deps.providers.get(row.provider);
   if (!offered) {
     await updateUnderLease(deps.db, row.id, owner, {});
-    throw new ApiError(503, "provider_not_available", "This connection's provider is not offered at the moment.");
+    throw fail("provider_not_available", "This connection's provider is not offered at the moment.", {
+      during: "existing_connection",
+    });
   }
   let result: Awaited<ReturnType<typeof offered.adapter.refresh>>;
   let stored: Awaited<ReturnType<typeof openTokens>>;
@@ -178,7 +180,7 @@ async function refreshUnderLease(
     if (err instanceof KeyringError) {
       // A missing key or a tampered row: an operator problem, never a reason to ask the user.
       deps.logger.error("connection credentials do not decrypt", { connection_id: row.id, code: err.code });
-      throw new ApiError(503, "unavailable", "This connection's credentials cannot be read; the operators were told.");
+      throw fail("unavailable", "This connection's credentials cannot be read; the operators were told.");
     }
     throw err;
   }

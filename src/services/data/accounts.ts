@@ -3,7 +3,7 @@ import { findUserAccount, listAccountHoldings, listUserAccounts } from "../../db
 import type { Db } from "../../db/client";
 import { findUserConnection } from "../../db/connections";
 import { listAccountTransactions } from "../../db/transactions";
-import { ApiError, notFound } from "../../http/errors";
+import { fail, notFound } from "../../errors";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { accountView, holdingView, transactionView } from "./views";
 
@@ -55,7 +55,7 @@ export async function accountTransactions(
   const from = bound(q.from, false);
   const to = bound(q.to, true);
   if (from && to && from > to) {
-    throw new ApiError(422, "validation_failed", "The request did not pass validation.", {
+    throw fail("validation_failed", "The request did not pass validation.", {
       errors: [{ path: "query.from", message: "must not be after `to`" }],
     });
   }

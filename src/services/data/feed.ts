@@ -8,7 +8,7 @@
  */
 import type { Db } from "../../db/client";
 import { feedChanges, feedRemovals } from "../../db/transactions";
-import { ApiError } from "../../http/errors";
+import { fail } from "../../errors";
 import { type TransactionView, transactionView } from "./views";
 
 const PREFIX = "f1.";
@@ -26,7 +26,7 @@ export function decodeFeedCursor(cursor: string | undefined): number {
     if (!/^\d{1,15}$/.test(text)) throw new Error("digits");
     return Number(text);
   } catch {
-    throw new ApiError(422, "validation_failed", "The cursor is not one this API issued.", {
+    throw fail("validation_failed", "The cursor is not one this API issued.", {
       errors: [{ path: "query.cursor", message: "is not a valid cursor" }],
     });
   }

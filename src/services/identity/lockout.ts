@@ -9,9 +9,9 @@ import { sha256Hex } from "../../crypto/random";
 import { insertAudit } from "../../db/audit";
 import type { UserRow } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
+import type { DomainError } from "../../errors";
 import { type EmailSubject, emailSubject } from "../../gate/client";
 import type { LockoutAnswer } from "../../gate/gate";
-import type { ApiError } from "../../http/errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { accountLocked } from "./errors";
 
@@ -19,7 +19,7 @@ import { accountLocked } from "./errors";
 export interface FailureKind {
   action: string;
   reason: string;
-  error: () => ApiError;
+  error: () => DomainError;
 }
 
 /** The lockout's view of an attempt: the address tried (known or not) and the account, if any. */

@@ -26,7 +26,7 @@ import {
 } from "../../db/mfa";
 import { findUserById, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
-import { notFound } from "../../http/errors";
+import { notFound } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import {
   accountDisabled,
@@ -163,7 +163,7 @@ export async function enableTotp(deps: ServiceDeps, meta: RequestMeta, auth: Aut
       outcome: "failure",
       details: { reason: "bad_code" },
     });
-    throw invalidMfaCode(400);
+    throw invalidMfaCode("session");
   }
   const codes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
   const hashes = await Promise.all(codes.map((c) => hashBackupCode(deps, c)));
@@ -206,7 +206,7 @@ export async function verifyMfa(
     return countFailure(deps, meta, attempt, {
       action: "auth.mfa_verified",
       reason: input.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
-      error: () => invalidMfaCode(401),
+      error: () => invalidMfaCode("login"),
     });
   }
   // An administrator may have locked the account since the password step.
@@ -259,7 +259,7 @@ export async function disableMfa(
       {
         action: "auth.mfa_disabled",
         reason: input.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
-        error: () => invalidMfaCode(400),
+        error: () => invalidMfaCode("session"),
       },
     );
   }

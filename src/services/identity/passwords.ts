@@ -4,7 +4,7 @@ import { expireAllUserTokens } from "../../db/email-tokens";
 import { revokeUserSessions } from "../../db/sessions";
 import { bumpTokenVersion, findUserByEmail, findUserById, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
-import { notFound } from "../../http/errors";
+import { notFound } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { passwordProblems } from "../password-policy";
 import { revokeSessions } from "../sessions";

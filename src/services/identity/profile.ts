@@ -2,7 +2,7 @@ import { insertAudit } from "../../db/audit";
 import { expireUserTokens } from "../../db/email-tokens";
 import { findUserByEmail, findUserById, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
-import { ApiError, notFound } from "../../http/errors";
+import { fail, notFound } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { emailLink, newEmailToken } from "./email-tokens";
 import { reauthenticate } from "./reauth";
@@ -52,7 +52,7 @@ export async function requestEmailChange(
     sessionId: auth.sessionId,
   };
   if (newEmail === user.email) {
-    throw new ApiError(422, "validation_failed", "That is already your email address.", {
+    throw fail("validation_failed", "That is already your email address.", {
       errors: [{ path: "new_email", message: "is already your email address" }],
     });
   }

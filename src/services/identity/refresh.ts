@@ -7,9 +7,9 @@ import {
   rotateRefreshToken,
   touchSession,
 } from "../../db/sessions";
+import { fail } from "../../errors";
 import type { LimitAnswer } from "../../gate/gate";
-import { rateLimited } from "../../gate/headers";
-import { ApiError } from "../../http/errors";
+import { rateLimited } from "../../gate/refusal";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { accountDisabled, invalidRefreshToken } from "./errors";
 import { sameHash, successorOf, type TokenResponse, tokenResponse } from "./tokens";
@@ -76,7 +76,7 @@ export async function refresh(
         revokeSession(deps.db, session.id, "refresh_token_reused", now),
         audit("auth.refresh_reuse", "denied", { rotated_at: token.rotatedAt.toISOString() }),
       ]);
-      throw new ApiError(401, "refresh_token_reused", "This refresh token was already used; the session is revoked.");
+      throw fail("refresh_token_reused", "This refresh token was already used; the session is revoked.");
     }
     await audit("auth.refresh", "success", { grace: true, rotated_at: token.rotatedAt.toISOString() });
     return { tokens: await tokenResponse(deps.config, user, session.id, successor, now), rate };

@@ -3,7 +3,7 @@ import { insertAudit } from "../../db/audit";
 import { expireAllUserTokens } from "../../db/email-tokens";
 import { findUserByEmail, findUserById, insertUser, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
-import { ApiError } from "../../http/errors";
+import { fail } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { passwordProblems } from "../password-policy";
 import { emailLink, newEmailToken, replaceEmailToken, spendEmailToken } from "./email-tokens";
@@ -138,7 +138,7 @@ export async function verifyEmail(deps: ServiceDeps, meta: RequestMeta, token: s
       }),
     ]);
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ApiError(409, "email_taken", "That address now belongs to another account.");
+    if (isUniqueViolation(err)) throw fail("email_taken", "That address now belongs to another account.");
     throw err;
   }
   deps.mailer.send(emails.emailChanged(user.email, greeting(user), newEmail));

@@ -15,8 +15,8 @@ import {
   markReplayed,
   updateRun,
 } from "../../db/sync-runs";
+import { fail, notFound } from "../../errors";
 import { liveEvent } from "../../gate/events";
-import { ApiError, notFound } from "../../http/errors";
 import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import type { RequestMeta } from "../context";
@@ -164,7 +164,7 @@ export async function replayDeadLetter(deps: SyncDeps, meta: RequestMeta, actorI
 }
 
 function alreadyReplayed(letter: DeadLetterRow) {
-  return new ApiError(409, "already_replayed", "This dead letter was already replayed.", {
+  return fail("already_replayed", "This dead letter was already replayed.", {
     extensions: { replay_run_id: letter.replayRunId },
   });
 }

@@ -3,7 +3,7 @@
  * after a 402, or stop (an answer retrying will not fix). Codes are the stable `error.code` of
  * a run and `last_error.code` of its connection.
  */
-import { ApiError } from "../../http/errors";
+import { DomainError } from "../../errors";
 import { ProviderError, type RateLimitedError } from "../../providers/types";
 import { lastErrorCode } from "../connections/errors";
 
@@ -68,22 +68,21 @@ export function classifyFailure(err: unknown): SyncFailure {
       audited: false,
     };
   }
-  if (err instanceof ApiError) {
+  if (err instanceof DomainError) {
     // From freshAccessToken: the refresh already recorded its failure on the connection.
     if (err.cause instanceof ProviderError) return fromProvider(err.cause, true);
     const base = { message: failureMessage(err.code), retryAfterSeconds: null, audited: true };
-    if (err.code === "reauth_required") return { ...base, kind: "reauth", code: "reauth_required" };
-    if (err.code === "provider_unavailable") {
-      const after = Number(err.options.headers?.["Retry-After"]);
-      return {
-        ...base,
-        kind: "retry",
-        code: "provider_unavailable",
-        retryAfterSeconds: Number.isFinite(after) ? after : null,
-      };
+    switch (err.code) {
+      case "reauth_required":
+        return { ...base, kind: "reauth", code: "reauth_required" };
+      case "provider_unavailable":
+        return { ...base, kind: "retry", code: err.code, retryAfterSeconds: err.data.retryAfterSeconds ?? null };
+      case "unavailable":
+        return { ...base, kind: "fatal", code: "credentials_unreadable" };
+      case "provider_error":
+      case "provider_not_available":
+        return { ...base, kind: "fatal", code: "provider_error" };
     }
-    if (err.code === "unavailable") return { ...base, kind: "fatal", code: "credentials_unreadable" };
-    if (err.code === "provider_error") return { ...base, kind: "fatal", code: "provider_error" };
   }
   // A bug or a D1 hiccup: worth retrying; the dead-letter queue catches it if it persists.
   return {

@@ -8,7 +8,7 @@ import { claimForSync } from "../../db/connection-sync";
 import { findUserConnection, updateUserConnection } from "../../db/connections";
 import type { SyncRunStatus } from "../../db/schema";
 import { inFlightRun, updateRun } from "../../db/sync-runs";
-import { ApiError, notFound } from "../../http/errors";
+import { fail, notFound } from "../../errors";
 import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import type { RequestMeta } from "../context";
@@ -17,15 +17,15 @@ import { newRun } from "./runs";
 import { runHorizon } from "./timing";
 
 export const syncDisabled = () =>
-  new ApiError(503, "sync_disabled", "Syncing is switched off for maintenance; try again later.", {
-    headers: { "Retry-After": "300" },
+  fail("sync_disabled", "Syncing is switched off for maintenance; try again later.", {
+    retryAfterSeconds: 300,
   });
 
 function tooSoon(until: Date, now: Date, why: string) {
   const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-  return new ApiError(429, "sync_too_soon", why, {
+  return fail("sync_too_soon", why, {
     // RFC 9110 §10.2.3: delay-seconds.
-    headers: { "Retry-After": String(seconds) },
+    retryAfterSeconds: seconds,
     extensions: { retry_at: until.toISOString() },
   });
 }
@@ -103,8 +103,8 @@ export async function requestSync(
         nextSyncAt: row.nextSyncAt,
       }),
     ]);
-    throw new ApiError(503, "unavailable", "The sync could not be queued; try again shortly.", {
-      headers: { "Retry-After": "30" },
+    throw fail("unavailable", "The sync could not be queued; try again shortly.", {
+      retryAfterSeconds: 30,
     });
   }
   return { id: run.message.run_id, status: "queued", created: true };

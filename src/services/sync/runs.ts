@@ -3,7 +3,7 @@ import { newId } from "../../crypto/random";
 import { findUserConnection } from "../../db/connections";
 import type { SyncStats, SyncTrigger } from "../../db/schema";
 import { insertRun, listConnectionRuns, type SyncRunRow } from "../../db/sync-runs";
-import { notFound } from "../../http/errors";
+import { notFound } from "../../errors";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { SyncDeps } from "./deps";
 import type { SyncMessage } from "./messages";

@@ -5,7 +5,7 @@
  */
 import type { AccountRow } from "../../db/accounts";
 import type { ConnectionRow } from "../../db/connections";
-import { ApiError } from "../../http/errors";
+import { fail } from "../../errors";
 import { type ProviderAdapter, ReauthRequiredError } from "../../providers/types";
 import { freshAccessToken } from "../connections/refresh";
 import type { SyncDeps } from "./deps";
@@ -58,7 +58,7 @@ export async function fetchAnswer(
   refreshFirst: boolean,
 ): Promise<AnsweredAccount[]> {
   const offered = deps.providers.get(row.provider);
-  if (!offered) throw new ApiError(503, "provider_error", "This connection's provider is not offered here.");
+  if (!offered) throw fail("provider_error", "This connection's provider is not offered here.");
   let creds = await freshAccessToken(deps, null, row.id, { force: refreshFirst });
   try {
     return await readAll(offered.adapter, creds.accessToken, stored, row.lastSyncedAt, now, deps);
