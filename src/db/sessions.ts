@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, ne } from "drizzle-orm";
+import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or } from "drizzle-orm";
 import type { Db } from "./client";
 import { refreshTokens, sessions, users } from "./schema";
 
@@ -76,3 +76,10 @@ export const listLiveSessions = (db: Db, userId: string, now: Date) =>
 
 export const countLiveSessions = async (db: Db, userId: string, now: Date) =>
   (await listLiveSessions(db, userId, now)).length;
+
+/** Scheduled purge: sessions that expired, or were revoked, before `before` (refresh tokens cascade). */
+export const purgeEndedSessions = (db: Db, before: Date) =>
+  db
+    .delete(sessions)
+    .where(or(lt(sessions.expiresAt, before), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, before))))
+    .returning({ id: sessions.id });

@@ -44,9 +44,9 @@ export function resendSender(apiKey: string, from: string, fetcher: typeof fetch
 }
 
 /** The sender the configuration asks for. */
-export function createEmailSender(config: Config, db: Db): EmailSender {
+export function createEmailSender(config: Config, db: Db, now: () => Date = () => new Date()): EmailSender {
   if (config.email.transport === "resend" && config.email.resendApiKey) {
     return resendSender(config.email.resendApiKey, config.email.from);
   }
-  return outboxSender(db);
+  return outboxSender(db, now);
 }

@@ -1,7 +1,15 @@
 import type { Config } from "../config";
 import { sha256Hex } from "../crypto/random";
 import type { LiveEvent } from "./events";
-import { type Cutoff, type GlobalRotation, gateFor, type LimitAnswer, type LockoutAnswer } from "./gate";
+import {
+  type AuthorizeAnswer,
+  type AuthorizeRequest,
+  type Cutoff,
+  type GlobalRotation,
+  gateFor,
+  type LimitAnswer,
+  type LockoutAnswer,
+} from "./gate";
 import type { RuleName } from "./rules";
 
 /** The Gate subject of an email address (its SHA-256, so no raw address names an object). */
@@ -32,6 +40,10 @@ export interface GateClient {
   allowEmail(email: EmailSubject, kind: string, perHour: number): Promise<boolean>;
   /** Pushes a live event to the user's open sockets; best effort (never fails the caller). */
   publish(userId: string, event: LiveEvent): Promise<void>;
+  /** The one call an authenticated request makes (revoked? version ok? rate ok?). */
+  authorize(userId: string, input: AuthorizeRequest): Promise<AuthorizeAnswer>;
+  /** Hands an authenticated WebSocket upgrade to the user's Gate, which holds the socket. */
+  openEvents(userId: string, upgrade: Request): Promise<Response>;
 }
 
 /** Retries a Gate call once: a DO can be reset mid-call (e.g. on deploy); calls are idempotent. */
@@ -83,5 +95,7 @@ export function createGateClient(ns: DurableObjectNamespace<import("./gate").Gat
     reauthFailed: (userId, sessionId) => user(userId).reauthFailed(sessionId),
     reauthSucceeded: (userId, sessionId) => retry(() => user(userId).reauthSucceeded(sessionId)),
     allowEmail: (email, kind, perHour) => gateFor(ns, email).allowEmail(kind, perHour),
+    authorize: (userId, input) => user(userId).authorize(input),
+    openEvents: (userId, upgrade) => user(userId).fetch(upgrade) as unknown as Promise<Response>,
   };
 }

@@ -25,6 +25,13 @@ export interface LimitAnswer extends Decision {
   firstDenial: boolean;
 }
 
+export interface AuthorizeRequest {
+  sessionId: string;
+  tokenVersion: number;
+  issuedAtMs: number;
+  limit?: LimitRequest;
+}
+
 export interface AuthorizeAnswer {
   revoked: boolean;
   versionOk: boolean;
@@ -94,12 +101,7 @@ export class Gate extends DurableObject<Env> {
    * The one call an authenticated request makes: is the session revoked, is the token version
    * (per-user, and the global rotation) still valid, and may the request pass its rate limit.
    */
-  async authorize(input: {
-    sessionId: string;
-    tokenVersion: number;
-    issuedAtMs: number;
-    limit?: LimitRequest;
-  }): Promise<AuthorizeAnswer> {
+  async authorize(input: AuthorizeRequest): Promise<AuthorizeAnswer> {
     const now = Date.now();
     const revoked = this.revocations.refuses(input.sessionId, Math.floor(input.issuedAtMs / 1000), now);
     const global = await this.globalRotation(now);

@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import type { Deps } from "../deps";
 import type { Logger } from "../logger";
 
 /** Who is calling, from Cloudflare's edge headers and `request.cf`. */
@@ -29,6 +30,8 @@ export interface Variables {
   /** Set once authentication succeeds, so the access log can name the user. */
   userId?: string;
   auth?: AuthContext;
+  /** The request's dependencies, once built (src/http/deps.ts). */
+  deps?: Deps;
 }
 
 /** The one Hono environment type of the app (ARCHITECTURE.md §5.2). */

@@ -1,15 +1,17 @@
 import type { MiddlewareHandler } from "hono";
-import { createDb } from "../db/client";
+import type { Db } from "../db/client";
 import { findSessionWithUser, touchSession } from "../db/sessions";
 import { findUserById } from "../db/users";
 import { fail } from "../errors";
-import { type AuthorizeAnswer, gateFor } from "../gate/gate";
-import { rateLimited } from "../gate/refusal";
+import type { AuthorizeAnswer } from "../gate/gate";
 import type { RuleName } from "../gate/rules";
 import { type AccessClaims, AccessTokenError, verifyAccessToken } from "../services/access-tokens";
 import { isAdmin } from "../services/admin/users";
+import { refuseIfLimited } from "../services/limits";
 import type { AppEnv } from "./app-env";
-import { applyRateLimitHeaders, auditRateLimit } from "./rate-limit";
+import { depsOf } from "./deps";
+import { applyRateLimitHeaders } from "./rate-limit";
+import { metaOf } from "./request";
 
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)$/i; // RFC 6750 §2.1 b64token
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -28,10 +30,11 @@ export function requireAuth(options: { rule?: RuleName; webSocket?: boolean } = 
       BEARER.exec(c.req.header("Authorization") ?? "")?.[1] ??
       (options.webSocket ? bearerSubprotocol(c.req.header("Sec-WebSocket-Protocol")) : undefined);
     if (!token) throw fail("unauthenticated", "Send a bearer access token.");
-    const config = c.get("config");
+    const deps = depsOf(c);
+    const { config } = deps;
     let claims: AccessClaims;
     try {
-      claims = await verifyAccessToken(config, token, new Date());
+      claims = await verifyAccessToken(config, token, deps.now());
     } catch (err) {
       if (err instanceof AccessTokenError && err.code === "token_expired") {
         throw fail("token_expired", "The access token has expired; refresh it.");
@@ -42,36 +45,34 @@ export function requireAuth(options: { rule?: RuleName; webSocket?: boolean } = 
     let answer: AuthorizeAnswer;
     const gateStarted = performance.now();
     try {
-      answer = await gateFor(c.env.GATE, `user:${claims.sub}`).authorize({
+      answer = await deps.gate.authorize(claims.sub, {
         sessionId: claims.sid,
         tokenVersion: claims.ver,
         issuedAtMs: claims.iat * 1000,
         limit: { name: rule, rule: config.rateLimits[rule] },
       });
     } catch (err) {
-      // ARCHITECTURE.md §4: a Gate failure fails open for rate limits, never for revocation on
-      // state-changing calls. Reads fall back to checking the session in D1.
-      c.get("logger").error("gate unreachable", { error: String(err), method: c.req.method });
+      // A Gate failure fails open for rate limits, never for revocation on state-changing calls
+      // (docs/design.md "The Gate"). Reads fall back to checking the session in D1.
+      deps.logger.error("gate unreachable", { error: String(err), method: c.req.method });
       if (!SAFE.has(c.req.method)) throw fail("unavailable", "Try again shortly.");
-      await checkSessionInD1(c.env.DB, claims);
+      await checkSessionInD1(deps.db, claims, deps.now());
       answer = { revoked: false, versionOk: true, rate: null, touch: false };
     }
     // Server-Timing (W3C) exposes the Gate's share of the request to clients and benchmarks.
     c.header("Server-Timing", `gate;dur=${(performance.now() - gateStarted).toFixed(1)}`, { append: true });
     if (answer.revoked) throw sessionRevoked();
     if (!answer.versionOk) throw tokenRevoked();
-    if (answer.rate && !answer.rate.allowed) {
-      auditRateLimit(c, [answer.rate], ["user"], claims.sub);
-      throw rateLimited([answer.rate]);
+    if (answer.rate) {
+      refuseIfLimited(deps, metaOf(c), [answer.rate], ["user"], claims.sub);
+      applyRateLimitHeaders(c, [answer.rate]);
     }
-    if (answer.rate) applyRateLimitHeaders(c, [answer.rate]);
     if (answer.touch) {
       // Last activity is written at most once a minute per session, off the response path.
-      const db = createDb(c.env.DB);
-      c.executionCtx.waitUntil(
-        touchSession(db, claims.sid, { lastActiveAt: new Date() })
+      deps.defer(
+        touchSession(deps.db, claims.sid, { lastActiveAt: deps.now() })
           .then(() => undefined)
-          .catch((err) => c.get("logger").warn("last-activity write failed", { error: String(err) })),
+          .catch((err) => deps.logger.warn("last-activity write failed", { error: String(err) })),
       );
     }
     c.set("auth", {
@@ -92,9 +93,9 @@ function bearerSubprotocol(header: string | undefined): string | undefined {
   return offered.find((p) => p.startsWith("bearer.") && p.length > 7)?.slice(7);
 }
 
-async function checkSessionInD1(d1: D1Database, claims: AccessClaims) {
-  const row = await findSessionWithUser(createDb(d1), claims.sid);
-  if (!row || row.session.userId !== claims.sub || row.session.revokedAt || row.session.expiresAt <= new Date()) {
+async function checkSessionInD1(db: Db, claims: AccessClaims, now: Date) {
+  const row = await findSessionWithUser(db, claims.sid);
+  if (!row || row.session.userId !== claims.sub || row.session.revokedAt || row.session.expiresAt <= now) {
     throw sessionRevoked();
   }
   if (claims.ver < row.tokenVersion) throw tokenRevoked();
@@ -107,8 +108,9 @@ async function checkSessionInD1(d1: D1Database, claims: AccessClaims) {
 export function requireAdmin(): MiddlewareHandler<AppEnv> {
   return async function requireAdmin(c, next) {
     const auth = c.get("auth");
-    const user = auth ? await findUserById(createDb(c.env.DB), auth.userId) : undefined;
-    if (!user || !isAdmin(c.get("config"), user)) throw fail("forbidden", "Administrators only.");
+    const deps = depsOf(c);
+    const user = auth ? await findUserById(deps.db, auth.userId) : undefined;
+    if (!user || !isAdmin(deps.config, user)) throw fail("forbidden", "Administrators only.");
     await next();
   };
 }

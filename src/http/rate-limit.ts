@@ -1,14 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { insertAudit } from "../db/audit";
-import { createDb } from "../db/client";
-import { createGateClient, emailSubject } from "../gate/client";
-import type { LimitAnswer } from "../gate/gate";
-import { rateLimited } from "../gate/refusal";
+import { emailSubject } from "../gate/client";
 import type { RuleName } from "../gate/rules";
-import { auditContext } from "../services/context";
+import { type LimitCheck, takeLimits } from "../services/limits";
 import type { AppEnv } from "./app-env";
+import { depsOf } from "./deps";
 import { rateLimitHeaders } from "./rate-limit-headers";
-import { metaOf } from "./services";
+import { metaOf } from "./request";
 
 /** Which subject a rule counts against on an anonymous route. */
 export type LimitKey = "ip" | "email";
@@ -24,42 +21,17 @@ async function bodyEmail(c: Context<AppEnv>): Promise<string | null> {
 }
 
 /** Sets the RateLimit fields on the response (also used by requireAuth and refresh). */
-export function applyRateLimitHeaders(c: Context<AppEnv>, answers: LimitAnswer[]) {
+export function applyRateLimitHeaders(c: Context<AppEnv>, answers: Parameters<typeof rateLimitHeaders>[0]) {
   for (const [k, v] of Object.entries(rateLimitHeaders(answers))) c.header(k, v);
 }
 
 /**
- * Audits the first refusal of a burst: rule, key kind and route. Emails appear only as the
- * subject's hash, never raw. Runs after the response (read-only event, ARCHITECTURE.md §2).
- */
-export function auditRateLimit(c: Context<AppEnv>, answers: LimitAnswer[], kinds: string[], userId?: string) {
-  const first = answers.map((a, i) => ({ a, kind: kinds[i] })).filter(({ a }) => a.firstDenial);
-  if (first.length === 0) return;
-  const db = createDb(c.env.DB);
-  const meta = metaOf(c);
-  const write = Promise.all(
-    first.map(({ a, kind }) =>
-      insertAudit(db, {
-        ...auditContext(meta),
-        occurredAt: new Date(),
-        action: "rate_limit.exceeded",
-        outcome: "denied",
-        userId: userId ?? null,
-        details: { rule: a.name, key_kind: kind, route: meta.path },
-      }),
-    ),
-  ).catch((err) => c.get("logger").error("audit write failed", { error: String(err) }));
-  c.executionCtx.waitUntil(write);
-}
-
-/**
- * Rate limits an anonymous route by client IP and/or the body's email, each in its own Gate
- * (`ip:<addr>`, `email:<sha256>`). If a Gate is unreachable the limit fails open and is logged.
+ * Rate limits an anonymous route by client (IPv4, or IPv6 /64) and/or the body's email, each in
+ * its own Gate (`ip:<client>`, `email:<sha256>`); src/services/limits.ts decides and refuses.
  */
 export function rateLimit(limits: { rule: RuleName; by: LimitKey }[]): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
-    const gate = createGateClient(c.env.GATE, c.get("config"));
-    const checks: { rule: RuleName; subject: string; kind: LimitKey }[] = [];
+    const checks: LimitCheck[] = [];
     for (const l of limits) {
       if (l.by === "ip") checks.push({ rule: l.rule, subject: `ip:${c.get("client").key}`, kind: "ip" });
       else {
@@ -67,22 +39,7 @@ export function rateLimit(limits: { rule: RuleName; by: LimitKey }[]): Middlewar
         if (email) checks.push({ rule: l.rule, subject: await emailSubject(email), kind: "email" });
       }
     }
-    let answers: LimitAnswer[];
-    try {
-      answers = await Promise.all(checks.map((ch) => gate.limit(ch.subject, ch.rule)));
-    } catch (err) {
-      c.get("logger").error("gate unreachable; rate limit skipped (fail open)", { error: String(err) });
-      return next();
-    }
-    if (answers.some((a) => !a.allowed)) {
-      auditRateLimit(
-        c,
-        answers,
-        checks.map((ch) => ch.kind),
-      );
-      throw rateLimited(answers);
-    }
-    applyRateLimitHeaders(c, answers);
+    applyRateLimitHeaders(c, await takeLimits(depsOf(c), metaOf(c), checks));
     await next();
   };
 }

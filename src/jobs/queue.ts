@@ -1,15 +1,15 @@
 import { loadConfig } from "../config";
+import { createDeps } from "../deps";
 import { createLogger } from "../logger";
 import { QUEUES } from "../services/sync/messages";
 import { consumeDeadLetters } from "./dead-letter-consumer";
 import { consumeSync } from "./sync-consumer";
-import { syncDepsFor } from "./sync-deps";
 
 /** The Worker's `queue()` handler: dispatches a batch by the queue it came from (wrangler.toml). */
-export async function runQueue(batch: MessageBatch<unknown>, env: Env) {
+export async function runQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) {
   const config = await loadConfig(env);
   const log = createLogger(config.logLevel, { queue: batch.queue });
-  const deps = syncDepsFor(env, config, log);
+  const deps = createDeps(env, config, { logger: log, defer: (work) => ctx.waitUntil(work) });
   if (batch.queue === QUEUES.sync) return consumeSync(deps, batch);
   if (batch.queue === QUEUES.deadLetters) return consumeDeadLetters(deps, batch);
   // A binding this code does not know: keep the messages (Queues retries, then dead-letters them).

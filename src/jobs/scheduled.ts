@@ -1,10 +1,8 @@
 import { loadConfig } from "../config";
-import { createDb } from "../db/client";
+import { createDeps } from "../deps";
 import { createLogger } from "../logger";
 import { scheduleDueSyncs } from "../services/sync/schedule";
-import { runConnectionJobs } from "./connections";
-import { purgeExpired } from "./maintenance";
-import { syncDepsFor } from "./sync-deps";
+import { runHourlyJobs } from "./hourly";
 
 /** Cron expressions (wrangler.toml [triggers]) and the jobs each one runs. */
 export const CRONS = {
@@ -13,19 +11,18 @@ export const CRONS = {
 } as const;
 
 /** Runs the jobs for one Cron Trigger firing; logs what each did. */
-export async function runScheduled(cron: string, env: Env, scheduledTime: number) {
+export async function runScheduled(cron: string, env: Env, scheduledTime: number, ctx: ExecutionContext) {
   const config = await loadConfig(env);
   const log = createLogger(config.logLevel, { cron });
-  const db = createDb(env.DB);
+  const deps = createDeps(env, config, { logger: log, defer: (work) => ctx.waitUntil(work) });
   const now = new Date(scheduledTime);
   if (cron === CRONS.sync) {
-    // Only schedules: one queue message per due connection (ARCHITECTURE.md §4 "Sync").
-    log.info("sync schedule", { ...(await scheduleDueSyncs(syncDepsFor(env, config, log), now)) });
+    // Only schedules: one queue message per due connection (docs/design.md "Sync").
+    log.info("sync schedule", { ...(await scheduleDueSyncs(deps, now)) });
     return;
   }
   if (cron === CRONS.hourly) {
-    log.info("purge", await purgeExpired(db, now));
-    await runConnectionJobs(db, config, log, now);
+    await runHourlyJobs(deps, now);
     return;
   }
   log.warn("no jobs for this cron", {});

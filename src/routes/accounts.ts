@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createDb } from "../db/client";
 import { requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
-import { authOf } from "../http/services";
+import { authOf } from "../http/request";
 import { accountHoldings, accountTransactions, getAccount, listAccounts } from "../services/data/accounts";
 import { Account, Cursor, DateBound, Holding, IdParam, Transaction } from "./data-schemas";
 import { Limit } from "./identity-schemas";
@@ -83,16 +83,14 @@ add rows. To mirror a user's transactions incrementally, use \`GET /api/v1/trans
   }),
 };
 
-const reader = (c: { env: Env }) => ({ db: createDb(c.env.DB) });
-
 export const accountRoutes = createRouter()
   .openapi(routes.list, async (c) =>
-    c.json(await listAccounts(reader(c), authOf(c).userId, c.req.valid("query").connection_id), 200),
+    c.json(await listAccounts(depsOf(c), authOf(c).userId, c.req.valid("query").connection_id), 200),
   )
-  .openapi(routes.get, async (c) => c.json(await getAccount(reader(c), authOf(c).userId, c.req.valid("param").id), 200))
+  .openapi(routes.get, async (c) => c.json(await getAccount(depsOf(c), authOf(c).userId, c.req.valid("param").id), 200))
   .openapi(routes.holdings, async (c) =>
-    c.json(await accountHoldings(reader(c), authOf(c).userId, c.req.valid("param").id), 200),
+    c.json(await accountHoldings(depsOf(c), authOf(c).userId, c.req.valid("param").id), 200),
   )
   .openapi(routes.transactions, async (c) =>
-    c.json(await accountTransactions(reader(c), authOf(c).userId, c.req.valid("param").id, c.req.valid("query")), 200),
+    c.json(await accountTransactions(depsOf(c), authOf(c).userId, c.req.valid("param").id, c.req.valid("query")), 200),
   );

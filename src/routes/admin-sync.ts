@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin, requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
-import { authOf, metaOf } from "../http/services";
-import { syncDepsOf } from "../http/sync-deps";
+import { authOf, metaOf } from "../http/request";
 import { deadLetters, replayDeadLetter } from "../services/sync/dead-letters";
 import { Cursor, IdParam } from "./data-schemas";
 import { Limit } from "./identity-schemas";
@@ -58,7 +58,7 @@ connection needs its user first; 503 \`sync_disabled\` under the kill switch.`,
 };
 
 export const adminSyncRoutes = createRouter()
-  .openapi(routes.list, async (c) => c.json(await deadLetters(syncDepsOf(c), c.req.valid("query")), 200))
+  .openapi(routes.list, async (c) => c.json(await deadLetters(depsOf(c), c.req.valid("query")), 200))
   .openapi(routes.replay, async (c) =>
-    c.json(await replayDeadLetter(syncDepsOf(c), metaOf(c), authOf(c).userId, c.req.valid("param").id), 202),
+    c.json(await replayDeadLetter(depsOf(c), metaOf(c), authOf(c).userId, c.req.valid("param").id), 202),
   );

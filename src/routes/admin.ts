@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin, requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
-import { authOf, depsOf, metaOf } from "../http/services";
+import { authOf, metaOf } from "../http/request";
 import { auditEvents, rotateGlobalTokens } from "../services/admin/security";
 import {
   adminRevokeSessions,

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
 import { applyRateLimitHeaders, rateLimit } from "../http/rate-limit";
-import { authOf, depsOf, metaOf } from "../http/services";
+import { authOf, metaOf } from "../http/request";
 import { login } from "../services/identity/login";
 import { disableMfa, enableTotp, setupTotp, verifyMfa } from "../services/identity/mfa";
 import { changePassword, requestPasswordReset, resetPassword } from "../services/identity/passwords";

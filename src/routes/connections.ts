@@ -3,9 +3,9 @@ import type { Context } from "hono";
 import { accepts } from "hono/accepts";
 import type { AppEnv } from "../http/app-env";
 import { requireAuth } from "../http/auth";
-import { connectionDepsOf } from "../http/connection-deps";
+import { depsOf } from "../http/deps";
 import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
-import { authOf, metaOf } from "../http/services";
+import { authOf, metaOf } from "../http/request";
 import { validationError } from "../http/validation";
 import {
   MAX_CONNECTIONS_PER_USER,
@@ -227,16 +227,14 @@ export const connectionRoutes = createRouter()
     const body = c.req.valid("json");
     const userId = authOf(c).userId;
     const input = { ...body, returnTo: body.return_to, openerOrigin: c.req.header("Origin") };
-    return c.json(await startConnect(connectionDepsOf(c), metaOf(c), userId, input), 201);
+    return c.json(await startConnect(depsOf(c), metaOf(c), userId, input), 201);
   })
-  .openapi(routes.list, async (c) =>
-    c.json({ connections: await listConnections(connectionDepsOf(c), authOf(c).userId) }, 200),
-  )
+  .openapi(routes.list, async (c) => c.json({ connections: await listConnections(depsOf(c), authOf(c).userId) }, 200))
   // Registered before `/{id}` so that "callback" is never read as an id.
   .openapi(
     routes.callbackGet,
     async (c) => {
-      const answer = await handOff(connectionDepsOf(c), c.req.valid("query"));
+      const answer = await handOff(depsOf(c), c.req.valid("query"));
       if (wantsJson(c)) {
         if (answer.kind === "expired") throw invalidState();
         return c.json(handOffParams(c.req.valid("query")), 200);
@@ -262,29 +260,24 @@ export const connectionRoutes = createRouter()
     },
   )
   .openapi(routes.callbackPost, async (c) => {
-    const connection = await completeAuthorization(
-      connectionDepsOf(c),
-      metaOf(c),
-      authOf(c).userId,
-      c.req.valid("json"),
-    );
+    const connection = await completeAuthorization(depsOf(c), metaOf(c), authOf(c).userId, c.req.valid("json"));
     return c.json({ connection }, 200);
   })
   .openapi(routes.get, async (c) =>
-    c.json(await getConnection(connectionDepsOf(c), authOf(c).userId, c.req.valid("param").id), 200),
+    c.json(await getConnection(depsOf(c), authOf(c).userId, c.req.valid("param").id), 200),
   )
   .openapi(routes.rename, async (c) => {
     const { id } = c.req.valid("param");
     const { alias } = c.req.valid("json");
-    return c.json(await renameConnection(connectionDepsOf(c), metaOf(c), authOf(c).userId, id, alias), 200);
+    return c.json(await renameConnection(depsOf(c), metaOf(c), authOf(c).userId, id, alias), 200);
   })
   .openapi(routes.remove, async (c) => {
-    await deleteConnection(connectionDepsOf(c), metaOf(c), authOf(c).userId, c.req.valid("param").id);
+    await deleteConnection(depsOf(c), metaOf(c), authOf(c).userId, c.req.valid("param").id);
     return c.body(null, 204);
   })
   .openapi(routes.reauthorize, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json") ?? {};
     const choice = { ...body, returnTo: body.return_to, openerOrigin: c.req.header("Origin") };
-    return c.json(await startReauthorize(connectionDepsOf(c), metaOf(c), authOf(c).userId, id, choice), 200);
+    return c.json(await startReauthorize(depsOf(c), metaOf(c), authOf(c).userId, id, choice), 200);
   });

@@ -3,9 +3,9 @@ import type { MiddlewareHandler } from "hono";
 import { notFound } from "../errors";
 import type { AppEnv } from "../http/app-env";
 import { requireAuth } from "../http/auth";
-import { connectionDepsOf } from "../http/connection-deps";
+import { depsOf } from "../http/deps";
 import { BODY_PROBLEMS, createRouter, jsonContent, problems } from "../http/openapi";
-import { authOf, metaOf } from "../http/services";
+import { authOf, metaOf } from "../http/request";
 import { freshAccessToken } from "../services/connections/refresh";
 import { connectionView } from "../services/connections/view";
 import { Connection, ConnectionId } from "./connection-schemas";
@@ -48,7 +48,7 @@ as a sync would (e.g. the sandbox's \`revoked\` scenario → \`reauth_required\`
 });
 
 export const devConnectionRoutes = createRouter().openapi(refresh, async (c) => {
-  const deps = connectionDepsOf(c);
+  const deps = depsOf(c);
   const result = await freshAccessToken(deps, metaOf(c), c.req.valid("param").id, {
     userId: authOf(c).userId,
     force: c.req.valid("json").force ?? false,

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createDb } from "../db/client";
 import { listOutbox } from "../db/outbox";
 import { notFound } from "../errors";
+import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { Email } from "./identity-schemas";
 
@@ -27,7 +27,7 @@ const outbox = createRoute({
 
 export const devRoutes = createRouter().openapi(outbox, async (c) => {
   if (c.get("config").environment === "production") throw notFound("route");
-  const rows = await listOutbox(createDb(c.env.DB), c.req.valid("query").to);
+  const rows = await listOutbox(depsOf(c).db, c.req.valid("query").to);
   return c.json(
     {
       messages: rows.map((m) => ({

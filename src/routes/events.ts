@@ -1,9 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { fail } from "../errors";
-import { gateFor, SOCKET_HEADERS } from "../gate/gate";
+import { SOCKET_HEADERS } from "../gate/gate";
 import { requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { createRouter, problemResponse, problems } from "../http/openapi";
-import { authOf } from "../http/services";
+import { authOf } from "../http/request";
 
 const events = createRoute({
   method: "get",
@@ -37,5 +38,5 @@ export const eventRoutes = createRouter().openapi(events, async (c) => {
   forwarded.headers.set(SOCKET_HEADERS.issuedAt, String(auth.issuedAt));
   forwarded.headers.set(SOCKET_HEADERS.expiresAt, String(auth.expiresAt));
   // The user's Gate holds the socket, so revocations and publications reach it directly.
-  return gateFor(c.env.GATE, `user:${auth.userId}`).fetch(forwarded) as unknown as never;
+  return (await depsOf(c).gate.openEvents(auth.userId, forwarded)) as unknown as never;
 });

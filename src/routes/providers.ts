@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
-import { createProviderRegistry } from "../providers/registry";
 import { ProviderInfo } from "./connection-schemas";
 
 const list = createRoute({
@@ -20,8 +20,8 @@ Schwab with selectable \`scenarios\`) outside production. Pass a \`slug\` to POS
 });
 
 export const providerRoutes = createRouter().openapi(list, (c) => {
-  const providers = createProviderRegistry(c.get("config"))
-    .list()
+  const providers = depsOf(c)
+    .providers.list()
     .map((p) => ({
       slug: p.slug,
       name: p.name,

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
-import { authOf, depsOf, metaOf } from "../http/services";
+import { authOf, metaOf } from "../http/request";
 import { listSessions, revokeOwnSession, revokeSessions } from "../services/sessions";
 import { Device, Location } from "./identity-schemas";
 

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
-import { authOf, metaOf } from "../http/services";
-import { syncDepsOf } from "../http/sync-deps";
+import { authOf, metaOf } from "../http/request";
 import { requestSync } from "../services/sync/request";
 import { listRuns } from "../services/sync/runs";
 import { ConnectionId } from "./connection-schemas";
@@ -61,11 +61,11 @@ Runs are idempotent and never overlap: two runs of one connection never execute 
 export const syncRoutes = createRouter()
   .openapi(routes.sync, async (c) => {
     const { id } = c.req.valid("param");
-    const run = await requestSync(syncDepsOf(c), metaOf(c), authOf(c).userId, id);
+    const run = await requestSync(depsOf(c), metaOf(c), authOf(c).userId, id);
     return c.json({ sync: { id: run.id, status: run.status } }, 202);
   })
   .openapi(routes.runs, async (c) => {
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
-    return c.json(await listRuns(syncDepsOf(c), authOf(c).userId, id, q.limit, q.cursor), 200);
+    return c.json(await listRuns(depsOf(c), authOf(c).userId, id, q.limit, q.cursor), 200);
   });

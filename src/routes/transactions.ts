@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createDb } from "../db/client";
 import { requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
-import { authOf } from "../http/services";
+import { authOf } from "../http/request";
 import { transactionsSync } from "../services/data/feed";
 import { Transaction } from "./data-schemas";
 import { Limit } from "./identity-schemas";
@@ -48,5 +48,5 @@ page holds at most \`count\` changes in the order they happened. Apply them in o
 
 export const transactionRoutes = createRouter().openapi(sync, async (c) => {
   const q = c.req.valid("query");
-  return c.json(await transactionsSync({ db: createDb(c.env.DB) }, authOf(c).userId, q.cursor, q.count), 200);
+  return c.json(await transactionsSync(depsOf(c), authOf(c).userId, q.cursor, q.count), 200);
 });

@@ -1,10 +1,5 @@
-import type { Config } from "../config";
-import type { PasswordHasher } from "../crypto/password";
-import type { Db } from "../db/client";
 import type { Location } from "../db/schema";
-import type { Mailer } from "../email/mailer";
-import type { GateClient } from "../gate/client";
-import type { Logger } from "../logger";
+import type { Deps } from "../deps";
 
 /** Who made the request, for sessions and the audit trail. Built by the HTTP layer. */
 export interface RequestMeta {
@@ -18,19 +13,8 @@ export interface RequestMeta {
   location: Location | null;
 }
 
-/** What identity services depend on; time comes in as a clock so tests can control it. */
-export interface ServiceDeps {
-  db: Db;
-  config: Config;
-  /** Sends email after the response, capped per address and kind (src/email/mailer.ts). */
-  mailer: Mailer;
-  logger: Logger;
-  /** The per-subject Gates: revocations and token versions are told here first. */
-  gate: GateClient;
-  now: () => Date;
-  /** Password hashing (src/crypto/password.ts); injectable so tests can observe the work done. */
-  passwords: PasswordHasher;
-}
+/** What identity services depend on (a slice of src/deps.ts). */
+export type ServiceDeps = Pick<Deps, "db" | "config" | "mailer" | "logger" | "gate" | "now" | "passwords" | "defer">;
 
 /** The audit columns that describe the request. */
 export const auditContext = (meta: RequestMeta) => ({

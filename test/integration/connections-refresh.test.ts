@@ -1,10 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
-import { createDb } from "../../src/db/client";
 import { DomainError } from "../../src/errors";
 import { statusOf } from "../../src/http/problems";
-import { createLogger } from "../../src/logger";
 import { createProviderRegistry } from "../../src/providers/registry";
 import { SCENARIOS } from "../../src/providers/sandbox/scenarios";
 import type { ConnectionDeps } from "../../src/services/connections/deps";
@@ -17,6 +15,7 @@ import {
   devRefresh,
   rawConnection,
 } from "../support/connections";
+import { testDeps } from "../support/deps";
 import { problem } from "../support/http";
 import { authed, loggedIn } from "../support/identity";
 
@@ -32,16 +31,12 @@ async function depsWith(
   vars: Record<string, string> = {},
 ): Promise<ConnectionDeps> {
   const config = await parseConfig({ ...env, ...vars });
-  return {
-    db: createDb(env.DB),
+  return testDeps({
     config,
     providers: createProviderRegistry(config, {
       wrapFetch: (next) => (input, init) => hook(new Request(input, init), next),
     }),
-    logger: createLogger("silent"),
-    now: () => new Date(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  };
+  });
 }
 
 const isRefreshGrant = async (req: Request) =>

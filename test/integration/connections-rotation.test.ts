@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createKeyring } from "../../src/crypto/keyring";
@@ -7,6 +7,7 @@ import worker from "../../src/index";
 import { rewrapCredentials } from "../../src/jobs/rewrap";
 import { createLogger } from "../../src/logger";
 import { auditFor, type ConnectionJson, connectSandbox, rawConnection } from "../support/connections";
+import { HOURLY_CRON, runCron } from "../support/deps";
 import { problem } from "../support/http";
 import { loggedIn } from "../support/identity";
 
@@ -52,9 +53,7 @@ const completeWith = (envOf: Env, token: string, location: URL) =>
   });
 
 /** The Worker's own `scheduled` handler, as the hourly Cron Trigger fires it. */
-async function runHourlyCron(envOf: Env, at = Date.now()) {
-  await worker.scheduled(createScheduledController({ cron: "0 * * * *", scheduledTime: at }), envOf);
-}
+const runHourlyCron = (envOf: Env, at = Date.now()) => runCron(HOURLY_CRON, envOf, at);
 
 const keyIds = async () => {
   const a = await env.DB.prepare(

@@ -1,12 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
 import { scryptHasher } from "../../src/crypto/password";
-import { createDb } from "../../src/db/client";
-import { createGateClient, emailSubject } from "../../src/gate/client";
-import { createLogger } from "../../src/logger";
+import { emailSubject } from "../../src/gate/client";
 import { login as loginService } from "../../src/services/identity/login";
+import { testDeps } from "../support/deps";
 import { call, patientEnv, problem } from "../support/http";
 import { authed, emailTo, login, outbox, PASSWORD, uniqueEmail, verifiedUser } from "../support/identity";
 
@@ -56,29 +54,21 @@ describe("login", () => {
   });
 
   it("spends the same hashing work on an unknown email (verifies against a dummy hash)", async () => {
-    const config = await parseConfig(env as unknown as Record<string, unknown>);
-    const passwords = scryptHasher(config.passwordHash);
-    const db = createDb(env.DB);
+    const real = (await testDeps()).passwords;
     const verified: string[] = [];
-    const deps = {
-      db,
-      config,
-      mailer: { send: () => undefined },
-      logger: createLogger("silent"),
-      gate: createGateClient(env.GATE, config),
-      now: () => new Date(),
+    const deps = await testDeps({
       passwords: {
-        ...passwords,
+        ...real,
         verifyPassword: (p: string, stored: string) => {
           verified.push(stored);
-          return passwords.verifyPassword(p, stored);
+          return real.verifyPassword(p, stored);
         },
       },
-    };
+    });
     await expect(loginService(deps, meta, { email: uniqueEmail("ghost"), password: PASSWORD })).rejects.toMatchObject({
       code: "invalid_credentials",
     });
-    expect(verified).toEqual([await passwords.dummyHash()]);
+    expect(verified).toEqual([await real.dummyHash()]);
     expect(verified[0]).toMatch(/^\$scrypt\$ln=14,r=8,p=5\$/);
   });
 

@@ -1,7 +1,8 @@
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { HOURLY_CRON, runCron } from "../support/deps";
 import { call, problem } from "../support/http";
 import { authed, loggedIn, login, outbox, PASSWORD, tokenFromEmail, uniqueEmail } from "../support/identity";
 import { productionEnv } from "../support/production";
@@ -116,7 +117,7 @@ describe("scheduled purge", () => {
     await env.DB.prepare("UPDATE sessions SET revoked_at = 1, revoked_reason = 'test' WHERE id = ?")
       .bind(tokens.session_id)
       .run();
-    await worker.scheduled(createScheduledController({ cron: "0 * * * *", scheduledTime: Date.now() }), env);
+    await runCron(HOURLY_CRON);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM email_tokens").first("n")).toBe(0);
     expect(
       await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE id = ?").bind(tokens.session_id).first("n"),

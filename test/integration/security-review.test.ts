@@ -5,20 +5,16 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config";
-import { scryptHasher } from "../../src/crypto/password";
 import { sha256Hex } from "../../src/crypto/random";
 import { base32Decode, totpAt, totpStep } from "../../src/crypto/totp";
-import { createDb } from "../../src/db/client";
-import { createMailer } from "../../src/email/mailer";
-import { outboxSender } from "../../src/email/sender";
-import { createGateClient, type GateClient } from "../../src/gate/client";
+import type { GateClient } from "../../src/gate/client";
 import worker from "../../src/index";
-import { createLogger } from "../../src/logger";
 import { revokeSessions } from "../../src/services/sessions";
 // Vite's `?raw`: the committed wrangler.toml as text, exactly what a plain `wrangler deploy` ships.
 import committedWrangler from "../../wrangler.toml?raw";
 import { loggedInAdmin } from "../support/admin";
 import { authorize, started } from "../support/connections";
+import { testDeps } from "../support/deps";
 import { call, envWith, patientEnv, problem } from "../support/http";
 import {
   authed,
@@ -539,9 +535,7 @@ describe("13: the name typed at sign-up is not put into email to an unverified a
 describe("14: revoking all sessions leaves no window for a session created meanwhile", () => {
   it("a login racing the revocation does not keep a working access token", async () => {
     const { email, tokens } = await loggedIn("racer");
-    const config = await parseConfig(env as unknown as Record<string, unknown>);
-    const db = createDb(env.DB);
-    const real = createGateClient(env.GATE, config);
+    const real = (await testDeps()).gate;
     let racer: Tokens | undefined;
     // The attacker's login lands after the Gate is first told and before D1 revokes.
     const raced = async () => {
@@ -558,16 +552,7 @@ describe("14: revoking all sessions leaves no window for a session created meanw
         await raced();
       },
     };
-    const logger = createLogger("silent");
-    const deps = {
-      db,
-      config,
-      gate,
-      logger,
-      now: () => new Date(),
-      passwords: scryptHasher(config.passwordHash),
-      mailer: createMailer({ sender: outboxSender(db), gate, logger, defer: () => undefined }),
-    };
+    const deps = await testDeps({ gate });
     const meta = {
       requestId: "r",
       method: "DELETE",

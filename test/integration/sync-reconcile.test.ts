@@ -1,8 +1,7 @@
-import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { auditFor, connectSandbox } from "../support/connections";
+import { HOURLY_CRON, runCron } from "../support/deps";
 import { loggedIn } from "../support/identity";
 import { attempt, connectionRow, queuedRun, runsOf } from "../support/sync";
 
@@ -10,7 +9,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /** The hourly Cron Trigger, through the Worker's own scheduled handler. */
-const hourly = () => worker.scheduled(createScheduledController({ cron: "0 * * * *", scheduledTime: Date.now() }), env);
+const hourly = () => runCron(HOURLY_CRON);
 
 async function synced(body: Record<string, unknown> = {}) {
   const { tokens } = await loggedIn();

@@ -1,13 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
-import { createDb } from "../../src/db/client";
-import { createLogger } from "../../src/logger";
-import { createProviderRegistry } from "../../src/providers/registry";
-import type { SyncDeps } from "../../src/services/sync/deps";
 import type { SyncMessage } from "../../src/services/sync/messages";
 import { scheduleDueSyncs } from "../../src/services/sync/schedule";
 import { type ConnectionJson, connectSandbox, started } from "../support/connections";
+import { testDeps } from "../support/deps";
 import { problem } from "../support/http";
 import { authed, loggedIn } from "../support/identity";
 import { attempt, connectionRow, envWith, getJson, queuedRun, runSyncCron, runsOf, settled } from "../support/sync";
@@ -108,18 +104,9 @@ describe("the sync cron schedules, the queue consumer syncs", () => {
   it("reads due connections in bounded pages of at most 100 messages each", async () => {
     const u = await user();
     const connections = await Promise.all(Array.from({ length: 3 }, () => connectSandbox(u.token)));
-    const config = await parseConfig(env as unknown as Record<string, unknown>);
     const sent: SyncMessage[][] = [];
-    const deps: SyncDeps = {
-      db: createDb(env.DB),
-      config,
-      providers: createProviderRegistry(config),
-      logger: createLogger("silent"),
-      now: () => new Date(),
-      sleep: async () => {},
+    const deps = await testDeps({
       random: () => 0.5,
-      publish: async () => {},
-      deadLetters: { send: async () => ({ metadata: {} }) as unknown as QueueSendResponse },
       queue: {
         send: async () => ({ metadata: {} }) as unknown as QueueSendResponse,
         sendBatch: async (messages) => {
@@ -127,7 +114,7 @@ describe("the sync cron schedules, the queue consumer syncs", () => {
           return { metadata: {} } as unknown as QueueSendBatchResponse;
         },
       },
-    };
+    });
     const report = await scheduleDueSyncs(deps, new Date());
     expect(report.queued).toBeGreaterThanOrEqual(3);
     expect(sent.every((batch) => batch.length <= 100)).toBe(true);
@@ -135,7 +122,11 @@ describe("the sync cron schedules, the queue consumer syncs", () => {
     for (const c of connections) expect(ids.filter((id) => id === c.id)).toHaveLength(1);
     for (const m of sent.flat()) expect(m).toMatchObject({ v: 1, trigger: "scheduled" });
     // Those runs were never delivered here; finish them so the file's other tests are not confused.
-    await env.DB.prepare("UPDATE sync_runs SET status = 'skipped' WHERE status = 'queued'").run();
+    for (const c of connections) {
+      await env.DB.prepare("UPDATE sync_runs SET status = 'skipped' WHERE status = 'queued' AND connection_id = ?")
+        .bind(c.id)
+        .run();
+    }
   });
 });
 

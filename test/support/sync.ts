@@ -1,10 +1,11 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { createDb } from "../../src/db/client";
 import worker from "../../src/index";
 import { QUEUES } from "../../src/services/sync/messages";
 import { newRun } from "../../src/services/sync/runs";
+import { runCron } from "./deps";
 import { authed } from "./identity";
 
 /** The sync cron expression (wrangler.toml [triggers]). */
@@ -12,7 +13,7 @@ export const SYNC_CRON = "*/5 * * * *";
 
 /** Fires the sync Cron Trigger through the Worker's own `scheduled` handler. */
 export async function runSyncCron(envOf: Env = env, at = Date.now()) {
-  await worker.scheduled(createScheduledController({ cron: SYNC_CRON, scheduledTime: at }), envOf);
+  await runCron(SYNC_CRON, envOf, at);
 }
 
 export interface RunRow {

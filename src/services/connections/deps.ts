@@ -1,18 +1,4 @@
-import type { Config } from "../../config";
-import type { Db } from "../../db/client";
-import type { Logger } from "../../logger";
-import type { ProviderRegistry } from "../../providers/registry";
+import type { Deps } from "../../deps";
 
-/** What connection services depend on; built by the HTTP layer or a job (no Hono here). */
-export interface ConnectionDeps {
-  db: Db;
-  config: Config;
-  providers: ProviderRegistry;
-  logger: Logger;
-  now: () => Date;
-  /** Waits between looks while another caller holds a connection's refresh lease. */
-  sleep: (ms: number) => Promise<void>;
-}
-
-/** The real `sleep`. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** What connection services depend on (a slice of src/deps.ts). */
+export type ConnectionDeps = Pick<Deps, "db" | "config" | "providers" | "logger" | "now" | "sleep">;

@@ -9,8 +9,8 @@ import {
 } from "../../db/sessions";
 import { fail } from "../../errors";
 import type { LimitAnswer } from "../../gate/gate";
-import { rateLimited } from "../../gate/refusal";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
+import { takeLimits } from "../limits";
 import { accountDisabled, invalidRefreshToken } from "./errors";
 import { sameHash, successorOf, type TokenResponse, tokenResponse } from "./tokens";
 
@@ -40,13 +40,13 @@ export async function refresh(
       details,
     });
 
-  // API.md: refresh is limited per session. A Gate outage fails open (logged by the caller).
-  const rate = await deps.gate.limit(`user:${user.id}`, "refresh_session", session.id).catch(() => null);
-  if (rate && !rate.allowed) {
-    if (rate.firstDenial)
-      await audit("rate_limit.exceeded", "denied", { rule: rate.name, key_kind: "session", route: meta.path });
-    throw rateLimited([rate]);
-  }
+  // Refresh is limited per session (docs/contract.md "Defaults").
+  const [rate = null] = await takeLimits(
+    deps,
+    meta,
+    [{ rule: "refresh_session", subject: `user:${user.id}`, kind: "session", key: session.id }],
+    user.id,
+  );
 
   // An administrator's lock ends sessions at once; this refuses a refresh that raced it.
   if (user.disabledAt) {

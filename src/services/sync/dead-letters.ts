@@ -106,7 +106,7 @@ export async function recordDeadLetter(deps: SyncDeps, body: DeadLetterMessage):
       details: { run_id: run.id, dead_letter_id: inserted.id, attempts: inserted.attempts, code: error.code },
     }),
   ]);
-  await deps.publish(row.userId, liveEvent("sync.failed", { connection_id: row.id, sync_id: run.id, error }, now));
+  await deps.gate.publish(row.userId, liveEvent("sync.failed", { connection_id: row.id, sync_id: run.id, error }, now));
   return true;
 }
 

@@ -80,7 +80,7 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
   });
   const holder = { connectionId: row.id, owner: run.id };
   const event = { connection_id: row.id, sync_id: run.id, trigger: run.trigger, attempt };
-  await deps.publish(row.userId, liveEvent("sync.started", event, started));
+  await deps.gate.publish(row.userId, liveEvent("sync.started", event, started));
 
   try {
     const stored = await loadStored(deps, row, started);
@@ -114,7 +114,7 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
       errorMessage: null,
     });
     deps.logger.info("sync succeeded", { run_id: run.id, connection_id: row.id, attempt, ...stats });
-    await deps.publish(row.userId, liveEvent("sync.succeeded", { ...event, stats }, done));
+    await deps.gate.publish(row.userId, liveEvent("sync.succeeded", { ...event, stats }, done));
     return ack("succeeded");
   } catch (err) {
     const failure = classifyFailure(err);
@@ -195,9 +195,9 @@ async function recordFailure(
     ...audits,
   ]);
   const data = { connection_id: row.id, sync_id: run.id, error: { code: failure.code, message: failure.message } };
-  await deps.publish(row.userId, liveEvent("sync.failed", data, now));
+  await deps.gate.publish(row.userId, liveEvent("sync.failed", data, now));
   if (failure.kind === "reauth") {
-    await deps.publish(row.userId, liveEvent("connection.reauth_required", { connection_id: row.id }, now));
+    await deps.gate.publish(row.userId, liveEvent("connection.reauth_required", { connection_id: row.id }, now));
   }
   return ack("failed");
 }

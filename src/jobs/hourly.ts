@@ -1,15 +1,15 @@
 /**
- * The hourly connection upkeep: purge dead authorization requests, credential health, re-wrap,
- * sync reconciliation.
+ * The hourly Cron Trigger's jobs: purge expired identity rows, dead authorization requests and
+ * old sync runs; credential health; key re-wrap; sync reconciliation.
  */
-import type { Config } from "../config";
-import type { Db } from "../db/client";
+
 import { purgeAbandonedConnections } from "../db/connections";
 import { purgeOAuthStates } from "../db/oauth-states";
 import { purgeFinishedRuns } from "../db/sync-runs";
-import type { Logger } from "../logger";
+import type { Deps } from "../deps";
 import { reconcileSync } from "../services/sync/reconcile";
 import { checkCredentialHealth } from "./credential-health";
+import { purgeExpired } from "./maintenance";
 import { rewrapCredentials } from "./rewrap";
 
 const DAY = 86_400_000;
@@ -20,9 +20,11 @@ const RUN_RETENTION_DAYS = 90;
  * Runs each part even when an earlier one fails (they are independent), then rethrows the first
  * failure so the cron invocation is marked failed.
  */
-export async function runConnectionJobs(db: Db, config: Config, log: Logger, now: Date) {
+export async function runHourlyJobs(deps: Pick<Deps, "db" | "config" | "logger">, now: Date) {
+  const { db, config, logger: log } = deps;
   const dayAgo = new Date(now.getTime() - DAY);
   const jobs: [string, () => Promise<unknown>][] = [
+    ["purge", () => purgeExpired(db, now)],
     [
       "purge connections",
       async () => {

@@ -1,0 +1,82 @@
+/**
+ * The one place dependencies are built, for routes and jobs alike: the database, the Gates, the
+ * mailer, the providers, the queues, and the seams tests replace (clock, randomness, password
+ * hasher, sleep). Services take the slice they need (`Pick<Deps, ...>`).
+ */
+import { type Clock, clockFor } from "./clock";
+import type { Config } from "./config";
+import { type PasswordHasher, scryptHasher } from "./crypto/password";
+import { createDb, type Db } from "./db/client";
+import { createMailer, type Mailer } from "./email/mailer";
+import { createEmailSender } from "./email/sender";
+import { createGateClient, type GateClient } from "./gate/client";
+import type { Logger } from "./logger";
+import { createProviderRegistry, type ProviderRegistry } from "./providers/registry";
+import type { DeadLetterMessage, SyncMessage } from "./services/sync/messages";
+
+export interface Deps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  /** Now, from the one clock (src/clock.ts). */
+  now: Clock;
+  /** [0, 1): backoff jitter and the schedule's spread. */
+  random: () => number;
+  /** Waits between looks while another caller holds a lease. */
+  sleep: (ms: number) => Promise<void>;
+  passwords: PasswordHasher;
+  /** The per-subject Gates: revocations, token versions, limits, lockouts, live events. */
+  gate: GateClient;
+  /** Email after the response, capped per address and kind. */
+  mailer: Mailer;
+  providers: ProviderRegistry;
+  queue: Pick<Queue<SyncMessage>, "send" | "sendBatch">;
+  deadLetters: Pick<Queue<DeadLetterMessage>, "send">;
+  /** Runs work after the response or job (`ctx.waitUntil`): audit of read-only events, email. */
+  defer: (work: Promise<unknown>) => void;
+}
+
+export interface DepsOptions {
+  logger: Logger;
+  /** Runs work after the response or job (`ctx.waitUntil`). */
+  defer: (work: Promise<unknown>) => void;
+  /** Replacements, for tests: any member. */
+  overrides?: Partial<Deps>;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// One hasher per config: its dummy hash (for unknown emails) is computed once per isolate.
+const hashers = new WeakMap<Config, PasswordHasher>();
+function hasherFor(config: Config): PasswordHasher {
+  let h = hashers.get(config);
+  if (!h) {
+    h = scryptHasher(config.passwordHash);
+    hashers.set(config, h);
+  }
+  return h;
+}
+
+export function createDeps(env: Env, config: Config, options: DepsOptions): Deps {
+  const o = options.overrides ?? {};
+  const db = o.db ?? createDb(env.DB);
+  const logger = o.logger ?? options.logger;
+  const now = o.now ?? clockFor(config.environment);
+  const gate = o.gate ?? createGateClient(env.GATE, config);
+  return {
+    config,
+    db,
+    logger,
+    now,
+    random: o.random ?? Math.random,
+    sleep: o.sleep ?? sleep,
+    passwords: o.passwords ?? hasherFor(config),
+    gate,
+    mailer:
+      o.mailer ?? createMailer({ sender: createEmailSender(config, db, now), gate, logger, defer: options.defer }),
+    providers: o.providers ?? createProviderRegistry(config, { logger }),
+    queue: o.queue ?? env.SYNC_QUEUE,
+    deadLetters: o.deadLetters ?? env.SYNC_DLQ,
+    defer: o.defer ?? options.defer,
+  };
+}
