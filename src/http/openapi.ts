@@ -42,7 +42,7 @@ const DESCRIPTIONS: Record<number, string> = {
 const problemContent = { "application/problem+json": { schema: ProblemSchema } };
 
 /** One problem+json response entry, for routes that list their statuses by hand. */
-export const problemResponse = (status: number) => ({
+export const problemDoc = (status: number) => ({
   description: DESCRIPTIONS[status] ?? "Error.",
   content: problemContent,
 });
@@ -50,7 +50,7 @@ export const problemResponse = (status: number) => ({
 /** Error responses for a route: the given statuses plus those any route can answer. */
 export function problems(...statuses: number[]) {
   const all = new Set([...statuses, 500, 503]);
-  return Object.fromEntries([...all].sort((a, b) => a - b).map((s) => [s, problemResponse(s)]));
+  return Object.fromEntries([...all].sort((a, b) => a - b).map((s) => [s, problemDoc(s)]));
 }
 
 /** Errors any JSON-body route can answer, on top of its own. */

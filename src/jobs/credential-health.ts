@@ -7,6 +7,7 @@ import { batchAll } from "../db/batch";
 import type { Db } from "../db/client";
 import { connectionsToExpire, connectionsToWarn, flagReauthRequired, updateUserConnection } from "../db/connections";
 import { connectionAudit } from "../services/connections/audit";
+import { lastErrorMessage } from "../services/connections/last-error";
 
 /**
  * Past this lead the credentials are treated as dead. More than the hourly cron period, so a
@@ -32,7 +33,7 @@ export async function checkCredentialHealth(db: Db, now: Date, warningMs: number
       dying.flatMap((row) => [
         flagReauthRequired(db, row.id, {
           lastErrorCode: "reauth_required",
-          lastErrorMessage: "The provider's refresh token expires within the hour; reauthorize the connection.",
+          lastErrorMessage: lastErrorMessage("reauth_expiring"),
           lastErrorAt: now,
           updatedAt: now,
         }),

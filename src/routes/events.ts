@@ -3,7 +3,7 @@ import { fail } from "../errors";
 import { SOCKET_HEADERS } from "../gate/gate";
 import { requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
-import { createRouter, problemResponse, problems } from "../http/openapi";
+import { createRouter, problemDoc, problems } from "../http/openapi";
 import { authOf } from "../http/request";
 
 const events = createRoute({
@@ -22,7 +22,7 @@ rotation) or \`access token expired\`. Reconnect with a fresh access token. Send
   middleware: [requireAuth({ webSocket: true })] as const,
   responses: {
     101: { description: "Switching protocols: the event stream is open." },
-    426: problemResponse(426),
+    426: problemDoc(426),
     ...problems(401, 429),
   },
 });

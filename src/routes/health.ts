@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
 import { gateFor } from "../gate/gate";
-import { createRouter, jsonContent, problemResponse } from "../http/openapi";
+import { createRouter, jsonContent, problemDoc } from "../http/openapi";
 import { readiness } from "../services/readiness";
 import { VERSION } from "../version";
 
@@ -24,7 +24,7 @@ const health = createRoute({
   path: "/",
   tags: ["System"],
   summary: "Liveness: the Worker answers (no I/O).",
-  responses: { 200: jsonContent(Health, "Alive."), 500: problemResponse(500) },
+  responses: { 200: jsonContent(Health, "Alive."), 500: problemDoc(500) },
 });
 
 const ready = createRoute({
@@ -34,7 +34,7 @@ const ready = createRoute({
   summary: "Readiness: config valid, D1 answers a query, the Gate namespace answers.",
   responses: {
     200: jsonContent(Ready, "Every dependency is reachable."),
-    500: problemResponse(500),
+    500: problemDoc(500),
     503: jsonContent(Ready, "At least one check failed; see `checks`."),
   },
 });

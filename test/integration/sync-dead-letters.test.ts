@@ -72,6 +72,10 @@ describe("dead letters (admin)", () => {
       replayed_at: null,
     });
     expect(await connectionRow(connection.id)).toMatchObject({ status: "error", consecutive_failures: 1 });
+    // Its last_error must not promise a retry that will not come.
+    const said = (await connectionRow(connection.id))?.last_error_message;
+    expect(said).not.toMatch(/retried/);
+    expect(said).toMatch(/set aside/);
     expect((await runsOf(connection.id))[0]?.status).toBe("dead_lettered");
 
     // An administrator replays it (the provider may have recovered): a new run, fresh attempts.

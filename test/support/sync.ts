@@ -161,6 +161,7 @@ export const connectionRow = (id: string) =>
     cooldown_until: number | null;
     next_sync_at: number | null;
     last_synced_at: number | null;
+    last_error_message: string | null;
     last_error_code: string | null;
     sync_lock_owner: string | null;
   }>();

@@ -16,6 +16,7 @@ import { connectionAudit } from "./audit";
 import { sealTokens, verifierField } from "./credentials";
 import type { ConnectionDeps } from "./deps";
 import { failureDetails, invalidState, providerApiError, providerNotAvailable } from "./errors";
+import { lastErrorMessage } from "./last-error";
 import { type ConnectionView, connectionView } from "./view";
 
 /** What came back from the provider (query of the GET callback, or the POST body). */
@@ -85,12 +86,17 @@ export async function completeAuthorization(
       provider: connection.provider,
       details: { purpose: state.purpose, ...details },
     });
-  const recordFailure = async (code: string, message: string, action: string, details: Record<string, unknown>) => {
+  const recordFailure = async (
+    code: string,
+    message: string | undefined,
+    action: string,
+    details: Record<string, unknown>,
+  ) => {
     // The connection keeps its status (pending stays pending; a re-auth stays reauth_required).
     await deps.db.batch([
       updateUserConnection(deps.db, state.userId, connection.id, {
         lastErrorCode: code,
-        lastErrorMessage: message,
+        lastErrorMessage: message ?? lastErrorMessage(code),
         lastErrorAt: now,
         updatedAt: now,
       }),
@@ -100,12 +106,7 @@ export async function completeAuthorization(
 
   if (input.error !== undefined) {
     const error = oauthErrorCode(input.error);
-    await recordFailure(
-      "authorization_denied",
-      "The authorization was not granted at the provider.",
-      "connection.authorization_denied",
-      { error },
-    );
+    await recordFailure("authorization_denied", undefined, "connection.authorization_denied", { error });
     throw fail("authorization_denied", `The provider did not grant access (${error}).`);
   }
 
@@ -134,12 +135,7 @@ export async function completeAuthorization(
     deps.logger.warn("authorization code exchange failed", { connection_id: connection.id, ...failureDetails(err) });
     if (err.kind === "reauth_required") {
       // 400/401 from the token endpoint: a wrong PKCE verifier, a used or expired code (RFC 6749 §5.2).
-      await recordFailure(
-        "authorization_failed",
-        "The provider refused the authorization code.",
-        "connection.connect_failed",
-        failureDetails(err),
-      );
+      await recordFailure("authorization_failed", undefined, "connection.connect_failed", failureDetails(err));
       throw fail(
         "authorization_failed",
         "The provider refused the authorization code (expired, already used, or issued for another request). Start again.",

@@ -5,6 +5,7 @@
 import type { ConnectionPatch, ConnectionRow } from "../../db/connections";
 import { type DomainError, fail } from "../../errors";
 import { type ProviderError, RateLimitedError, TransientProviderError } from "../../providers/types";
+import { lastErrorMessage } from "./last-error";
 
 export const invalidState = () =>
   fail(
@@ -72,14 +73,6 @@ export function lastErrorCode(err: ProviderError): string {
   }
 }
 
-const MESSAGES: Record<string, string> = {
-  reauth_required: "The provider refused the stored credentials; reauthorize the connection.",
-  provider_rate_limited: "The provider is rate limiting requests; we will retry after the cooldown.",
-  provider_unavailable: "The provider failed or timed out; we will retry.",
-  provider_payment_required: "The provider requires payment or a plan change before it answers.",
-  provider_error: "The provider sent an answer we could not use.",
-};
-
 /**
  * How a failed provider call changes a connection with credentials:
  * re-auth → `reauth_required`; 429 → same status, cooldown until Retry-After; 5xx/timeout → same
@@ -90,7 +83,7 @@ export function providerFailurePatch(err: ProviderError, row: ConnectionRow, now
   const code = lastErrorCode(err);
   const patch: ConnectionPatch = {
     lastErrorCode: code,
-    lastErrorMessage: MESSAGES[code] ?? MESSAGES.provider_error,
+    lastErrorMessage: lastErrorMessage(code),
     lastErrorAt: now,
     consecutiveFailures: row.consecutiveFailures + 1,
     updatedAt: now,

@@ -20,6 +20,7 @@ import { connectionAudit } from "./audit";
 import { openTokens, sealTokens } from "./credentials";
 import type { ConnectionDeps } from "./deps";
 import { failureDetails, notConnected, providerApiError, providerFailurePatch, reauthRequired } from "./errors";
+import { lastErrorMessage } from "./last-error";
 
 /** Refresh when less than this is left (Schwab access tokens live 30 minutes). */
 export const REFRESH_SKEW_MS = 5 * 60_000;
@@ -116,7 +117,7 @@ async function expireCredentials(deps: ConnectionDeps, meta: RequestMeta | null,
   await deps.db.batch([
     flagReauthRequired(deps.db, row.id, {
       lastErrorCode: "reauth_required",
-      lastErrorMessage: "The provider's refresh token has expired; reauthorize the connection.",
+      lastErrorMessage: lastErrorMessage("reauth_expired"),
       lastErrorAt: now,
       updatedAt: now,
     }),

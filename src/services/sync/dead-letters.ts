@@ -19,10 +19,10 @@ import { fail, notFound } from "../../errors";
 import { liveEvent } from "../../gate/events";
 import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
+import { lastErrorMessage } from "../connections/last-error";
 import type { RequestMeta } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { SyncDeps } from "./deps";
-import { failureMessage } from "./failures";
 import type { DeadLetterMessage } from "./messages";
 import { failedPatch } from "./outcome";
 import { syncDisabled } from "./request";
@@ -85,7 +85,8 @@ export async function recordDeadLetter(deps: SyncDeps, body: DeadLetterMessage):
   if (!inserted) return false;
   const patch = failedPatch(
     row,
-    { kind: "fatal", code: error.code, message: failureMessage(error.code) },
+    // The run is over: the connection's last_error must not promise a retry that will not come.
+    { kind: "fatal", code: error.code, message: lastErrorMessage("dead_lettered") },
     now,
     deps.config.sync,
   );

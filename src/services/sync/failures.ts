@@ -6,6 +6,7 @@
 import { DomainError } from "../../errors";
 import { ProviderError, type RateLimitedError } from "../../providers/types";
 import { lastErrorCode } from "../connections/errors";
+import { lastErrorMessage } from "../connections/last-error";
 
 export type SyncFailureKind = "retry" | "reauth" | "payment" | "fatal";
 
@@ -24,19 +25,8 @@ export class EmptyAnswerError extends Error {
   override readonly name = "EmptyAnswerError";
 }
 
-const MESSAGES: Record<string, string> = {
-  reauth_required: "The provider refused the stored credentials; reauthorize the connection.",
-  provider_rate_limited: "The provider is rate limiting requests; the sync waits as long as it asks.",
-  provider_unavailable: "The provider failed or timed out; the sync is retried with backoff.",
-  provider_payment_required: "The provider requires payment or a plan change before it answers.",
-  provider_error: "The provider sent an answer we could not use; nothing was changed.",
-  provider_empty_answer: "The provider listed no accounts; nothing was changed or deleted.",
-  credentials_unreadable: "This connection's credentials cannot be read; the operators were told.",
-  internal_error: "The sync failed unexpectedly; it is retried with backoff.",
-};
-
 /** The message recorded for a code (ours, never the provider's body). */
-export const failureMessage = (code: string) => MESSAGES[code] ?? MESSAGES.internal_error ?? code;
+export const failureMessage = lastErrorMessage;
 
 function fromProvider(err: ProviderError, audited: boolean): SyncFailure {
   const code = lastErrorCode(err);
