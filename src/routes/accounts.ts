@@ -4,8 +4,8 @@ import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf } from "../http/request";
 import { accountHoldings, accountTransactions, getAccount, listAccounts } from "../services/data/accounts";
-import { Account, Cursor, DateBound, Holding, IdParam, Transaction } from "./data-schemas";
-import { Limit } from "./identity-schemas";
+import { Account, Cursor, DateBound, Holding, IdParam, Transaction } from "../wire/data";
+import { Limit } from "../wire/identity";
 
 const tags = ["Data"];
 const security = [{ bearerAuth: [] }];

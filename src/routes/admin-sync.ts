@@ -4,9 +4,9 @@ import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf, metaOf } from "../http/request";
 import { deadLetters, replayDeadLetter } from "../services/sync/dead-letters";
-import { Cursor, IdParam } from "./data-schemas";
-import { Limit } from "./identity-schemas";
-import { DeadLetter, SyncQueued } from "./sync-schemas";
+import { Cursor, IdParam } from "../wire/data";
+import { Limit } from "../wire/identity";
+import { DeadLetter, SyncQueued } from "../wire/sync";
 
 const tags = ["Administration"];
 const security = [{ bearerAuth: [] }];

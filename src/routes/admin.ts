@@ -12,7 +12,7 @@ import {
   removeUser,
   rotateUserTokens,
 } from "../services/admin/users";
-import { Limit, Location, User } from "./identity-schemas";
+import { Limit, Location, User } from "../wire/identity";
 
 const tags = ["Administration"];
 const security = [{ bearerAuth: [] }];

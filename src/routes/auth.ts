@@ -27,7 +27,7 @@ import {
   TotpCode,
   TotpSetup,
   User,
-} from "./identity-schemas";
+} from "../wire/identity";
 
 const tags = ["Identity"];
 const security = [{ bearerAuth: [] }];

@@ -17,7 +17,6 @@ import { completeAuthorization } from "../services/connections/callback";
 import { invalidState } from "../services/connections/errors";
 import { handOff, handOffParams } from "../services/connections/handoff";
 import { deleteConnection, getConnection, listConnections, renameConnection } from "../services/connections/manage";
-import { notConnectedPage, postMessagePage, returnToAppPage } from "./callback-page";
 import {
   Alias,
   AuthorizationStart,
@@ -30,7 +29,8 @@ import {
   ReturnTo,
   SandboxLogin,
   Scenario,
-} from "./connection-schemas";
+} from "../wire/connections";
+import { notConnectedPage, postMessagePage, returnToAppPage } from "./callback-page";
 
 const tags = ["Connections"];
 const security = [{ bearerAuth: [] }];

@@ -8,7 +8,7 @@ import { BODY_PROBLEMS, createRouter, jsonContent, problems } from "../http/open
 import { authOf, metaOf } from "../http/request";
 import { freshAccessToken } from "../services/connections/refresh";
 import { connectionView } from "../services/connections/view";
-import { Connection, ConnectionId } from "./connection-schemas";
+import { Connection, ConnectionId } from "../wire/connections";
 
 /** 404 in production, before authentication, so the route does not even seem to exist there. */
 function devOnly(): MiddlewareHandler<AppEnv> {

@@ -3,7 +3,7 @@ import { listOutbox } from "../db/outbox";
 import { notFound } from "../errors";
 import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
-import { Email } from "./identity-schemas";
+import { Email } from "../wire/identity";
 
 const OutboxMessage = z
   .object({

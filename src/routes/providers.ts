@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
-import { ProviderInfo } from "./connection-schemas";
+import { ProviderInfo } from "../wire/connections";
 
 const list = createRoute({
   method: "get",

@@ -4,7 +4,7 @@ import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf, metaOf } from "../http/request";
 import { listSessions, revokeOwnSession, revokeSessions } from "../services/sessions";
-import { Device, Location } from "./identity-schemas";
+import { Device, Location } from "../wire/identity";
 
 const tags = ["Sessions"];
 const security = [{ bearerAuth: [] }];

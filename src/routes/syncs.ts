@@ -5,10 +5,10 @@ import { createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf, metaOf } from "../http/request";
 import { requestSync } from "../services/sync/request";
 import { listRuns } from "../services/sync/runs";
-import { ConnectionId } from "./connection-schemas";
-import { Cursor } from "./data-schemas";
-import { Limit } from "./identity-schemas";
-import { SyncQueued, SyncRun } from "./sync-schemas";
+import { ConnectionId } from "../wire/connections";
+import { Cursor } from "../wire/data";
+import { Limit } from "../wire/identity";
+import { SyncQueued, SyncRun } from "../wire/sync";
 
 const tags = ["Sync"];
 const security = [{ bearerAuth: [] }];

@@ -4,8 +4,8 @@ import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf } from "../http/request";
 import { transactionsSync } from "../services/data/feed";
-import { Transaction } from "./data-schemas";
-import { Limit } from "./identity-schemas";
+import { Transaction } from "../wire/data";
+import { Limit } from "../wire/identity";
 
 const sync = createRoute({
   method: "get",

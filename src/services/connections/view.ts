@@ -1,21 +1,9 @@
+import type { z } from "zod";
 import type { ConnectionRow } from "../../db/connections";
+import type { Connection } from "../../wire/connections";
 
-/** The wire shape of a connection (API.md `Connection`, plus credential expiry facts). */
-export interface ConnectionView {
-  id: string;
-  provider: string;
-  alias: string | null;
-  status: ConnectionRow["status"];
-  created_at: string;
-  updated_at: string;
-  last_synced_at: string | null;
-  next_sync_at: string | null;
-  last_error: { code: string; message: string; at: string } | null;
-  consecutive_failures: number;
-  cooldown_until: string | null;
-  credentials_expire_at: string | null;
-  reauth_recommended: boolean;
-}
+/** The wire shape of a connection (src/wire/connections.ts). */
+export type ConnectionView = z.infer<typeof Connection>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

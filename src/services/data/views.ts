@@ -2,50 +2,20 @@
  * Wire shapes of synced data (API.md "Providers, connections and data"). Money and quantities
  * are the exact decimal strings stored; timestamps RFC 3339 UTC.
  */
+
+import type { z } from "zod";
 import type { AccountRow, HoldingRow } from "../../db/accounts";
 import type { TransactionRow } from "../../db/transactions";
+import type { Account, Holding, Transaction } from "../../wire/data";
 
-export interface AccountView {
-  id: string;
-  connection_id: string;
-  name: string;
-  type: string;
-  mask: string;
-  currency: string;
-  balances: { current: string | null; available: string | null; as_of: string };
-  missing_since: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** The wire shape of an account (src/wire/data.ts). */
+export type AccountView = z.infer<typeof Account>;
 
-export interface HoldingView {
-  id: string;
-  symbol: string | null;
-  name: string | null;
-  asset_type: string;
-  quantity: string;
-  price: string | null;
-  market_value: string | null;
-  currency: string;
-  as_of: string;
-}
+/** The wire shape of a holding. */
+export type HoldingView = z.infer<typeof Holding>;
 
-export interface TransactionView {
-  id: string;
-  account_id: string;
-  status: "pending" | "posted";
-  type: string;
-  description: string;
-  amount: string;
-  currency: string;
-  symbol: string | null;
-  quantity: string | null;
-  price: string | null;
-  date: string;
-  pending_transaction_id: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** The wire shape of a transaction. */
+export type TransactionView = z.infer<typeof Transaction>;
 
 /**
  * When the provider last confirmed an account's figures. A sync that finds them unchanged

@@ -1,7 +1,9 @@
+import type { z } from "zod";
 import { randomToken, sha256Hex } from "../../crypto/random";
 import { insertAudit } from "../../db/audit";
 import { insertMfaChallenge } from "../../db/mfa";
 import { findUserByEmail, type UserRow, updateUser } from "../../db/users";
+import type { MfaRequired as MfaRequiredSchema } from "../../wire/identity";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { accountDisabled, emailNotVerified, invalidCredentials } from "./errors";
 import { clearFailures, countFailure, type FailureKind, refuseIfLocked } from "./lockout";
@@ -72,12 +74,8 @@ export async function login(
   return tokenResponse(deps.config, user, session.id, refreshToken, now);
 }
 
-/** API.md: the login answer when MFA is on; `mfa_token` goes to POST /auth/mfa/verify. */
-export interface MfaRequired {
-  mfa_required: true;
-  mfa_token: string;
-  methods: ("totp" | "backup_code")[];
-}
+/** The login answer when MFA is on; `mfa_token` goes to POST /auth/mfa/verify (src/wire/identity.ts). */
+export type MfaRequired = z.infer<typeof MfaRequiredSchema>;
 
 /** Lifetime of an `mfa_token`. */
 export const MFA_TOKEN_TTL_SECONDS = 300;

@@ -1,22 +1,17 @@
+import type { z } from "zod";
 import type { Config } from "../../config";
 import { base64url, newId, randomToken, sha256Hex, timingSafeEqual } from "../../crypto/random";
 import type { Db } from "../../db/client";
 import type { SessionRow } from "../../db/sessions";
 import { insertRefreshToken, insertSession } from "../../db/sessions";
 import type { UserRow } from "../../db/users";
+import type { TokenResponse as TokenResponseSchema } from "../../wire/identity";
 import { issueAccessToken } from "../access-tokens";
 import type { RequestMeta } from "../context";
-import { type PublicUser, toPublicUser } from "./users";
+import { toPublicUser } from "./users";
 
-/** API.md `TokenResponse`. */
-export interface TokenResponse {
-  access_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  refresh_token: string;
-  session_id: string;
-  user: PublicUser;
-}
+/** The wire shape of tokens (src/wire/identity.ts). */
+export type TokenResponse = z.infer<typeof TokenResponseSchema>;
 
 const enc = new TextEncoder();
 

@@ -1,19 +1,12 @@
+import type { z } from "zod";
 import type { UserRow } from "../../db/users";
+import type { User } from "../../wire/identity";
 
 /** Email addresses are compared trimmed and lower-cased (lookups and uniqueness). */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-/** API.md `User`. */
-export interface PublicUser {
-  id: string;
-  email: string;
-  name: string;
-  email_verified: boolean;
-  role: "user" | "admin";
-  mfa_enabled: boolean;
-  created_at: string;
-  updated_at: string;
-}
+/** The wire shape of a user (src/wire/identity.ts). */
+export type PublicUser = z.infer<typeof User>;
 
 export function toPublicUser(u: UserRow): PublicUser {
   return {

@@ -1,27 +1,18 @@
 /** Creating runs, sending their messages, and the API view of a run. */
+
+import type { z } from "zod";
 import { newId } from "../../crypto/random";
 import { findUserConnection } from "../../db/connections";
-import type { SyncStats, SyncTrigger } from "../../db/schema";
+import type { SyncTrigger } from "../../db/schema";
 import { insertRun, listConnectionRuns, type SyncRunRow } from "../../db/sync-runs";
 import { notFound } from "../../errors";
+import type { SyncRun } from "../../wire/sync";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { SyncDeps } from "./deps";
 import type { SyncMessage } from "./messages";
 
-/** The wire shape of a run (API `GET /connections/{id}/syncs`). */
-export interface SyncRunView {
-  id: string;
-  connection_id: string;
-  trigger: SyncTrigger;
-  status: SyncRunRow["status"];
-  attempts: number;
-  queued_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  next_attempt_at: string | null;
-  stats: SyncStats | null;
-  error: { code: string; message: string } | null;
-}
+/** The wire shape of a run (src/wire/sync.ts). */
+export type SyncRunView = z.infer<typeof SyncRun>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
