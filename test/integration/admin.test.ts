@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loggedInAdmin } from "../support/admin";
 import { call, problem } from "../support/http";
 import { authed, emailTo, loggedIn, login, register, type Tokens, tokenFromEmail } from "../support/identity";
+import { seededSession } from "../support/seed";
 
 const as =
   (t: Tokens) =>
@@ -11,7 +12,7 @@ const as =
 
 describe("admin access", () => {
   it("is refused to ordinary users (403) and to anonymous callers (401)", async () => {
-    const { tokens } = await loggedIn("plain");
+    const { tokens } = await seededSession("plain");
     const res = await as(tokens)("/users");
     expect(res.status).toBe(403);
     expect((await problem(res)).code).toBe("forbidden");
@@ -34,7 +35,7 @@ describe("admin access", () => {
 describe("users", () => {
   it("lists with search and cursor pagination", async () => {
     const admin = await loggedInAdmin();
-    for (const tag of ["zeta-one", "zeta-two", "zeta-three"]) await loggedIn(tag);
+    for (const tag of ["zeta-one", "zeta-two", "zeta-three"]) await seededSession(tag);
     const first = (await (await as(admin.tokens)("/users?q=zeta&limit=2")).json()) as {
       users: { email: string }[];
       next_cursor: string;
@@ -54,7 +55,7 @@ describe("users", () => {
 
   it("gets one user with lock state and session count; unknown ids are 404", async () => {
     const admin = await loggedInAdmin();
-    const user = await loggedIn("counted");
+    const user = await seededSession("counted");
     await login(user.email);
     const res = await as(admin.tokens)(`/users/${user.tokens.user.id}`);
     expect(await res.json()).toMatchObject({
@@ -68,7 +69,7 @@ describe("users", () => {
 
   it("promotes and demotes idempotently", async () => {
     const admin = await loggedInAdmin();
-    const user = await loggedIn("promoted");
+    const user = await seededSession("promoted");
     const promote = () =>
       as(admin.tokens)(`/users/${user.tokens.user.id}`, { method: "PATCH", json: { role: "admin" } });
     expect(await (await promote()).json()).toMatchObject({ role: "admin" });
@@ -83,7 +84,7 @@ describe("users", () => {
 
   it("locks (sessions die at once, login refused) and unlocks", async () => {
     const admin = await loggedInAdmin();
-    const user = await loggedIn("locked");
+    const user = await seededSession("locked");
     const lock = await as(admin.tokens)(`/users/${user.tokens.user.id}`, { method: "PATCH", json: { locked: true } });
     expect(await lock.json()).toMatchObject({ locked: true, session_count: 0 });
     expect((await problem(await authed(user.tokens.access_token, "/api/v1/auth/me"))).code).toBe("session_revoked");
@@ -96,7 +97,7 @@ describe("users", () => {
 
   it("revokes a user's sessions", async () => {
     const admin = await loggedInAdmin();
-    const user = await loggedIn("revoked");
+    const user = await seededSession("revoked");
     const res = await as(admin.tokens)(`/users/${user.tokens.user.id}/revoke-sessions`, { method: "POST" });
     expect(await res.json()).toEqual({ revoked: 1 });
     expect((await problem(await authed(user.tokens.access_token, "/api/v1/auth/me"))).code).toBe("session_revoked");
@@ -117,7 +118,7 @@ describe("deleting users", () => {
 
   it("removes the user and their data, kills sessions at once, emails an escaped message, audits the admin", async () => {
     const admin = await loggedInAdmin();
-    const user = await loggedIn("doomed");
+    const user = await seededSession("doomed");
     const res = await as(admin.tokens)(`/users/${user.tokens.user.id}`, {
       method: "DELETE",
       json: { message: "<b>Bye</b> & good luck" },
@@ -146,7 +147,7 @@ describe("deleting users", () => {
 
   it("accepts a DELETE without a body", async () => {
     const admin = await loggedInAdmin();
-    const user = await loggedIn("quiet");
+    const user = await seededSession("quiet");
     expect((await as(admin.tokens)(`/users/${user.tokens.user.id}`, { method: "DELETE" })).status).toBe(204);
   });
 });
@@ -154,6 +155,7 @@ describe("deleting users", () => {
 describe("audit trail query", () => {
   it("filters by user, action and time, with cursor pagination; every admin action names its actor", async () => {
     const admin = await loggedInAdmin();
+    // Through the real flows: the trail must show the user's own register/verify/login events.
     const user = await loggedIn("audited");
     await login(user.email, "Wrong-Password-1!");
     await as(admin.tokens)(`/users/${user.tokens.user.id}`, { method: "PATCH", json: { role: "user" } });

@@ -15,8 +15,9 @@ import {
   started,
 } from "../support/connections";
 import { call, problem } from "../support/http";
-import { authed, loggedIn } from "../support/identity";
+import { authed } from "../support/identity";
 import { productionEnv } from "../support/production";
+import { seededSession } from "../support/seed";
 
 const ctx = () => ({ waitUntil() {}, passThroughOnException() {}, props: {} }) as unknown as ExecutionContext;
 
@@ -38,7 +39,7 @@ const postCallback = (token: string, body: unknown) =>
 
 describe("GET /api/v1/providers", () => {
   it("lists the sandbox with its scenarios; Schwab is not offered without client credentials", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const res = await authed(tokens.access_token, "/api/v1/providers");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
@@ -50,7 +51,7 @@ describe("GET /api/v1/providers", () => {
   });
 
   it("offers Schwab once both client credentials are set, and refuses half a configuration", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const headers = { Authorization: `Bearer ${tokens.access_token}`, "Content-Type": "application/json" };
     const withSchwab = { ...env, SCHWAB_CLIENT_ID: "app-key-123", SCHWAB_CLIENT_SECRET: "app-secret-456" };
     const list = await worker.fetch(new Request("https://x.test/api/v1/providers", { headers }), withSchwab, ctx());
@@ -89,7 +90,7 @@ describe("GET /api/v1/providers", () => {
 
 describe("in production", () => {
   it("the sandbox is not mounted or offered, and the dev refresh route is 404", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const prod = productionEnv();
     const sandbox = await worker.fetch(
       new Request("https://x.test/sandbox/v1/oauth/authorize?client_id=ledgerlink-sandbox"),
@@ -119,7 +120,7 @@ describe("in production", () => {
 
 describe("connecting through the sandbox's redirect flow", () => {
   it("creates a pending connection with a PKCE S256 authorization URL and a 10-minute state", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const start = await started(tokens.access_token, { alias: "  My sandbox  ", scenario: "default", login: "ada" });
     expect(start.expires_in).toBe(600);
     expect(start.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -159,7 +160,7 @@ describe("connecting through the sandbox's redirect flow", () => {
   });
 
   it("completes through the real redirect and marks the connection active", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const start = await started(tokens.access_token);
     const location = await authorize(start.authorization_url);
     expect(location.searchParams.get("state")).toBe(start.state);
@@ -190,7 +191,7 @@ describe("connecting through the sandbox's redirect flow", () => {
   });
 
   it("stores tokens only as keyring ciphertext: no token plaintext anywhere in D1", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token, { scenario: "rotating" });
     const row = (await rawConnection(connection.id)) as Record<string, string>;
     const keyring = await createKeyring(env.ENCRYPTION_KEYS);
@@ -213,7 +214,7 @@ describe("connecting through the sandbox's redirect flow", () => {
   });
 
   it("answers the browser with a page that completes nothing and never shows the alias", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const start = await started(tokens.access_token, { alias: "Alice's <b>bank</b> (do not trust)" });
     const location = await authorize(start.authorization_url);
     const page = await callbackGet(location, "text/html,application/xhtml+xml,*/*;q=0.8");
@@ -240,7 +241,7 @@ describe("connecting through the sandbox's redirect flow", () => {
   });
 
   it("completes from an app with POST /callback", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const start = await started(tokens.access_token);
     const location = await authorize(start.authorization_url);
     const res = await postCallback(tokens.access_token, {
@@ -256,7 +257,7 @@ describe("connecting through the sandbox's redirect flow", () => {
 
 describe("state protection (RFC 6749 §10.12)", () => {
   it("refuses a replayed state and audits it", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const start = await started(tokens.access_token);
     const location = await authorize(start.authorization_url);
     const body = { state: start.state, code: location.searchParams.get("code") };
@@ -270,7 +271,7 @@ describe("state protection (RFC 6749 §10.12)", () => {
   });
 
   it("refuses an expired state (10 minutes) and audits it", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const start = await started(tokens.access_token);
     const location = await authorize(start.authorization_url);
     await env.DB.prepare("UPDATE oauth_states SET expires_at = ? WHERE connection_id = ?")
@@ -289,7 +290,7 @@ describe("state protection (RFC 6749 §10.12)", () => {
   });
 
   it("refuses an unknown state and audits it", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const get = await call(`/api/v1/connections/callback?code=C0.x&state=${"z".repeat(43)}`, {
       headers: { Accept: "application/json" },
     });
@@ -304,8 +305,8 @@ describe("state protection (RFC 6749 §10.12)", () => {
   });
 
   it("refuses another user's state on POST, audits it, and leaves it usable by its owner", async () => {
-    const alice = await loggedIn("alice");
-    const mallory = await loggedIn("mallory");
+    const alice = await seededSession("alice");
+    const mallory = await seededSession("mallory");
     const start = await started(alice.tokens.access_token);
     const location = await authorize(start.authorization_url);
     const body = { code: location.searchParams.get("code"), state: location.searchParams.get("state") };
@@ -324,7 +325,7 @@ describe("state protection (RFC 6749 §10.12)", () => {
   });
 
   it("refuses a code exchanged with the wrong PKCE verifier (code injection)", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const a = await started(tokens.access_token);
     const b = await started(tokens.access_token);
     const aLocation = await authorize(a.authorization_url);
@@ -349,7 +350,7 @@ describe("state protection (RFC 6749 §10.12)", () => {
   });
 
   it("records a refusal at the provider (error=access_denied)", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const start = await started(tokens.access_token);
     const handOff = await call(`/api/v1/connections/callback?error=access_denied&state=${start.state}`, {
       headers: { Accept: "application/json" },
@@ -370,7 +371,7 @@ describe("state protection (RFC 6749 §10.12)", () => {
 
 describe("validation: bad input is a 4xx problem, never a 500", () => {
   it("refuses bad connect requests with 422", async () => {
-    let { tokens } = await loggedIn();
+    let { tokens } = await seededSession();
     const cases: [unknown, string, string][] = [
       [{}, "validation_failed", "provider"],
       [{ provider: "" }, "validation_failed", "provider"],
@@ -385,7 +386,7 @@ describe("validation: bad input is a 4xx problem, never a 500", () => {
     ];
     for (const [i, [body, code, path]] of cases.entries()) {
       // Every attempt counts against the 5-per-minute connect limit: a fresh user every 4.
-      if (i > 0 && i % 4 === 0) ({ tokens } = await loggedIn());
+      if (i > 0 && i % 4 === 0) ({ tokens } = await seededSession());
       const res = await startConnect(tokens.access_token, body as Record<string, unknown>);
       expect(res.status, JSON.stringify(body)).toBe(422);
       const p = await problem(res);
@@ -402,7 +403,7 @@ describe("validation: bad input is a 4xx problem, never a 500", () => {
   });
 
   it("refuses malformed callbacks with 422 (JSON or HTML)", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const missing = await call("/api/v1/connections/callback?state=abc", { headers: { Accept: "application/json" } });
     expect(missing.status).toBe(422);
     expect((await problem(missing)).errors).toEqual([{ path: "query.code", message: "is required" }]);

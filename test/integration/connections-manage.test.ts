@@ -13,14 +13,15 @@ import {
   started,
 } from "../support/connections";
 import { problem } from "../support/http";
-import { authed, loggedIn } from "../support/identity";
+import { authed } from "../support/identity";
+import { seededSession } from "../support/seed";
 
 const json = async <T>(res: Response) => (await res.json()) as T;
 
 describe("list and get", () => {
   it("shows users only their own connections; another user's id is 404", async () => {
-    const alice = await loggedIn("alice");
-    const bob = await loggedIn("bob");
+    const alice = await seededSession("alice");
+    const bob = await seededSession("bob");
     const first = await connectSandbox(alice.tokens.access_token, { alias: "One" });
     const second = await started(alice.tokens.access_token, { alias: "Two" });
     const bobs = await connectSandbox(bob.tokens.access_token);
@@ -66,7 +67,7 @@ describe("list and get", () => {
 
 describe("PATCH /api/v1/connections/{id}", () => {
   it("renames, clears the alias, audits, and refuses bad aliases with 422", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const path = `/api/v1/connections/${connection.id}`;
     const renamed = await authed(tokens.access_token, path, { method: "PATCH", json: { alias: " Retirement " } });
@@ -85,7 +86,7 @@ describe("PATCH /api/v1/connections/{id}", () => {
 
 describe("DELETE /api/v1/connections/{id}", () => {
   it("destroys the credentials and outstanding states, audits, and then answers 404", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const pending = await started(tokens.access_token);
     expect(await rawConnection(connection.id)).not.toBeNull();
@@ -117,7 +118,7 @@ describe("DELETE /api/v1/connections/{id}", () => {
 
 describe("POST /api/v1/connections/{id}/reauthorize", () => {
   it("refuses a healthy connection with 409 reauth_not_needed", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const res = await authed(tokens.access_token, `/api/v1/connections/${connection.id}/reauthorize`, {
       method: "POST",
@@ -127,7 +128,7 @@ describe("POST /api/v1/connections/{id}/reauthorize", () => {
   });
 
   it("re-links a reauth_required connection under the same id and supersedes older states", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token, { scenario: "revoked" });
     const refused = await devRefresh(tokens.access_token, connection.id, true);
     expect((await problem(refused)).code).toBe("reauth_required");
@@ -164,7 +165,7 @@ describe("POST /api/v1/connections/{id}/reauthorize", () => {
   });
 
   it("is allowed before the credentials expire (reauth_recommended), and validates its body", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     await env.DB.prepare("UPDATE connections SET refresh_token_expires_at = ? WHERE id = ?")
       .bind(Date.now() + 86_400_000, connection.id)
@@ -178,7 +179,7 @@ describe("POST /api/v1/connections/{id}/reauthorize", () => {
   });
 
   it("resumes an abandoned connect (pending)", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const start = await started(tokens.access_token);
     const res = await authed(tokens.access_token, `/api/v1/connections/${start.connection.id}/reauthorize`, {
       method: "POST",

@@ -17,7 +17,8 @@ import {
 } from "../support/connections";
 import { testDeps } from "../support/deps";
 import { problem } from "../support/http";
-import { authed, loggedIn } from "../support/identity";
+import { authed } from "../support/identity";
+import { seededSession } from "../support/seed";
 
 interface RefreshAnswer {
   connection: ConnectionJson;
@@ -72,7 +73,7 @@ const connectionOf = async (token: string, id: string) =>
 
 describe("refreshing provider access tokens near expiry", () => {
   it("does nothing while the access token is fresh", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const res = await devRefresh(tokens.access_token, connection.id);
     expect(res.status).toBe(200);
@@ -81,7 +82,7 @@ describe("refreshing provider access tokens near expiry", () => {
   });
 
   it("refreshes near expiry, stores the new tokens encrypted, and audits what the refresh token did", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const before = (await rawConnection(connection.id)) as Record<string, string | number>;
     await ageAccessToken(connection.id);
@@ -103,7 +104,7 @@ describe("refreshing provider access tokens near expiry", () => {
   });
 
   it("records a rotated refresh token (sandbox `rotating`)", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token, { scenario: "rotating" });
     const res = await devRefresh(tokens.access_token, connection.id, true);
     expect(await res.json()).toMatchObject({ refreshed: true, refresh_token: "rotated" });
@@ -116,7 +117,7 @@ describe("refreshing provider access tokens near expiry", () => {
   });
 
   it("records an absent refresh token and keeps the stored one", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const deps = await depsWith(async (req, next) => {
       const res = await next(req);
@@ -135,7 +136,7 @@ describe("refreshing provider access tokens near expiry", () => {
 
 describe("one refresh at a time per connection", () => {
   it("parallel requests through the Worker share one provider refresh", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     await ageAccessToken(connection.id);
     const answers = await Promise.all(Array.from({ length: 6 }, () => devRefresh(tokens.access_token, connection.id)));
@@ -146,7 +147,7 @@ describe("one refresh at a time per connection", () => {
   });
 
   it("parallel service calls make exactly one refresh request to the provider and get the same token", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     await ageAccessToken(connection.id);
     const { deps, counter } = await countingDeps();
@@ -169,7 +170,7 @@ describe("one refresh at a time per connection", () => {
   });
 
   it("takes over a stale lease left by a crashed refresher", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     await ageAccessToken(connection.id);
     await env.DB.prepare("UPDATE connections SET refresh_lock_owner = 'ghost', refresh_lock_until = ? WHERE id = ?")
@@ -184,7 +185,7 @@ describe("one refresh at a time per connection", () => {
 
 describe("provider failures at refresh time map to connection states", () => {
   it("revoked refresh token → reauth_required, audited, and no further provider calls", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token, { scenario: "revoked" });
     expect(connection.status).toBe("active");
     await ageAccessToken(connection.id);
@@ -216,7 +217,7 @@ describe("provider failures at refresh time map to connection states", () => {
     };
     for (const scenario of SCENARIOS) {
       // A user per scenario keeps each under the per-user connect rate limit.
-      const { tokens } = await loggedIn(scenario);
+      const { tokens } = await seededSession(scenario);
       const connection = await connectSandbox(tokens.access_token, { scenario });
       expect(connection.status, scenario).toBe("active");
       const res = await devRefresh(tokens.access_token, connection.id, true);
@@ -283,7 +284,7 @@ describe("provider failures at refresh time map to connection states", () => {
       },
     ];
     for (const c of cases) {
-      const { tokens } = await loggedIn();
+      const { tokens } = await seededSession();
       const connection = await connectSandbox(tokens.access_token);
       const before = await rawConnection(connection.id);
       const deps = await cannedRefresh(c.respond);
@@ -307,7 +308,7 @@ describe("provider failures at refresh time map to connection states", () => {
   });
 
   it("a provider that does not answer in time is transient (timeout)", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const deps = await cannedRefresh(() => new Promise<Response>(() => {}), {
       PROVIDER_CONNECT_TIMEOUT_MS: "100",
@@ -321,7 +322,7 @@ describe("provider failures at refresh time map to connection states", () => {
   });
 
   it("an expired refresh token → reauth_required without asking the provider", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     await env.DB.prepare(
       "UPDATE connections SET refresh_token_expires_at = ?, access_token_expires_at = ? WHERE id = ?",
@@ -339,7 +340,7 @@ describe("provider failures at refresh time map to connection states", () => {
   });
 
   it("a pending connection has nothing to refresh (409 connection_not_ready)", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const res = await authed(tokens.access_token, "/api/v1/connections", {
       method: "POST",
       json: { provider: "sandbox" },

@@ -9,7 +9,7 @@ import { createLogger } from "../../src/logger";
 import { auditFor, type ConnectionJson, connectSandbox, rawConnection } from "../support/connections";
 import { HOURLY_CRON, runCron } from "../support/deps";
 import { problem } from "../support/http";
-import { loggedIn } from "../support/identity";
+import { seededSession } from "../support/seed";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -66,7 +66,7 @@ const keyIds = async () => {
 // docs/key-rotation.md, end to end: add key → deploy → re-wrap → retire.
 describe("key rotation runbook", () => {
   it("re-wraps every ciphertext under the new key, after which the old key can be retired", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const token = tokens.access_token;
     const v1 = deployed(K1);
 
@@ -129,7 +129,7 @@ describe("key rotation runbook", () => {
   });
 
   it("works in bounded batches and reports what remains", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const v1 = deployed(`k9:${key()}`);
     for (let i = 0; i < 3; i++) {
       const c = await connectWith(v1, tokens.access_token);
@@ -151,7 +151,7 @@ describe("key rotation runbook", () => {
 
 describe("hourly credential health", () => {
   it("warns once when the refresh token nears its 7-day end, then requires re-auth before it dies", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const expireIn = async (ms: number) =>
       env.DB.prepare("UPDATE connections SET refresh_token_expires_at = ? WHERE id = ?")
@@ -180,7 +180,7 @@ describe("hourly credential health", () => {
   });
 
   it("purges abandoned pending connections and spent states after a day", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const old = await connectWith(env, tokens.access_token);
     await env.DB.prepare("UPDATE connections SET created_at = ? WHERE id = ?")
       .bind(Date.now() - 2 * DAY, old.start.connection.id)

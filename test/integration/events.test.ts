@@ -4,7 +4,8 @@ import { parseConfig } from "../../src/config";
 import { createGateClient } from "../../src/gate/client";
 import { liveEvent } from "../../src/gate/events";
 import { problem } from "../support/http";
-import { authed, loggedIn, login, type Tokens } from "../support/identity";
+import { authed, login, type Tokens } from "../support/identity";
+import { seededSession } from "../support/seed";
 
 async function open(headers: Record<string, string>) {
   const res = await exports.default.fetch(
@@ -28,14 +29,14 @@ const until = async (f: () => boolean) => {
 describe("GET /api/v1/events", () => {
   it("refuses without a token (401) and without an upgrade (426)", async () => {
     expect((await open({})).status).toBe(401);
-    const { tokens } = await loggedIn("ws-plain");
+    const { tokens } = await seededSession("ws-plain");
     const res = await authed(tokens.access_token, "/api/v1/events");
     expect(res.status).toBe(426);
     expect((await problem(res)).code).toBe("upgrade_required");
   });
 
   it("streams published events, answers ping, and tells a revoked session before closing it", async () => {
-    const { email, tokens } = await loggedIn("ws");
+    const { email, tokens } = await seededSession("ws");
     // A browser offers the token as a subprotocol.
     const res = await open({ "Sec-WebSocket-Protocol": `ledgerlink.events, bearer.${tokens.access_token}` });
     expect(res.status).toBe(101);

@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { call, problem } from "../support/http";
-import { authed, loggedIn, PASSWORD, uniqueEmail } from "../support/identity";
+import { authed, PASSWORD, uniqueEmail } from "../support/identity";
+import { seededSession } from "../support/seed";
 
 const from = (ip: string) => ({ "CF-Connecting-IP": ip });
 const loginFrom = (ip: string, email: string, password = "Wrong-Password-1!") =>
@@ -87,7 +88,7 @@ describe("rate limits are exact (a burst of N+1 lets exactly N through)", () => 
   });
 
   it("authenticated reads: 100 per user per minute", async () => {
-    const { tokens } = await loggedIn("reader");
+    const { tokens } = await seededSession("reader");
     const rs = await Promise.all(Array.from({ length: 101 }, () => authed(tokens.access_token, "/api/v1/auth/me")));
     expect(count(rs, 200)).toBe(100);
     expect(count(rs, 429)).toBe(1);
@@ -95,7 +96,7 @@ describe("rate limits are exact (a burst of N+1 lets exactly N through)", () => 
   });
 
   it("authenticated writes: 50 per user per minute, counted apart from reads", async () => {
-    const { tokens } = await loggedIn("writer");
+    const { tokens } = await seededSession("writer");
     const rs = await Promise.all(
       Array.from({ length: 51 }, () =>
         authed(tokens.access_token, "/api/v1/auth/me", { method: "PATCH", json: { name: "Writer" } }),
@@ -107,7 +108,7 @@ describe("rate limits are exact (a burst of N+1 lets exactly N through)", () => 
   });
 
   it("refresh: 10 per session per minute", async () => {
-    const { tokens } = await loggedIn("refresher");
+    const { tokens } = await seededSession("refresher");
     // Concurrent refreshes of one token all get the same successor, so each counts once.
     const rs = await Promise.all(
       Array.from({ length: 11 }, () =>
@@ -144,7 +145,7 @@ describe("when the Gate is unreachable", () => {
   });
 
   it("reads fall back to the session check in D1; writes fail closed with 503", async () => {
-    const { tokens } = await loggedIn("outage");
+    const { tokens } = await seededSession("outage");
     const auth = { Authorization: `Bearer ${tokens.access_token}` };
     expect((await send("/api/v1/auth/me", { headers: auth })).status).toBe(200);
     const write = await send("/api/v1/auth/me", {
@@ -159,7 +160,7 @@ describe("when the Gate is unreachable", () => {
   });
 
   it("the read fallback still refuses a revoked session", async () => {
-    const { tokens } = await loggedIn("outage2");
+    const { tokens } = await seededSession("outage2");
     await authed(tokens.access_token, "/api/v1/auth/logout", { method: "POST" });
     const res = await send("/api/v1/auth/me", { headers: { Authorization: `Bearer ${tokens.access_token}` } });
     expect((await problem(res)).code).toBe("session_revoked");
@@ -168,7 +169,7 @@ describe("when the Gate is unreachable", () => {
 
 describe("connecting a provider", () => {
   it("is limited to 5 per user per minute", async () => {
-    const { tokens } = await loggedIn("connector");
+    const { tokens } = await seededSession("connector");
     const rs = await Promise.all(
       Array.from({ length: 6 }, () =>
         authed(tokens.access_token, "/api/v1/connections", { method: "POST", json: { provider: "sandbox" } }),

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { randomIp } from "../support/http";
-import { loggedIn } from "../support/identity";
+import { seededSession } from "../support/seed";
 
 // Every route in the OpenAPI document, hit with hostile inputs: the answer must always be a
 // deliberate 4xx problem, never a 500 (API.md "Conventions"). Limits are raised so that
@@ -64,7 +64,7 @@ describe("no input reaches a 500", () => {
     const doc = (await (await send("GET", "/openapi.json", undefined)).json()) as {
       paths: Record<string, Record<string, unknown>>;
     };
-    const { tokens } = await loggedIn("fuzzer");
+    const { tokens } = await seededSession("fuzzer");
     const failures: string[] = [];
     let requests = 0;
     for (const [template, ops] of Object.entries(doc.paths)) {

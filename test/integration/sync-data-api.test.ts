@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { connectSandbox } from "../support/connections";
 import { problem } from "../support/http";
-import { authed, loggedIn } from "../support/identity";
+import { authed } from "../support/identity";
+import { seededSession } from "../support/seed";
 import { attempt, getJson, queuedRun } from "../support/sync";
 
 interface Account {
@@ -26,7 +27,7 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 async function syncedUser(login: string) {
-  const { tokens } = await loggedIn();
+  const { tokens } = await seededSession();
   const connection = await connectSandbox(tokens.access_token, { login });
   expect(await attempt(await queuedRun(connection.id), 1)).toEqual({ action: "ack" });
   const { body } = await getJson<{ accounts: Account[] }>(tokens.access_token, "/api/v1/accounts");
@@ -135,7 +136,7 @@ describe("accounts, holdings and transactions", () => {
 describe("users never see each other's data", () => {
   it("another user's accounts, holdings, transactions and connection filter are 404; their feed is empty", async () => {
     const a = await syncedUser("isolation-a");
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const b = tokens.access_token;
     const id = a.accounts[0]?.id;
     expect((await getJson<{ accounts: unknown[] }>(b, "/api/v1/accounts")).body.accounts).toEqual([]);

@@ -4,7 +4,8 @@ import { QUEUES } from "../../src/services/sync/messages";
 import { loggedInAdmin } from "../support/admin";
 import { auditFor, connectSandbox } from "../support/connections";
 import { problem } from "../support/http";
-import { authed, loggedIn } from "../support/identity";
+import { authed } from "../support/identity";
+import { seededSession } from "../support/seed";
 import { attempt, connectionRow, queuedRun, runsOf, settled } from "../support/sync";
 
 interface DeadLetter {
@@ -42,7 +43,7 @@ const list = async (token: string, q = "") => {
 describe("dead letters (admin)", () => {
   it("a run failing its last attempt is recorded once, listed, and replayed once", { timeout: 40_000 }, async () => {
     const admin = await loggedInAdmin();
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token, { scenario: "rate_limited" });
     const message = await queuedRun(connection.id, "scheduled");
     // Its fifth attempt (SYNC_MAX_ATTEMPTS) fails too: forwarded to the real dead-letter queue.
@@ -103,7 +104,7 @@ describe("dead letters (admin)", () => {
     timeout: 30_000,
   }, async () => {
     const admin = await loggedInAdmin();
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const message = await queuedRun(connection.id, "scheduled");
     expect(await attempt(message, 11, env, QUEUES.deadLetters)).toEqual({ action: "ack" });
@@ -123,7 +124,7 @@ describe("dead letters (admin)", () => {
 
   it("is for administrators only; unknown ids are 404; a connection needing re-auth is 409", async () => {
     const admin = await loggedInAdmin();
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     expect((await authed(tokens.access_token, "/api/v1/admin/sync/dead-letters")).status).toBe(403);
     expect(
       (await authed(tokens.access_token, "/api/v1/admin/sync/dead-letters/dlq_x/replay", { method: "POST" })).status,

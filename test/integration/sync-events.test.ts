@@ -1,7 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { connectSandbox } from "../support/connections";
-import { loggedIn } from "../support/identity";
+import { seededSession } from "../support/seed";
+
 import { attempt, queuedRun } from "../support/sync";
 
 async function socket(token: string) {
@@ -24,7 +25,7 @@ const until = async (f: () => boolean) => {
 
 describe("live sync events (GET /api/v1/events)", () => {
   it("tells the user's open sockets when a sync starts and succeeds", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token);
     const { ws, events } = await socket(tokens.access_token);
     const message = await queuedRun(connection.id);
@@ -36,7 +37,7 @@ describe("live sync events (GET /api/v1/events)", () => {
   });
 
   it("tells them when a connection needs re-authorization", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token, { scenario: "revoked" });
     const { ws, events } = await socket(tokens.access_token);
     await attempt(await queuedRun(connection.id), 1);

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectSandbox } from "../support/connections";
-import { authed, loggedIn } from "../support/identity";
+import { authed } from "../support/identity";
+import { seededSession } from "../support/seed";
 import { attempt, dataCounts, getJson, queuedRun, runsOf } from "../support/sync";
 
 // The change feed across pending → posted, a modification, and a deleted connection, with the
@@ -71,7 +72,7 @@ describe("GET /api/v1/transactions/sync", () => {
   });
 
   it("reports pending → posted as the posted row added (linked) and the pending row removed; replays converge", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     token = tokens.access_token;
     const connection = await connectSandbox(token, { scenario: "pending_to_posted", login: "p2p-feed" });
     await sync(connection.id);
@@ -119,7 +120,7 @@ describe("GET /api/v1/transactions/sync", () => {
   });
 
   it("reports a corrected transaction as modified, once, in its latest state", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const connection = await connectSandbox(tokens.access_token, { login: "modify-feed" });
     await sync(connection.id);
     const start = await feed(tokens.access_token);
@@ -137,7 +138,7 @@ describe("GET /api/v1/transactions/sync", () => {
   });
 
   it("reports every transaction of a deleted connection as removed, and the data is gone", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     const t = tokens.access_token;
     const keep = await connectSandbox(t, { login: "keep-me" });
     const drop = await connectSandbox(t, { login: "drop-me" });
@@ -168,7 +169,7 @@ describe("GET /api/v1/transactions/sync", () => {
   });
 
   it("refuses cursors it did not issue and out-of-range counts (422)", async () => {
-    const { tokens } = await loggedIn();
+    const { tokens } = await seededSession();
     for (const q of ["cursor=abc", "cursor=f1.%%%", "cursor=f1.LTE", "count=0", "count=501", "count=1.5"]) {
       const res = await authed(tokens.access_token, `/api/v1/transactions/sync?${q}`);
       expect(res.status, q).toBe(422);

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditFor, connectSandbox } from "../support/connections";
 import { HOURLY_CRON, runCron } from "../support/deps";
-import { loggedIn } from "../support/identity";
+import { seededSession } from "../support/seed";
+
 import { attempt, connectionRow, queuedRun, runsOf } from "../support/sync";
 
 const HOUR = 3_600_000;
@@ -12,7 +13,7 @@ const DAY = 24 * HOUR;
 const hourly = () => runCron(HOURLY_CRON);
 
 async function synced(body: Record<string, unknown> = {}) {
-  const { tokens } = await loggedIn();
+  const { tokens } = await seededSession();
   const connection = await connectSandbox(tokens.access_token, body);
   expect(await attempt(await queuedRun(connection.id), 1)).toEqual({ action: "ack" });
   return connection;

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditFor, connectSandbox } from "../support/connections";
 import { problem } from "../support/http";
-import { authed, loggedIn } from "../support/identity";
+import { authed } from "../support/identity";
+import { seededSession } from "../support/seed";
 import { attempt, connectionRow, dataCounts, dataSnapshot, envWith, queuedRun, runsOf } from "../support/sync";
 
 // Each sandbox scenario, one attempt at a time through the Worker's real queue() handler (so
@@ -14,7 +15,7 @@ const runOf = async (connectionId: string, runId: string) =>
   (await runsOf(connectionId)).find((r) => r.id === runId) as Awaited<ReturnType<typeof runsOf>>[number];
 
 async function syncedConnection(body: Record<string, unknown> = {}) {
-  const { tokens } = await loggedIn();
+  const { tokens } = await seededSession();
   const connection = await connectSandbox(tokens.access_token, body);
   return { token: tokens.access_token, userId: tokens.user.id, id: connection.id };
 }

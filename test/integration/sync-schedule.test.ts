@@ -5,14 +5,15 @@ import { scheduleDueSyncs } from "../../src/services/sync/schedule";
 import { type ConnectionJson, connectSandbox, started } from "../support/connections";
 import { testDeps } from "../support/deps";
 import { problem } from "../support/http";
-import { authed, loggedIn } from "../support/identity";
+import { authed } from "../support/identity";
+import { seededSession } from "../support/seed";
 import { attempt, connectionRow, envWith, getJson, queuedRun, runSyncCron, runsOf, settled } from "../support/sync";
 
 // The whole path with real Queues: the Worker's scheduled() queues, its queue() consumes.
 const MINUTE = 60_000;
 
 async function user() {
-  const { tokens } = await loggedIn();
+  const { tokens } = await seededSession();
   return { token: tokens.access_token, userId: tokens.user.id };
 }
 

@@ -1,9 +1,4 @@
-import { env } from "cloudflare:workers";
-import { loggedIn } from "./identity";
+import { seededSession } from "./seed";
 
-/** A logged-in administrator (promoted in D1, as an operator would bootstrap one). */
-export async function loggedInAdmin(tag = "admin") {
-  const admin = await loggedIn(tag);
-  await env.DB.prepare("UPDATE users SET role = 'admin' WHERE email = ?").bind(admin.email).run();
-  return admin;
-}
+/** A logged-in administrator (seeded with role admin, as an operator would bootstrap one). */
+export const loggedInAdmin = (tag = "admin") => seededSession(tag, { role: "admin" });
