@@ -38,6 +38,9 @@ const ISOLATED_SUITES = [
   "test/integration/gate-revocation.test.ts",
 ];
 
+// Wrangler's own informational lines (which files it read) are noise in a test run.
+process.env.WRANGLER_LOG ??= "warn";
+
 // Unit and integration tests run inside workerd against real D1, Durable Objects and Queues,
 // configured from wrangler.toml. Migrations are applied by test/support/apply-migrations.ts.
 export default defineConfig(async () => {

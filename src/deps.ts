@@ -62,7 +62,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
   const db = o.db ?? createDb(env.DB);
   const logger = o.logger ?? options.logger;
   const now = o.now ?? clockFor(config.environment);
-  const gate = o.gate ?? createGateClient(env.GATE, config);
+  const gate = o.gate ?? createGateClient(env.GATE, config, now);
   return {
     config,
     db,

@@ -55,7 +55,11 @@ async function retry<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createGateClient(ns: DurableObjectNamespace<import("./gate").Gate>, config: Config): GateClient {
+export function createGateClient(
+  ns: DurableObjectNamespace<import("./gate").Gate>,
+  config: Config,
+  now: () => Date = () => new Date(),
+): GateClient {
   // A revoked session's access token could be valid until its exp: keep the revocation that
   // long, plus a minute of clock skew.
   const revocationTtlMs = (config.tokens.accessTtlSeconds + 60) * 1000;
@@ -64,7 +68,7 @@ export function createGateClient(ns: DurableObjectNamespace<import("./gate").Gat
   return {
     async revokeSessions(userId, sessionIds) {
       if (sessionIds.length === 0) return;
-      await retry(() => user(userId).revokeSessions(sessionIds, Date.now() + revocationTtlMs));
+      await retry(() => user(userId).revokeSessions(sessionIds, now().getTime() + revocationTtlMs));
     },
     async revokeBefore(userId, at, keep) {
       const cutoff: Cutoff = {

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { nowMs } from "../clock";
 import type { Decision } from "./bucket";
 import { BucketStore } from "./bucket-store";
 import { EmailQuota } from "./email-quota";
@@ -84,13 +85,18 @@ export class Gate extends DurableObject<Env> {
     });
   }
 
+  /** Epoch ms from the one clock (src/clock.ts), so tests can move the Gate's time too. */
+  private now(): number {
+    return nowMs(this.env.ENVIRONMENT);
+  }
+
   /** Liveness probe used by /health/ready. */
   async ping(): Promise<{ ok: true }> {
     return { ok: true };
   }
 
   /** Takes one token from a bucket of this subject. */
-  limit(req: LimitRequest, now = Date.now()): LimitAnswer {
+  limit(req: LimitRequest, now = this.now()): LimitAnswer {
     const id = req.key ? `${req.name}:${req.key}` : req.name;
     const decision = this.buckets.take(id, req.rule, now);
     this.wakeBy(now + decision.resetSeconds * 1000);
@@ -102,7 +108,7 @@ export class Gate extends DurableObject<Env> {
    * (per-user, and the global rotation) still valid, and may the request pass its rate limit.
    */
   async authorize(input: AuthorizeRequest): Promise<AuthorizeAnswer> {
-    const now = Date.now();
+    const now = this.now();
     const revoked = this.revocations.refuses(input.sessionId, Math.floor(input.issuedAtMs / 1000), now);
     const global = await this.globalRotation(now);
     const versionOk = input.tokenVersion >= this.minVersion && input.issuedAtMs >= global.notBefore;
@@ -125,7 +131,7 @@ export class Gate extends DurableObject<Env> {
     }
     const { 0: client, 1: server } = new WebSocketPair();
     this.sockets.accept(server, socket);
-    this.wakeBy(Math.min(socket.expiresAt, Date.now() + GLOBAL_CACHE_MS));
+    this.wakeBy(Math.min(socket.expiresAt, this.now() + GLOBAL_CACHE_MS));
     return new Response(null, {
       status: 101,
       webSocket: client,
@@ -176,7 +182,7 @@ export class Gate extends DurableObject<Env> {
   }
 
   /** On the `global` Gate: starts a global rotation now. */
-  rotateGlobal(now = Date.now()): GlobalRotation {
+  rotateGlobal(now = this.now()): GlobalRotation {
     const current = this.readGlobal();
     const next = { version: current.version + 1, notBefore: now };
     this.ctx.storage.kv.put("global", next);
@@ -189,12 +195,12 @@ export class Gate extends DurableObject<Env> {
   }
 
   /** On an `email:` Gate: is this client locked out of the account? */
-  lockoutStatus(client: string, now = Date.now()): { lockedUntil: number | null } {
+  lockoutStatus(client: string, now = this.now()): { lockedUntil: number | null } {
     return this.lockouts.status(client, now);
   }
 
   /** On an `email:` Gate: counts a failed credential check from this client. */
-  lockoutFail(client: string, policy: LockoutPolicy, now = Date.now()): LockoutAnswer {
+  lockoutFail(client: string, policy: LockoutPolicy, now = this.now()): LockoutAnswer {
     const answer = this.lockouts.fail(client, policy, now);
     this.wakeBy(now + 86_400_000);
     return answer;
@@ -206,7 +212,7 @@ export class Gate extends DurableObject<Env> {
   }
 
   /** On an `email:` Gate: may one more email of this kind go to the address? (Records it if so.) */
-  allowEmail(kind: string, maxPerHour: number, now = Date.now()): boolean {
+  allowEmail(kind: string, maxPerHour: number, now = this.now()): boolean {
     const allowed = this.quota.allow(kind, maxPerHour, now);
     if (allowed) this.wakeBy(now + 3_600_000);
     return allowed;
@@ -250,7 +256,7 @@ export class Gate extends DurableObject<Env> {
    * the next run.
    */
   override async alarm(): Promise<void> {
-    const now = Date.now();
+    const now = this.now();
     this.alarmAt = null;
     this.revocations.purge(now);
     this.buckets.purge(now);

@@ -114,11 +114,15 @@ describe("error model (API.md error table)", () => {
   });
 
   it("503 misconfigured when the config is invalid", async () => {
-    const res = await app.fetch(new Request("https://x.test/api/v1/_probe/boom"), { ...env, LOG_LEVEL: "loud" }, {
-      waitUntil() {},
-      passThroughOnException() {},
-      props: {},
-    } as unknown as ExecutionContext);
+    const res = await app.fetch(
+      new Request("https://x.test/api/v1/_probe/boom"),
+      { ...env, ACCESS_TOKEN_TTL_SECONDS: "forever" },
+      {
+        waitUntil() {},
+        passThroughOnException() {},
+        props: {},
+      } as unknown as ExecutionContext,
+    );
     expect(res.status).toBe(503);
     expect((await problem(res)).code).toBe("misconfigured");
   });

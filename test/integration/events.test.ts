@@ -17,7 +17,9 @@ async function open(headers: Record<string, string>) {
 function collect(ws: WebSocket) {
   const messages: string[] = [];
   const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
-  ws.addEventListener("message", (e) => messages.push(String(e.data)));
+  ws.addEventListener("message", (e) => {
+    messages.push(String(e.data));
+  });
   ws.accept();
   return { messages, closed };
 }

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testClock } from "../../src/clock";
 import { createKeyring } from "../../src/crypto/keyring";
 import { sha256Hex } from "../../src/crypto/random";
 import { base32Decode, totpAt, totpStep } from "../../src/crypto/totp";
@@ -11,18 +12,20 @@ import { type CallInit, call, patientEnv, problem } from "../support/http";
 import { authed, loggedIn, login, PASSWORD, type Tokens } from "../support/identity";
 
 // TOTP codes are computed here from the secret the API returns, exactly as an authenticator app
-// would. Tests that depend on which 30-second step "now" is wait until they are well inside one.
+// would. The Worker's clock is pinned to the middle of a 30-second step for each test (the test
+// clock, src/clock.ts), so "now" is the same step for the test and the Worker, without waiting.
 
 const STEP_MS = 30_000;
 
-/** Waits until at least 8 s remain in the current step, so the Worker sees the same step. */
-async function awayFromBoundary() {
-  const into = Date.now() % STEP_MS;
-  if (into > STEP_MS - 8_000) await new Promise((r) => setTimeout(r, STEP_MS - into + 250));
-}
+let pinned = 0;
+beforeEach(() => {
+  pinned = (Math.floor(Date.now() / STEP_MS) + 1) * STEP_MS + STEP_MS / 2;
+  testClock.pin(pinned);
+});
+afterEach(() => testClock.reset());
 
 const codeAt = async (secret: string, offset = 0) =>
-  totpAt(base32Decode(secret) as Uint8Array, totpStep(Date.now()) + offset);
+  totpAt(base32Decode(secret) as Uint8Array, totpStep(pinned) + offset);
 
 /** A code no step within ±1 accepts. */
 async function wrongCode(secret: string): Promise<string> {
@@ -68,7 +71,6 @@ async function mfaUser(tag = "mfa") {
   const res = await setup(tokens.access_token);
   expect(res.status).toBe(200);
   const { secret } = (await res.json()) as { secret: string };
-  await awayFromBoundary();
   const on = await enable(tokens.access_token, await codeAt(secret, -1));
   expect(on.status).toBe(200);
   const { backup_codes } = (await on.json()) as { backup_codes: string[] };
@@ -100,7 +102,6 @@ describe("MFA (TOTP) journey", () => {
     expect(JSON.stringify(row)).not.toContain(secret.toLowerCase());
     expect((await (await login(email)).json()) as object).toHaveProperty("access_token");
 
-    await awayFromBoundary();
     const bad = await enable(tokens.access_token, await wrongCode(secret));
     expect(bad.status).toBe(400);
     expect((await problem(bad)).code).toBe("invalid_mfa_code");
@@ -169,7 +170,6 @@ describe("MFA (TOTP) journey", () => {
   it("accepts ±1 step of clock drift and refuses ±2", async () => {
     const { email, secret } = await mfaUser("mfa-drift"); // enabled with step −1: drift −1 accepted
     const { mfa_token } = await mfaLogin(email);
-    await awayFromBoundary();
     for (const offset of [-2, 2]) {
       const res = await verify({ mfa_token, code: await codeAt(secret, offset) });
       expect(res.status).toBe(401);
@@ -180,7 +180,6 @@ describe("MFA (TOTP) journey", () => {
 
   it("refuses a code of the same step twice, across logins", async () => {
     const { email, secret } = await mfaUser("mfa-reuse");
-    await awayFromBoundary();
     const code = await codeAt(secret);
     expect((await verify({ mfa_token: (await mfaLogin(email)).mfa_token, code })).status).toBe(200);
     const second = await verify({ mfa_token: (await mfaLogin(email)).mfa_token, code });
@@ -223,25 +222,21 @@ describe("MFA (TOTP) journey", () => {
       .bind(await sha256Hex(mfa_token))
       .first<{ created_at: number; expires_at: number }>();
     expect((row?.expires_at ?? 0) - (row?.created_at ?? 0)).toBe(300_000);
-    await env.DB.prepare("UPDATE mfa_challenges SET expires_at = ? WHERE token_hash = ?")
-      .bind(Date.now() - 1, await sha256Hex(mfa_token))
-      .run();
-    await awayFromBoundary();
-    const expired = await verify({ mfa_token, code: await codeAt(secret) });
+    // Five minutes later (ten steps on) the token is gone.
+    testClock.advance(300_000);
+    const expired = await verify({ mfa_token, code: await codeAt(secret, 10) });
     expect(expired.status).toBe(401);
     expect((await problem(expired)).code).toBe("invalid_mfa_token");
-    const unknown = await verify({ mfa_token: "x".repeat(43), code: await codeAt(secret) });
+    const unknown = await verify({ mfa_token: "x".repeat(43), code: await codeAt(secret, 10) });
     expect(unknown.status).toBe(401);
     expect((await problem(unknown)).code).toBe("invalid_mfa_token");
     // Neither spent the code: it still completes a fresh login.
-    expect((await verify({ mfa_token: (await mfaLogin(email)).mfa_token, code: await codeAt(secret) })).status).toBe(
-      200,
-    );
+    const fresh = await mfaLogin(email);
+    expect((await verify({ mfa_token: fresh.mfa_token, code: await codeAt(secret, 10) })).status).toBe(200);
   });
 
   it("wrong codes count toward the client's lockout; a right password in between does not reset the count", async () => {
     const { email, secret } = await mfaUser("mfa-lock");
-    await awayFromBoundary();
     const wrong = await wrongCode(secret);
     const client = { headers: { "CF-Connecting-IP": "198.51.100.77" }, env: patientEnv };
     let challenge = await mfaLogin(email, client);
@@ -267,7 +262,6 @@ describe("MFA (TOTP) journey", () => {
   it("disable needs the password and a current code; sessions stay; login gives tokens again", async () => {
     const { email, tokens, secret } = await mfaUser("mfa-off");
     const token = tokens.access_token;
-    await awayFromBoundary();
     const badPassword = await disable(token, { password: "Wrong-Password-1!", code: await codeAt(secret) });
     expect(badPassword.status).toBe(401);
     expect((await problem(badPassword)).code).toBe("invalid_credentials");

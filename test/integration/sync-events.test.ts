@@ -14,7 +14,9 @@ async function socket(token: string) {
   expect(res.status).toBe(101);
   const ws = res.webSocket as WebSocket;
   const events: { type: string; data: Record<string, unknown> }[] = [];
-  ws.addEventListener("message", (e) => events.push(JSON.parse(String(e.data))));
+  ws.addEventListener("message", (e) => {
+    events.push(JSON.parse(String(e.data)));
+  });
   ws.accept();
   return { ws, events };
 }

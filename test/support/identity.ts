@@ -1,5 +1,5 @@
 import { expect, vi } from "vitest";
-import { call } from "./http";
+import { type CallInit, call } from "./http";
 
 export const PASSWORD = "Tr1cky-Bison-42!";
 export const NEW_PASSWORD = "An0ther-Quiet-Heron?";
@@ -76,7 +76,7 @@ export const login = (email: string, password = PASSWORD, headers: HeadersInit =
 export const refresh = (refresh_token: string) =>
   call("/api/v1/auth/refresh", { method: "POST", json: { refresh_token } });
 
-export const authed = (token: string, path: string, init: RequestInit & { json?: unknown } = {}) =>
+export const authed = (token: string, path: string, init: CallInit = {}) =>
   call(path, {
     ...init,
     headers: { ...Object.fromEntries(new Headers(init.headers)), Authorization: `Bearer ${token}` },
