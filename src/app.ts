@@ -30,7 +30,7 @@ import { wellKnownRoutes } from "./routes/well-known";
 export function createApp() {
   const app = createRouter();
 
-  // API.md: a sane client X-Request-Id (<= 128 chars of [A-Za-z0-9_=-]) is reused.
+  // docs/contract.md "Conventions": a sane client X-Request-Id (<= 128 chars of [A-Za-z0-9_=-]) is reused.
   app.use(requestId({ limitLength: 128, headerName: "X-Request-Id" }));
   app.use(requestContext());
   app.use(accessLog());
@@ -51,7 +51,7 @@ export function createApp() {
     }),
   );
   app.use("/api/*", jsonBody());
-  // Responses under /api carry tokens or personal data (API.md "Conventions").
+  // Responses under /api carry tokens or personal data (docs/contract.md "Conventions").
   app.use("/api/*", async (c, next) => {
     await next();
     c.header("Cache-Control", "no-store");
@@ -71,7 +71,7 @@ export function createApp() {
   app.route("/api/v1/dev", devRoutes);
   app.route("/api/v1/dev", devConnectionRoutes);
   app.route("/api/v1/dev", devSandboxRoutes);
-  // The Schwab simulator; 404 in production (API.md "The sandbox provider").
+  // The Schwab simulator; 404 in production (docs/contract.md "The sandbox provider").
   app.route("/sandbox", sandboxRoutes);
   mountDocs(app);
 

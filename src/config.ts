@@ -26,7 +26,7 @@ export interface Config {
   corsAllowedOrigins: string[];
   appBaseUrl: string;
   /**
-   * Where a connect hand-off may send the browser back (`return_to`, API.md "Providers"):
+   * Where a connect hand-off may send the browser back (`return_to`, docs/contract.md "Providers, connections and data"):
    * exact URLs, or `scheme://host:*` for any port and path on that host (development default).
    */
   connectReturnUrls: string[];
@@ -222,7 +222,7 @@ const EnvSchema = z
     if (env.EMAIL_TRANSPORT === "outbox") {
       ctx.addIssue({ code: "custom", path: ["EMAIL_TRANSPORT"], message: "production must really send email" });
     }
-    // Production refuses what is only fit for a laptop (ARCHITECTURE.md §4 "Secrets").
+    // Production refuses what is only fit for a laptop (docs/design.md "Secrets").
     if (env.JWT_SIGNING_KEYS.some((k) => k.kid.startsWith("dev-"))) {
       ctx.addIssue({
         code: "custom",

@@ -1,5 +1,5 @@
 /**
- * Encryption at rest for provider credentials (ARCHITECTURE.md §4 "Encryption at rest").
+ * Encryption at rest for provider credentials (docs/design.md "Encryption at rest").
  *
  * Secret format (one env var, e.g. `CREDENTIALS_KEYRING`): a comma-separated list of
  * `id:base64key` entries, newest first:

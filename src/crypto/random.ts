@@ -17,7 +17,7 @@ export function newId(prefix: string): string {
   return `${prefix}_${base64url(crypto.getRandomValues(new Uint8Array(16)))}`;
 }
 
-/** SHA-256 of a string, hex. Tokens are stored only as this (ARCHITECTURE.md §4 "Tokens"). */
+/** SHA-256 of a string, hex. Tokens are stored only as this (docs/design.md "Tokens"). */
 export async function sha256Hex(value: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", enc.encode(value));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");

@@ -3,7 +3,7 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
 
 /**
  * Timestamps are UTC epoch milliseconds everywhere (`timestamp_ms`), so no naive local time can
- * enter the database (ARCHITECTURE.md §4 "Time"); the API renders them as RFC 3339 with `Z`.
+ * enter the database (docs/design.md "Time"); the API renders them as RFC 3339 with `Z`.
  */
 const utc = (name: string) => integer(name, { mode: "timestamp_ms" });
 /** A UTC timestamp column that defaults to now (the app normally sets it from its clock). */
@@ -53,7 +53,7 @@ export const users = sqliteTable(
     /** Bumped by password change/reset and admin rotation; older tokens stop working. */
     tokenVersion: integer("token_version").notNull().default(0),
     /**
-     * An administrator's lock (API.md "Administration"): login answers 403 `account_disabled`
+     * An administrator's lock (docs/contract.md "Administration"): login answers 403 `account_disabled`
      * until an administrator lifts it. Apart from the failed-login lockout, which is per client
      * and lives in the address's Gate; a password reset lifts neither.
      */
@@ -174,7 +174,7 @@ export const outboxMessages = sqliteTable(
   (t) => [index("outbox_to_time").on(t.to, t.createdAt)],
 );
 
-/** Connection lifecycle (API.md "Providers, connections and data"). */
+/** Connection lifecycle (docs/contract.md "Providers, connections and data"). */
 export const CONNECTION_STATUSES = [
   "pending",
   "active",

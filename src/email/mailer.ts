@@ -3,7 +3,7 @@ import type { Logger } from "../logger";
 import type { EmailSender } from "./sender";
 import type { Email } from "./templates";
 
-/** API.md "Defaults": at most 5 emails of one kind to one address per hour; beyond, nothing is sent. */
+/** docs/contract.md "Defaults": at most 5 emails of one kind to one address per hour; beyond, nothing is sent. */
 export const EMAILS_PER_KIND_PER_HOUR = 5;
 
 /**

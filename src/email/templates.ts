@@ -2,7 +2,7 @@ import { html } from "hono/html";
 import type { EmailMessage } from "./sender";
 
 /**
- * What a message is, for the per-address quota (API.md "Defaults": at most 5 of one kind per
+ * What a message is, for the per-address quota (docs/contract.md "Defaults": at most 5 of one kind per
  * hour). Verification covers sign-up and email-change confirmations.
  */
 export type EmailKind =

@@ -3,7 +3,7 @@ import type { Rule } from "./rules";
 
 /**
  * Token buckets kept in the object's SQLite, so waiting for the object to leave memory never
- * refills them (API.md "Defaults": limits survive eviction). One row per bucket; a row is
+ * refills them (docs/contract.md "Defaults": limits survive eviction). One row per bucket; a row is
  * forgotten once the bucket would be full again anyway (`idle_after`).
  */
 export class BucketStore {

@@ -1,4 +1,4 @@
-/** Live events pushed to a user's open WebSockets (API.md `GET /api/v1/events`). */
+/** Live events pushed to a user's open WebSockets (docs/contract.md "Live events"). */
 export type LiveEventType =
   | "sync.started"
   | "sync.succeeded"

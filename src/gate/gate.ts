@@ -50,7 +50,7 @@ export interface GlobalRotation {
 
 export type { Cutoff, LockoutAnswer, LockoutPolicy, SocketInfo };
 
-const GLOBAL_CACHE_MS = 60_000; // API.md: global rotation reaches access tokens within 60 s.
+const GLOBAL_CACHE_MS = 60_000; // docs/contract.md "Administration": global rotation reaches access tokens within 60 s.
 const TOUCH_EVERY_MS = 60_000;
 const MIN_VERSION_KEY = "min_version";
 
@@ -122,7 +122,7 @@ export class Gate extends DurableObject<Env> {
   /**
    * Accepts a live-events WebSocket for an already authenticated session (the Worker checked
    * the token and passes its session, version, issue and expiry). Hibernatable: an idle socket
-   * costs no duration; it is closed when its token stops counting (API.md `GET /api/v1/events`).
+   * costs no duration; it is closed when its token stops counting (docs/contract.md "Live events").
    */
   override async fetch(request: Request): Promise<Response> {
     const socket = socketInfoOf(request.headers);

@@ -1,7 +1,7 @@
 /**
  * Failed-login lockout per (account, client), held by the account's email Gate
  * (`email:<sha256>`), so an unknown address locks exactly like a known one and one client's
- * failures never lock out another (API.md "Defaults": Auth0's "per identifier and IP").
+ * failures never lock out another (docs/contract.md "Defaults": Auth0's "per identifier and IP").
  */
 export interface LockoutPolicy {
   threshold: number;

@@ -7,7 +7,7 @@ export interface Rule {
   perSeconds: number;
 }
 
-/** Every rate limit in one place (API.md "Defaults"); overridable with RATE_LIMITS. */
+/** Every rate limit in one place (docs/contract.md "Defaults"); overridable with RATE_LIMITS. */
 export const DEFAULT_RULES = {
   login_ip: { burst: 5, refill: 5, perSeconds: 60 },
   login_email: { burst: 20, refill: 20, perSeconds: 900 },

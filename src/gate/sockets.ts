@@ -11,7 +11,7 @@ export interface SocketInfo {
 
 const info = (ws: WebSocket) => ws.deserializeAttachment() as SocketInfo | null;
 
-/** Sends a final event (if any) and closes with 4001 (API.md `GET /api/v1/events`). */
+/** Sends a final event (if any) and closes with 4001 (docs/contract.md "Live events"). */
 function end(ws: WebSocket, reason: string, event?: LiveEvent) {
   try {
     if (event) ws.send(JSON.stringify(event));

@@ -34,7 +34,7 @@ export interface Variables {
   deps?: Deps;
 }
 
-/** The one Hono environment type of the app (ARCHITECTURE.md §5.2). */
+/** The one Hono environment type of the app (docs/design.md "Conventions"). */
 export interface AppEnv {
   Bindings: Env;
   Variables: Variables;

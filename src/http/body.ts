@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 import { fail } from "../errors";
 
-/** API.md: request bodies are capped at 64 KiB. */
+/** docs/contract.md "Conventions": request bodies are capped at 64 KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** 413 `payload_too_large` past 64 KiB, whether or not Content-Length is sent. */

@@ -13,7 +13,7 @@ export const ProblemSchema = z
     title: z.string().openapi({ example: "Unprocessable Content" }),
     status: z.number().int().openapi({ example: 422 }),
     detail: z.string(),
-    code: z.string().openapi({ description: "Stable machine-readable error code (API.md)." }),
+    code: z.string().openapi({ description: "Stable machine-readable error code (docs/contract.md, Errors)." }),
     request_id: z.string(),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))

@@ -3,7 +3,7 @@ import type { ValidationTargets } from "hono";
 import type { z } from "zod";
 import { type DomainError, type FieldError, fail } from "../errors";
 
-/** Turns zod issues into API.md's `errors[]`, naming the query/path part when not the body. */
+/** Turns zod issues into the problem document's `errors[]`, naming the query/path part when not the body. */
 export function fieldErrors(error: z.ZodError, target: keyof ValidationTargets): FieldError[] {
   const prefix = target === "json" || target === "form" ? "" : `${target === "param" ? "path" : target}.`;
   return error.issues.map((issue) => ({

@@ -1,6 +1,6 @@
 /**
  * Flags connections whose provider refresh token is about to die, before it breaks. Schwab's
- * lives 7 days from the login and refreshing never extends it (schwab.md), so every Schwab
+ * lives 7 days from the login and refreshing never extends it (docs/providers/schwab.md), so every Schwab
  * connection needs the user back within a week: warn early, then require re-auth in time.
  */
 import { batchAll } from "../db/batch";

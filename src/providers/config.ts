@@ -111,7 +111,7 @@ export interface SchwabSettings {
 export interface ProvidersConfig {
   /** null when SCHWAB_CLIENT_ID/SECRET are not set: Schwab is then not offered. */
   schwab: SchwabSettings | null;
-  /** The in-process simulator (API.md "The sandbox provider"); null in production. */
+  /** The in-process simulator (docs/contract.md "The sandbox provider"); null in production. */
   sandbox: { secret: string; clientId: string; clientSecret: string } | null;
   timeouts: { connectMs: number; totalMs: number };
   reauthWarningMs: number;

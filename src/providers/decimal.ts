@@ -1,5 +1,5 @@
 /**
- * Exact decimal strings for money and quantities (API.md: money is a decimal string, never a
+ * Exact decimal strings for money and quantities (docs/contract.md "Conventions": money is a decimal string, never a
  * float). Provider JSON numbers arrive as IEEE-754 doubles; we keep the shortest decimal that
  * round-trips to the same double (what the provider most likely wrote) and do any arithmetic on
  * scaled BigInts, so `0.1 + 0.2` style errors cannot appear.

@@ -68,7 +68,7 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
   const root = options.sandboxRoot ?? sandboxRootFor(config);
   if (sandbox && root) {
     // Browser-facing URLs (authorize) use the public base URL so a developer can click them; the
-    // server-side calls to the same base are dispatched in-process (ARCHITECTURE.md §5.9).
+    // server-side calls to the same base are dispatched in-process (docs/design.md "Conventions").
     const baseUrl = `${config.appBaseUrl}/sandbox`;
     offered.set("sandbox", {
       info: { slug: "sandbox", name: "Sandbox (simulated Schwab)", authType: "oauth2", scenarios: SCENARIOS },

@@ -1,5 +1,5 @@
 /**
- * Schwab Trader API wire formats (shared/providers/schwab.md) and their mapping to normalized
+ * Schwab Trader API wire formats (docs/providers/schwab.md) and their mapping to normalized
  * types. Schemas list only what we use: unknown fields are dropped, optional ones may be absent,
  * numbers may be integral. Real traffic wins over the spec where they differ.
  */
@@ -159,7 +159,7 @@ const title = (s: string) =>
     .replace(/_/g, " ")
     .replace(/^\w/, (c) => c.toUpperCase());
 
-/** "••••1234": the last four characters only (schwab.md: mask plain numbers in our API). */
+/** "••••1234": the last four characters only (docs/providers/schwab.md: mask plain numbers in our API). */
 export function maskAccountNumber(accountNumber: string): string {
   return accountNumber.length > 4 ? `••••${accountNumber.slice(-4)}` : "••••";
 }

@@ -1,5 +1,5 @@
 /**
- * Schwab Trader API adapter (shared/providers/schwab.md). OAuth 2 code flow with PKCE (RFC 6749
+ * Schwab Trader API adapter (docs/providers/schwab.md). OAuth 2 code flow with PKCE (RFC 6749
  * §4.1, RFC 7636) and HTTP Basic client authentication (RFC 6749 §2.3.1); accounts with
  * positions; transactions paged around Schwab's 1-year and 3,000-item limits.
  */
@@ -82,7 +82,7 @@ export function createSchwabAdapter(options: SchwabAdapterOptions): ProviderAdap
       },
       body: new URLSearchParams(form).toString(),
       schema: TokenResponseSchema,
-      // schwab.md: any 400/401 from the token endpoint means the grant is gone.
+      // docs/providers/schwab.md: any 400/401 from the token endpoint means the grant is gone.
       reauthStatuses: [400, 401],
     });
 
@@ -114,7 +114,7 @@ export function createSchwabAdapter(options: SchwabAdapterOptions): ProviderAdap
       TransactionsSchema,
     );
     if (items.length >= SCHWAB_MAX_RESULTS) {
-      // A full page may be truncated: split the window and ask again (schwab.md "3,000 per call").
+      // A full page may be truncated: split the window and ask again (docs/providers/schwab.md "3,000 per call").
       if (end - start <= MIN_WINDOW_MS) {
         throw new MalformedResponseError("schwab transactions.list: 3,000+ transactions within one second");
       }

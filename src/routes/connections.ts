@@ -43,7 +43,7 @@ const routes = {
     path: "/",
     tags,
     security,
-    // API.md: connecting a provider is limited to 5 per user per minute.
+    // docs/contract.md "Defaults": connecting a provider is limited to 5 per user per minute.
     middleware: [requireAuth({ rule: "connect_provider" })] as const,
     summary: "Start connecting a provider (OAuth 2 authorization code with PKCE S256).",
     description: `Creates a \`pending\` connection and returns the provider's \`authorization_url\`: send the

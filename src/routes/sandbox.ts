@@ -4,7 +4,7 @@ import type { AppEnv } from "../http/app-env";
 import { sandboxRootFor } from "../providers/sandbox-host";
 
 /**
- * The sandbox provider's HTTP surface at /sandbox (API.md "The sandbox provider"): the very app
+ * The sandbox provider's HTTP surface at /sandbox (docs/contract.md "The sandbox provider"): the very app
  * the sandbox adapter calls in-process, so a browser's authorize step and the server's token
  * calls meet the same simulator. Absent (404) in production.
  */

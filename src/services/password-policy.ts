@@ -11,7 +11,7 @@ export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 
 /**
- * API.md default policy: 8–128 characters with upper, lower, digit and symbol, not on a common
+ * docs/contract.md "Defaults": password policy: 8–128 characters with upper, lower, digit and symbol, not on a common
  * password list. Returns every reason it fails (empty when acceptable).
  */
 export function passwordProblems(password: string, context: { email?: string; name?: string } = {}): string[] {

@@ -5,7 +5,7 @@ import { fail, notFound } from "../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "./context";
 import { parseDevice } from "./device";
 
-/** API.md `Session`. */
+/** docs/contract.md "Sessions": `Session`. */
 export async function listSessions(deps: ServiceDeps, userId: string, currentSessionId: string) {
   const rows = await listLiveSessions(deps.db, userId, deps.now());
   return rows.map((s) => ({

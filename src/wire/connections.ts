@@ -22,7 +22,8 @@ export const ProviderSlug = z
   .openapi({ example: "sandbox", description: "A `slug` from GET /api/v1/providers." });
 
 export const Scenario = z.enum(SCENARIOS).openapi({
-  description: 'Sandbox only: the behaviour of the simulated login (API.md "The sandbox provider"). Default `default`.',
+  description:
+    'Sandbox only: the behaviour of the simulated login (docs/contract.md "The sandbox provider"). Default `default`.',
 });
 
 export const SandboxLogin = z

@@ -30,7 +30,7 @@ const send = (path: string, init: RequestInit = {}) =>
 const post = (body: BodyInit, contentType = "application/json", path = "/api/v1/_probe/echo") =>
   send(path, { method: "POST", body, headers: { "Content-Type": contentType } });
 
-describe("error model (API.md error table)", () => {
+describe("error model (docs/contract.md, Errors)", () => {
   it("passes a valid request", async () => {
     const res = await post(JSON.stringify({ name: "Ada", age: 36 }));
     expect(res.status).toBe(200);

@@ -6,7 +6,7 @@ import { randomIp } from "../support/http";
 import { seededSession } from "../support/seed";
 
 // Every route in the OpenAPI document, hit with hostile inputs: the answer must always be a
-// deliberate 4xx problem, never a 500 (API.md "Conventions"). Limits are raised so that
+// deliberate 4xx problem, never a 500 (docs/contract.md "Conventions"). Limits are raised so that
 // validation, not rate limiting, answers.
 const huge = { burst: 100_000, refill: 100_000, per_seconds: 1 };
 const testEnv = {

@@ -61,7 +61,7 @@ const VTI: InstrumentSpec = {
   basePriceCents: 28_745,
 };
 const META_PUT: InstrumentSpec = {
-  // OCC symbol: root padded to 6, yymmdd, P/C, strike × 1000 padded to 8 (schwab.md).
+  // OCC symbol: root padded to 6, yymmdd, P/C, strike × 1000 padded to 8 (docs/providers/schwab.md).
   symbol: "META  250131P00510000",
   assetType: "OPTION",
   cusip: "0META.MV50510000",
@@ -155,13 +155,13 @@ function positionJson(p: SandboxPosition) {
     currentDayProfitLossPercentage: 0.4,
     longQuantity: long ? qty : 0,
     settledLongQuantity: long ? qty : 0,
-    // Real data: negative for shorts (schwab.md).
+    // Real data: negative for shorts (docs/providers/schwab.md).
     settledShortQuantity: long ? 0 : -qty,
     instrument: {
       assetType: i.assetType,
       cusip: i.cusip,
       symbol: i.symbol,
-      // Equities often arrive without a description (schwab.md).
+      // Equities often arrive without a description (docs/providers/schwab.md).
       ...(i.description ? { description: i.description } : {}),
       ...(i.assetType === "OPTION" ? {} : { instrumentId: p.instrumentId }),
       netChange: dollars(Math.round(p.priceCents * 0.004)),
@@ -213,7 +213,7 @@ function balancesJson(acct: SandboxAccount) {
         shortBalance: dollars(-shortCents),
         shortMarginValue: dollars(-shortCents),
         sma: 70,
-        // A boolean in real traffic, a number in the spec (schwab.md).
+        // A boolean in real traffic, a number in the spec (docs/providers/schwab.md).
         isInCall: false,
       },
     };
@@ -269,7 +269,7 @@ export function accountJson(acct: SandboxAccount, withPositions: boolean) {
         isInCall: false,
       },
     },
-    // Real, but not in the spec (schwab.md).
+    // Real, but not in the spec (docs/providers/schwab.md).
     aggregatedBalance: {
       currentLiquidationValue: dollars(liquidationCents),
       liquidationValue: dollars(liquidationCents),

@@ -1,4 +1,4 @@
-/** Wire formatting shared by the sandbox's data builders (schwab.md "Real captures"). */
+/** Wire formatting shared by the sandbox's data builders (docs/providers/schwab.md "Real captures"). */
 
 /** Schwab's real timestamp form: `2025-01-14T05:15:12+0000` (no milliseconds, offset without colon). */
 export function schwabTime(ms: number): string {

@@ -1,6 +1,6 @@
 /**
- * The sandbox provider: a Schwab Trader API simulator (API.md "The sandbox provider",
- * shared/providers/schwab.md), so the real Schwab adapter runs end to end without Schwab.
+ * The sandbox provider: a Schwab Trader API simulator (docs/contract.md "The sandbox provider",
+ * docs/providers/schwab.md), so the real Schwab adapter runs end to end without Schwab.
  *
  * Mounting: routes are relative. The Worker mounts it at `/sandbox`
  * (`app.route("/sandbox", createSandboxApp({ secret }))`) and points the Schwab adapter's

@@ -1,5 +1,5 @@
 /**
- * Sandbox scenarios (API.md "The sandbox provider"): what a login's data looks like and how its
+ * Sandbox scenarios (docs/contract.md "The sandbox provider"): what a login's data looks like and how its
  * trader endpoints misbehave. Token-endpoint behaviour (revoked, rotating) lives in the routes.
  */
 
@@ -67,7 +67,7 @@ export function traderFault(scenario: Scenario, callNumber: number, s: FaultSett
         }),
       };
     case "payment_required":
-      // An Apigee fault body, the third error shape schwab.md lists.
+      // An Apigee fault body, the third error shape docs/providers/schwab.md lists.
       return {
         kind: "respond",
         status: 402,

@@ -14,7 +14,7 @@ import { accountTransactions } from "./transactions";
 /** Schwab's per-response cap; more matches are silently dropped. */
 export const SANDBOX_MAX_RESULTS = 3000;
 
-// The 15 types Schwab documents (providers/schwab.md); the adapter sends the same list.
+// The 15 types Schwab documents (docs/providers/schwab.md); the adapter sends the same list.
 const TYPES = new Set<string>(SCHWAB_TRANSACTION_TYPES);
 
 const ISO_Z = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?Z$/;
@@ -115,7 +115,7 @@ export function traderRoutes(ctx: SandboxContext) {
   });
 
   app.get("/accounts/:hash/transactions", (c) => {
-    // Only the hashValue addresses an account; the plain number is refused (schwab.md).
+    // Only the hashValue addresses an account; the plain number is refused (docs/providers/schwab.md).
     const acct = findAccount(c.get("accounts"), c.req.param("hash"));
     if (!acct) return c.json(message("Invalid account number"), 400);
     const q = c.req.query();

@@ -196,7 +196,7 @@ export function accountTransactions(
     const build = (c: ItemContext) => {
       const t = trade(c, { symbolIndex: 0, quantityMilli: 3000 });
       const { settlementDate: _drop, ...rest } = t as Record<string, unknown>;
-      // Only status (and a missing settlementDate) tells pending from posted (schwab.md).
+      // Only status (and a missing settlementDate) tells pending from posted (docs/providers/schwab.md).
       return posted ? { ...rest, settlementDate: schwabTime(at + DAY) } : { ...rest, status: "PENDING" };
     };
     // Same seed for both versions, so amount and symbol match; the id changes when it posts.

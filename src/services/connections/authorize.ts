@@ -14,7 +14,7 @@ import { providerNotAvailable } from "./errors";
 import { isAllowedReturnTo } from "./return-to";
 import { type ConnectionView, connectionView } from "./view";
 
-/** RFC 6749 §10.12: the state must be short-lived; 10 minutes (API.md). */
+/** RFC 6749 §10.12: the state must be short-lived; 10 minutes (docs/contract.md "Errors"). */
 export const STATE_TTL_SECONDS = 600;
 /** A generous cap on connections per user (pending ones included), against runaway clients. */
 export const MAX_CONNECTIONS_PER_USER = 25;

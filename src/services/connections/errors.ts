@@ -24,7 +24,7 @@ export const reauthRequired = () =>
 export const notConnected = () =>
   fail("connection_not_ready", "The connection has no credentials yet; finish authorizing it first.");
 
-/** Seconds to wait after a 429 that named none (schwab.md: no capture shows Retry-After). */
+/** Seconds to wait after a 429 that named none (docs/providers/schwab.md: no capture shows Retry-After). */
 export const DEFAULT_COOLDOWN_SECONDS = 60;
 
 /** What a provider failure means for the caller: the API error to answer with. */

@@ -206,7 +206,7 @@ async function refreshUnderLease(
       action: "connection.token_refreshed",
       outcome: "success",
       ...who,
-      // schwab.md: whether the refresh token string changes is undocumented; record which happened.
+      // docs/providers/schwab.md: whether the refresh token string changes is undocumented; record which happened.
       details: { refresh_token: result.refreshTokenOutcome },
     }),
   ]);

@@ -1,5 +1,5 @@
 /**
- * The per-user transaction change feed (API.md `GET /transactions/sync`, after Plaid's
+ * The per-user transaction change feed (docs/contract.md "Providers, connections and data", after Plaid's
  * /transactions/sync). Every insert, change and removal of a user's transaction takes the next
  * number of one sequence, committed in order (src/db/sync-write.ts); a cursor is the last
  * number a client has seen. Replaying from any cursor converges: each changed row is reported

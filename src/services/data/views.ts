@@ -1,5 +1,5 @@
 /**
- * Wire shapes of synced data (API.md "Providers, connections and data"). Money and quantities
+ * Wire shapes of synced data (docs/contract.md "Providers, connections and data"). Money and quantities
  * are the exact decimal strings stored; timestamps RFC 3339 UTC.
  */
 

@@ -35,7 +35,7 @@ export async function spendEmailToken(deps: ServiceDeps, token: string, purposes
   return row;
 }
 
-/** The link put in an email: `<APP_BASE_URL>/<page>?token=<value>` (API.md dev outbox). */
+/** The link put in an email: `<APP_BASE_URL>/<page>?token=<value>` (docs/contract.md "System": dev outbox). */
 export const emailLink = (deps: ServiceDeps, page: string, token: string) =>
   `${deps.config.appBaseUrl}/${page}?token=${encodeURIComponent(token)}`;
 

@@ -39,6 +39,6 @@ export const accountDisabled = () =>
 
 export const emailNotVerified = () => fail("email_not_verified", "Verify your email address before logging in.");
 
-/** Ten wrong re-authentications in a row end the session (API.md "Identity"). */
+/** Ten wrong re-authentications in a row end the session (docs/contract.md "Identity"). */
 export const sessionEndedByReauth = () =>
   fail("session_revoked", "Too many wrong passwords: this session has ended; log in again.");

@@ -1,7 +1,7 @@
 /**
  * The failed-login lockout, per (account, client): counted in the address's Gate, so an
  * unknown address locks exactly like a known one, and a stranger's failures never lock the
- * owner's other devices out (API.md "Defaults"). Login, MFA verification and re-authentication
+ * owner's other devices out (docs/contract.md "Defaults"). Login, MFA verification and re-authentication
  * all count here. A Gate outage fails open (logged), like the rate limits.
  */
 

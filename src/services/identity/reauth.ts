@@ -1,5 +1,5 @@
 /**
- * Re-authentication inside a session (`current_password`, `password`): API.md treats it as a
+ * Re-authentication inside a session (`current_password`, `password`): docs/contract.md "Identity" treats it as a
  * login attempt. A wrong answer counts toward the lockout of the session's client, and ten
  * wrong in a row end the session, so a stolen session cannot brute-force the password.
  */

@@ -18,7 +18,7 @@ function actorOf(e: AuditRow, userId: string): EventActor {
 }
 
 /**
- * The user's own security log, newest first (API.md `GET /auth/security-events`). An event
+ * The user's own security log, newest first (docs/contract.md "Identity"). An event
  * someone else caused (an administrator, another account) shows who in general terms only: their
  * IP address, location and device are theirs, not this user's, and are left out.
  */

@@ -34,7 +34,7 @@ export const syncEnvShape = {
   SYNC_COOLDOWN_MINUTES: int(30, 1, 1440),
   /** Cooldown after the provider answers 402: retrying will not help until someone pays. */
   SYNC_PAYMENT_COOLDOWN_HOURS: int(24, 1, 720),
-  /** A manual sync waits this long after the connection's last queued run (API.md: 5 minutes). */
+  /** A manual sync waits this long after the connection's last queued run (docs/contract.md "Providers, connections and data": 5 minutes). */
   SYNC_MANUAL_MIN_INTERVAL_SECONDS: int(300, 0, 86_400),
   /** How far back a connection's first sync (and a newly seen account) fetches transactions. */
   SYNC_HISTORY_DAYS: int(730, 1, 3650),

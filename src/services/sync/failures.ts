@@ -20,7 +20,7 @@ export interface SyncFailure {
   audited: boolean;
 }
 
-/** The provider listed no accounts: an error, never "the user has nothing" (ARCHITECTURE.md §4). */
+/** The provider listed no accounts: an error, never "the user has nothing" (docs/design.md "Sync"). */
 export class EmptyAnswerError extends Error {
   override readonly name = "EmptyAnswerError";
 }

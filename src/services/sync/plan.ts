@@ -96,7 +96,7 @@ const transactionRow = (
 
 /**
  * Pending rows the answer no longer lists (inside its window) matched to new posted items of the
- * same type, amount and symbol within PENDING_MATCH_MS, nearest date first: schwab.md says
+ * same type, amount and symbol within PENDING_MATCH_MS, nearest date first: docs/providers/schwab.md says
  * only status tells pending from posted and the id changes. Returns posted id → pending row.
  */
 function matchPosted(stored: TransactionRow[], answered: ProviderTransaction[], since: Date, known: Set<string>) {

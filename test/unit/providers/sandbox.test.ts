@@ -19,7 +19,7 @@ async function session(scenario?: string) {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 describe("sandbox HTTP surface", () => {
-  it("lists every scenario API.md names", () => {
+  it("lists every scenario docs/contract.md names", () => {
     expect([...SCENARIOS].sort()).toEqual(
       [
         "default",
