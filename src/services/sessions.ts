@@ -72,19 +72,46 @@ export async function revokeOwnSession(
   if (!session || session.userId !== auth.userId || session.revokedAt || session.expiresAt <= deps.now()) {
     throw notFound("session");
   }
-  await deps.gate.revokeSessions(auth.userId, [sessionId]);
-  const now = deps.now();
-  await deps.db.batch([
-    revokeSession(deps.db, sessionId, "revoked_by_user", now),
-    insertAudit(deps.db, {
-      ...auditContext(meta),
-      occurredAt: now,
+  await endSession(deps, meta, {
+    userId: auth.userId,
+    sessionId,
+    reason: "revoked_by_user",
+    audit: {
       action: "session.revoked",
-      outcome: "success",
-      userId: auth.userId,
       actorId: auth.userId,
       sessionId: auth.sessionId,
       details: { scope: "one", revoked_session_id: sessionId },
+    },
+  });
+}
+
+/**
+ * Ends one session at once: the Gate first (fail closed: if it cannot be told, nothing changes
+ * and the caller may retry), then D1, audited in the same batch.
+ */
+export async function endSession(
+  deps: Pick<ServiceDeps, "db" | "gate" | "now">,
+  meta: RequestMeta,
+  end: {
+    userId: string;
+    sessionId: string;
+    reason: string;
+    audit: { action: string; actorId?: string; sessionId?: string; details?: Record<string, unknown> };
+  },
+) {
+  await deps.gate.revokeSessions(end.userId, [end.sessionId]);
+  const now = deps.now();
+  await deps.db.batch([
+    revokeSession(deps.db, end.sessionId, end.reason, now),
+    insertAudit(deps.db, {
+      ...auditContext(meta),
+      occurredAt: now,
+      action: end.audit.action,
+      outcome: "success",
+      userId: end.userId,
+      actorId: end.audit.actorId ?? null,
+      sessionId: end.audit.sessionId ?? end.sessionId,
+      details: end.audit.details ?? null,
     }),
   ]);
 }

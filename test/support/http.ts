@@ -1,5 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports, env as testEnv } from "cloudflare:workers";
+import type { Problem } from "../../src/http/problems";
 import worker from "../../src/index";
 
 const BASE = "https://api.ledgerlink.test";
@@ -50,13 +51,5 @@ export async function problem(res: Response) {
   if (res.headers.get("Content-Type") !== "application/problem+json") {
     throw new Error(`expected problem+json, got ${res.headers.get("Content-Type")}: ${await res.text()}`);
   }
-  return (await res.json()) as {
-    type: string;
-    title: string;
-    status: number;
-    detail: string;
-    code: string;
-    request_id: string;
-    errors?: { path: string; message: string }[];
-  };
+  return (await res.json()) as Problem;
 }

@@ -3,10 +3,9 @@
  * login attempt. A wrong answer counts toward the lockout of the session's client, and ten
  * wrong in a row end the session, so a stolen session cannot brute-force the password.
  */
-import { insertAudit } from "../../db/audit";
-import { revokeSession } from "../../db/sessions";
 import type { UserRow } from "../../db/users";
-import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
+import type { RequestMeta, ServiceDeps } from "../context";
+import { endSession } from "../sessions";
 import { invalidCredentials, sessionEndedByReauth } from "./errors";
 import { clearFailures, countFailure, refuseIfLocked } from "./lockout";
 
@@ -49,24 +48,14 @@ export async function reauthenticate(
   // The tenth in a row: the failure still counts toward the client's lockout, but the answer
   // the caller needs is that this session is over.
   await counted.catch(() => undefined);
-  await endSession(deps, meta, auth);
-  throw sessionEndedByReauth();
-}
-
-/** The Gate first (fail closed), then D1, audited in the same batch. */
-async function endSession(deps: ServiceDeps, meta: RequestMeta, auth: Auth) {
-  await deps.gate.revokeSessions(auth.userId, [auth.sessionId]);
-  const now = deps.now();
-  await deps.db.batch([
-    revokeSession(deps.db, auth.sessionId, "reauthentication_failed", now),
-    insertAudit(deps.db, {
-      ...auditContext(meta),
-      occurredAt: now,
+  await endSession(deps, meta, {
+    userId: auth.userId,
+    sessionId: auth.sessionId,
+    reason: "reauthentication_failed",
+    audit: {
       action: "session.revoked",
-      outcome: "success",
-      userId: auth.userId,
-      sessionId: auth.sessionId,
       details: { scope: "one", reason: "reauthentication_failed", failures: REAUTH_MAX_FAILURES },
-    }),
-  ]);
+    },
+  });
+  throw sessionEndedByReauth();
 }

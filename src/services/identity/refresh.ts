@@ -11,6 +11,7 @@ import { fail } from "../../errors";
 import type { LimitAnswer } from "../../gate/gate";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { takeLimits } from "../limits";
+import { endSession } from "../sessions";
 import { accountDisabled, invalidRefreshToken } from "./errors";
 import { sameHash, successorOf, type TokenResponse, tokenResponse } from "./tokens";
 
@@ -93,18 +94,5 @@ export async function refresh(
 
 /** Revokes the caller's session: its refresh token fails at once, its access token too. */
 export async function logout(deps: ServiceDeps, meta: RequestMeta, userId: string, sessionId: string) {
-  // The Gate first: if it cannot be told, nothing changes and the caller may retry (fail closed).
-  await deps.gate.revokeSessions(userId, [sessionId]);
-  const now = deps.now();
-  await deps.db.batch([
-    revokeSession(deps.db, sessionId, "logout", now),
-    insertAudit(deps.db, {
-      ...auditContext(meta),
-      occurredAt: now,
-      action: "auth.logout",
-      outcome: "success",
-      userId,
-      sessionId,
-    }),
-  ]);
+  await endSession(deps, meta, { userId, sessionId, reason: "logout", audit: { action: "auth.logout" } });
 }
