@@ -35,7 +35,9 @@ describe("the secret scan", () => {
     expect(scan("key.pem", privateKey.export({ format: "pem", type: "pkcs8" }) as string).status).toBe(1);
     expect(scan("keyring.env", `ENCRYPTION_KEYS=k1:${randomBytes(32).toString("base64")}\n`).status).toBe(1);
     expect(scan("refresh.env", `REFRESH_TOKEN_SECRET='${randomBytes(32).toString("base64")}'\n`).status).toBe(1);
-    expect(scan("mail.ts", 'const key = "re_9fK2mQ7xLpW4vT8nZ1yB3cD6";\n').status).toBe(1);
+    // Assembled at run time so this file itself passes the scan it tests.
+    const resendKey = ["re", "9fK2mQ7xLpW4vT8nZ1yB3cD6"].join("_");
+    expect(scan("mail.ts", `const key = "${resendKey}";\n`).status).toBe(1);
   });
 
   it("passes the development placeholders the repository documents", () => {
