@@ -5,10 +5,11 @@ import { resolve } from "node:path";
 import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
 // `npm run bench:sync`: the cost of syncing the sandbox's `large` login (10,080 transactions:
 // 10,000 in its margin account, 80 in its cash account) on a local `wrangler dev`, through the
-// real path (manual sync → Queue → consumer → D1):
+// real path (manual sync → Queue → consumer → the user's home object, which plans and applies
+// the snapshot in one SQLite transaction):
 //   1. first sync: wall time (request → run succeeded, seen by polling) and the run's own
-//      duration, with D1's count of rows written (meta.rows_written of the data statements,
-//      index entries included);
+//      duration, with the home's count of rows written (SqlStorageCursor.rowsWritten of the
+//      ledger statements, index entries included);
 //   2. re-sync of the same data (incremental window: last success − overlap);
 //   3. re-sync over the whole history (the connection's watermark cleared in D1 first).
 // Rows written by 2 and 3 must be ~0. Knobs: BENCH_SYNC_RUNS (repetitions, default 3).
@@ -125,7 +126,7 @@ try {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kinds = [...new Set(rows.map((r) => r.kind))];
 const lines = [
-  "| run | wall time (median) | run duration (median) | transactions fetched | added | modified | D1 rows written |",
+  "| run | wall time (median) | run duration (median) | transactions fetched | added | modified | rows written (home SQLite) |",
   "|---|---:|---:|---:|---:|---:|---:|",
 ];
 for (const kind of kinds) {

@@ -40,10 +40,10 @@ export const purgeMfaChallenges = (db: Db, now: Date) =>
  * Records `step` as the last TOTP step used, only if it is newer than the one stored: of two
  * requests with the same code only one gets the row.
  */
-export const claimTotpStep = (db: Db, userId: string, step: number, now: Date) =>
+export const claimTotpStep = (db: Db, userId: string, step: number) =>
   db
     .update(users)
-    .set({ mfaTotpLastStep: step, updatedAt: now })
+    .set({ mfaTotpLastStep: step })
     .where(and(eq(users.id, userId), or(isNull(users.mfaTotpLastStep), lt(users.mfaTotpLastStep, step))))
     .returning({ id: users.id })
     .get();

@@ -13,11 +13,14 @@ export const insertUser = (db: Db, row: typeof users.$inferInsert) => db.insert(
 export const updateUser = (db: Db, id: string, patch: Partial<typeof users.$inferInsert>) =>
   db.update(users).set(patch).where(eq(users.id, id));
 
-/** Bumps the token version (breach rotation) and returns the new value. */
-export const bumpTokenVersion = (db: Db, id: string, now: Date) =>
+/**
+ * Bumps the token version (breach rotation) and returns the new value. Not a profile change:
+ * `updated_at` stays (it dates what `GET /auth/me` shows).
+ */
+export const bumpTokenVersion = (db: Db, id: string) =>
   db
     .update(users)
-    .set({ tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: now })
+    .set({ tokenVersion: sql`${users.tokenVersion} + 1` })
     .where(eq(users.id, id))
     .returning({ tokenVersion: users.tokenVersion });
 
@@ -43,5 +46,4 @@ export function listUsers(db: Db, opts: { q?: string; limit: number; after?: { a
 export const deleteUser = (db: Db, id: string) => db.delete(users).where(eq(users.id, id)).returning({ id: users.id });
 
 /** Global rotation: every user's version moves on, so every refresh token issued before fails. */
-export const bumpAllTokenVersions = (db: Db, now: Date) =>
-  db.update(users).set({ tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: now });
+export const bumpAllTokenVersions = (db: Db) => db.update(users).set({ tokenVersion: sql`${users.tokenVersion} + 1` });

@@ -5,6 +5,7 @@ import {
   type AuthorizeAnswer,
   type AuthorizeRequest,
   type Cutoff,
+  type Gate,
   type GlobalRotation,
   gateFor,
   type LimitAnswer,
@@ -44,6 +45,10 @@ export interface GateClient {
   authorize(userId: string, input: AuthorizeRequest): Promise<AuthorizeAnswer>;
   /** Hands an authenticated WebSocket upgrade to the user's Gate, which holds the socket. */
   openEvents(userId: string, upgrade: Request): Promise<Response>;
+  /** The user's home: the ledger and its runs (src/ledger/). */
+  home(userId: string): DurableObjectStub<Gate>;
+  /** Drops the user's cached profile after a change of their row (best effort, logged by caller). */
+  forgetProfile(userId: string): Promise<void>;
 }
 
 /** Retries a Gate call once: a DO can be reset mid-call (e.g. on deploy); calls are idempotent. */
@@ -56,7 +61,7 @@ async function retry<T>(f: () => Promise<T>): Promise<T> {
 }
 
 export function createGateClient(
-  ns: DurableObjectNamespace<import("./gate").Gate>,
+  ns: DurableObjectNamespace<Gate>,
   config: Config,
   now: () => Date = () => new Date(),
 ): GateClient {
@@ -100,6 +105,8 @@ export function createGateClient(
     reauthSucceeded: (userId, sessionId) => retry(() => user(userId).reauthSucceeded(sessionId)),
     allowEmail: (email, kind, perHour) => gateFor(ns, email).allowEmail(kind, perHour),
     authorize: (userId, input) => user(userId).authorize(input),
+    home: (userId) => user(userId),
+    forgetProfile: (userId) => retry(() => user(userId).forgetProfile()),
     openEvents: (userId, upgrade) => user(userId).fetch(upgrade) as unknown as Promise<Response>,
   };
 }

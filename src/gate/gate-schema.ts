@@ -1,3 +1,4 @@
+import { LEDGER_SCHEMA_STEP } from "../ledger/schema";
 import type { SchemaStep } from "./schema";
 
 /** The Gate's schema steps, oldest first (src/gate/schema.ts applies them). */
@@ -16,4 +17,6 @@ export const GATE_SCHEMA: readonly SchemaStep[] = [
     sql.exec("CREATE INDEX emails_sent_kind ON emails_sent (kind, at)");
     sql.exec("CREATE TABLE reauth_failures (session_id TEXT PRIMARY KEY, failures INTEGER NOT NULL)");
   },
+  // v3: a user's Gate is their home: their ledger and sync runs (src/ledger/schema.ts).
+  LEDGER_SCHEMA_STEP,
 ];

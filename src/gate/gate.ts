@@ -1,5 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { nowMs } from "../clock";
+import { loadConfig } from "../config";
+import { newId } from "../crypto/random";
+import { createDb } from "../db/client";
+import { type LedgerAnswer, type LedgerRead, readLedger } from "../ledger/reads";
+import type { SyncRunRow, SyncTrigger } from "../ledger/rows";
+import { type RunPatch, Runs } from "../ledger/runs";
+import { Ledger } from "../ledger/store";
+import { tendLedger } from "../ledger/tend";
+import { createLogger } from "../logger";
+import type { PublicUser } from "../services/identity/users";
+import { type AnsweredAccount, type PlanCounts, planSync } from "../services/sync/plan";
 import type { Decision } from "./bucket";
 import { BucketStore } from "./bucket-store";
 import { EmailQuota } from "./email-quota";
@@ -53,6 +64,17 @@ export type { Cutoff, LockoutAnswer, LockoutPolicy, SocketInfo };
 const GLOBAL_CACHE_MS = 60_000; // docs/contract.md "Administration": global rotation reaches access tokens within 60 s.
 const TOUCH_EVERY_MS = 60_000;
 const MIN_VERSION_KEY = "min_version";
+const PROFILE_KEY = "profile";
+const PROFILE_EPOCH_KEY = "profile_epoch";
+/**
+ * A cached profile is trusted this long: every change of the user row forgets it, and this
+ * bounds how stale it can be if forgetting ever failed (a home unreachable at that moment).
+ */
+const PROFILE_TTL_MS = 10 * 60_000;
+/** The user whose home this is (for audit rows the home writes itself). */
+const OWNER_KEY = "owner";
+/** A home with a ledger checks its runs and pending transactions at least this often. */
+const RECONCILE_EVERY_MS = 3_600_000;
 
 /**
  * The Gate: one Durable Object per subject (`user:<id>`, `ip:<client>`, `email:<sha256>`, and
@@ -65,6 +87,8 @@ export class Gate extends DurableObject<Env> {
   private lockouts!: LockoutStore;
   private quota!: EmailQuota;
   private revocations!: Revocations;
+  private ledger!: Ledger;
+  private runs!: Runs;
   private sockets: Sockets;
   private minVersion = 0;
   private global: { value: GlobalRotation; fetchedAt: number } | null = null;
@@ -80,6 +104,8 @@ export class Gate extends DurableObject<Env> {
       this.lockouts = new LockoutStore(ctx.storage.sql);
       this.quota = new EmailQuota(ctx.storage.sql);
       this.revocations = new Revocations(ctx.storage);
+      this.ledger = new Ledger(ctx.storage);
+      this.runs = new Runs(ctx.storage.sql);
       this.minVersion = ctx.storage.kv.get<number>(MIN_VERSION_KEY) ?? 0;
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -117,6 +143,123 @@ export class Gate extends DurableObject<Env> {
     const touch = !revoked && now - last >= TOUCH_EVERY_MS;
     if (touch) this.touched.set(input.sessionId, now);
     return { revoked, versionOk, rate, touch };
+  }
+
+  /**
+   * The Gate's questions and the read of the user's own data in ONE call: an authenticated read
+   * of the user's ledger never leaves this object (no D1 query on the hot path). The data is
+   * read only when the answer lets the request through.
+   */
+  async authorizeAndRead(
+    input: AuthorizeRequest,
+    read: LedgerRead,
+  ): Promise<{ answer: AuthorizeAnswer; data: LedgerAnswer | null }> {
+    const answer = await this.authorize(input);
+    const through = !answer.revoked && answer.versionOk && (answer.rate?.allowed ?? true);
+    return { answer, data: through ? readLedger(this.ledger, this.runs, this.profile(), read) : null };
+  }
+
+  private profile(): { profile: PublicUser | null; epoch: number } {
+    const cached = this.ctx.storage.kv.get<{ profile: PublicUser; at: number }>(PROFILE_KEY);
+    const fresh = cached && this.now() - cached.at < PROFILE_TTL_MS;
+    return {
+      profile: fresh ? cached.profile : null,
+      epoch: this.ctx.storage.kv.get<number>(PROFILE_EPOCH_KEY) ?? 0,
+    };
+  }
+
+  /**
+   * Caches the user's public profile (read back by `GET /auth/me` without D1), unless it was
+   * forgotten since the caller's read began (`epoch`): a change that landed meanwhile wins.
+   */
+  setProfile(profile: PublicUser, epoch: number): boolean {
+    if ((this.ctx.storage.kv.get<number>(PROFILE_EPOCH_KEY) ?? 0) !== epoch) return false;
+    this.ctx.storage.kv.put(PROFILE_KEY, { profile, at: this.now() });
+    return true;
+  }
+
+  /** Drops the cached profile: every change of the user row calls this after writing D1. */
+  forgetProfile(): void {
+    this.ctx.storage.kv.delete(PROFILE_KEY);
+    this.ctx.storage.kv.put(PROFILE_EPOCH_KEY, (this.ctx.storage.kv.get<number>(PROFILE_EPOCH_KEY) ?? 0) + 1);
+  }
+
+  /** Notes one of the user's connections (created or completed), so reads can tell it is theirs. */
+  recordConnection(userId: string, id: string, provider: string): void {
+    this.ctx.storage.kv.put(OWNER_KEY, userId);
+    this.ledger.recordConnection(id, provider);
+  }
+
+  /** Records a queued run (idempotent on its key) before its message is sent: the outbox. */
+  beginRun(run: { id: string; connectionId: string; trigger: SyncTrigger; idempotencyKey: string }) {
+    const now = this.now();
+    const begun = this.runs.begin(run, now);
+    const resend = this.runs.nextResend();
+    if (resend !== null) this.wakeBy(resend);
+    return begun;
+  }
+
+  /** The run, marked `running` at this attempt if it is still in flight (else as it is). */
+  startRun(id: string, attempt: number): SyncRunRow | null {
+    const run = this.runs.find(id);
+    if (!run || !["queued", "running", "retrying"].includes(run.status)) return run;
+    const now = this.now();
+    this.runs.update(id, {
+      status: "running",
+      attempts: attempt,
+      started_at: run.startedAt?.getTime() ?? now,
+      next_attempt_at: null,
+    });
+    return this.runs.find(id);
+  }
+
+  findRun(id: string): SyncRunRow | null {
+    return this.runs.find(id);
+  }
+
+  /** Updates an unfinished run (between attempts; a resend). */
+  updateRun(id: string, patch: RunPatch): void {
+    this.runs.update(id, patch);
+  }
+
+  /** Finishes a run unless it already is; true when this call finished it. */
+  finishRun(id: string, patch: RunPatch): boolean {
+    return this.runs.finish(id, { finished_at: this.now(), ...patch });
+  }
+
+  inFlightRun(connectionId: string): SyncRunRow | null {
+    return this.runs.inFlight(connectionId);
+  }
+
+  /** What a sync needs to fetch: the provider accounts this ledger holds for the connection. */
+  syncContext(connectionId: string): { knownAccounts: string[] } {
+    return { knownAccounts: this.ledger.knownAccounts(connectionId) };
+  }
+
+  /**
+   * Plans and applies one sync's complete snapshot in one transaction. Single-threaded, so two
+   * syncs of this user never interleave; a snapshot older than the last one applied (a run that
+   * lost its lease and arrived late) changes nothing.
+   */
+  applySync(
+    userId: string,
+    connectionId: string,
+    provider: string,
+    answer: AnsweredAccount[],
+    fetchedAt: number,
+  ): { stale: true } | { stale: false; counts: PlanCounts; rowsWritten: number } {
+    this.recordConnection(userId, connectionId, provider);
+    const applied = this.ledger.connectionState(connectionId)?.appliedFetchedAt ?? null;
+    if (applied !== null && applied > fetchedAt) return { stale: true };
+    const plan = planSync(this.ledger.storedState(connectionId, answer), answer, newId);
+    const rowsWritten = this.ledger.apply(connectionId, plan, this.now(), fetchedAt);
+    this.wakeBy(this.now() + RECONCILE_EVERY_MS);
+    return { stale: false, counts: plan.counts, rowsWritten };
+  }
+
+  /** Removes a deleted connection's data (its transactions leave the feed as removed). */
+  deleteConnectionData(connectionId: string): { removedTransactions: number } {
+    return { removedTransactions: this.ledger.deleteConnection(connectionId, this.now()) };
   }
 
   /**
@@ -243,6 +386,23 @@ export class Gate extends DurableObject<Env> {
     return value;
   }
 
+  /** The per-user half of reconciliation (src/ledger/tend.ts). */
+  private async tendLedger(now: number) {
+    const config = await loadConfig(this.env);
+    await tendLedger(
+      {
+        ledger: this.ledger,
+        runs: this.runs,
+        userId: this.ctx.storage.kv.get<string>(OWNER_KEY) ?? null,
+        config,
+        db: createDb(this.env.DB),
+        queue: this.env.SYNC_QUEUE,
+        log: createLogger(config.logLevel, { object: "home" }),
+      },
+      now,
+    );
+  }
+
   /** Makes sure an alarm runs no later than `at` (the alarm then plans the next one itself). */
   private wakeBy(at: number) {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
@@ -267,7 +427,10 @@ export class Gate extends DurableObject<Env> {
       const global = await this.globalRotation(now);
       this.sockets.endWhere("tokens rotated", (s) => s.iatSeconds * 1000 < global.notBefore);
     }
+    if (!this.ledger.isEmpty()) await this.tendLedger(now);
     const next = [
+      this.ledger.isEmpty() ? null : now + RECONCILE_EVERY_MS,
+      this.runs.nextResend(),
       this.revocations.nextPurge(),
       this.buckets.nextPurge(),
       this.lockouts.nextPurge(),

@@ -1,6 +1,8 @@
 import type { Config } from "../config";
 import type { Deps } from "../deps";
+import type { RuleName } from "../gate/rules";
 import type { Logger } from "../logger";
+import type { AccessClaims } from "../services/access-tokens";
 
 /** Who is calling, from Cloudflare's edge headers and `request.cf`. */
 export interface ClientInfo {
@@ -30,6 +32,8 @@ export interface Variables {
   /** Set once authentication succeeds, so the access log can name the user. */
   userId?: string;
   auth?: AuthContext;
+  /** A verified token whose Gate call the handler makes with its read (`readOwn`). */
+  pendingGate?: { claims: AccessClaims; rule: RuleName };
   /** The request's dependencies, once built (src/http/deps.ts). */
   deps?: Deps;
 }

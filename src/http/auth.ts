@@ -1,10 +1,11 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Db } from "../db/client";
 import { findSessionWithUser, touchSession } from "../db/sessions";
 import { findUserById } from "../db/users";
 import { fail } from "../errors";
 import type { AuthorizeAnswer } from "../gate/gate";
 import type { RuleName } from "../gate/rules";
+import type { LedgerAnswer, LedgerRead } from "../ledger/reads";
 import { type AccessClaims, AccessTokenError, verifyAccessToken } from "../services/access-tokens";
 import { isAdmin } from "../services/admin/users";
 import { refuseIfLimited } from "../services/limits";
@@ -23,8 +24,12 @@ const tokenRevoked = () => fail("token_revoked", "This token predates a security
  * Requires a valid access token (RFC 6750), verified locally, then makes exactly one Gate call
  * that answers together: session revoked? token version valid? rate limit passed?
  * Reads count against `user_read`, writes against `user_write`, unless the route names a rule.
+ * With `readsOwnData`, that one call is left to the handler, which asks the same questions and
+ * reads the user's own data in it (`readOwn`): one hop to the user's home object, no D1.
  */
-export function requireAuth(options: { rule?: RuleName; webSocket?: boolean } = {}): MiddlewareHandler<AppEnv> {
+export function requireAuth(
+  options: { rule?: RuleName; webSocket?: boolean; readsOwnData?: boolean } = {},
+): MiddlewareHandler<AppEnv> {
   return async function requireAuth(c, next) {
     const token =
       BEARER.exec(c.req.header("Authorization") ?? "")?.[1] ??
@@ -42,6 +47,19 @@ export function requireAuth(options: { rule?: RuleName; webSocket?: boolean } = 
       throw fail("unauthenticated", "The access token is not valid.");
     }
     const rule = options.rule ?? (SAFE.has(c.req.method) ? "user_read" : "user_write");
+    const auth = {
+      userId: claims.sub,
+      sessionId: claims.sid,
+      tokenVersion: claims.ver,
+      issuedAt: claims.iat,
+      expiresAt: claims.exp,
+    };
+    c.set("userId", claims.sub);
+    if (options.readsOwnData) {
+      c.set("auth", auth);
+      c.set("pendingGate", { claims, rule });
+      return next();
+    }
     let answer: AuthorizeAnswer;
     const gateStarted = performance.now();
     try {
@@ -61,30 +79,68 @@ export function requireAuth(options: { rule?: RuleName; webSocket?: boolean } = 
     }
     // Server-Timing (W3C) exposes the Gate's share of the request to clients and benchmarks.
     c.header("Server-Timing", `gate;dur=${(performance.now() - gateStarted).toFixed(1)}`, { append: true });
-    if (answer.revoked) throw sessionRevoked();
-    if (!answer.versionOk) throw tokenRevoked();
-    if (answer.rate) {
-      refuseIfLimited(deps, metaOf(c), [answer.rate], ["user"], claims.sub);
-      applyRateLimitHeaders(c, [answer.rate]);
-    }
-    if (answer.touch) {
-      // Last activity is written at most once a minute per session, off the response path.
-      deps.defer(
-        touchSession(deps.db, claims.sid, { lastActiveAt: deps.now() })
-          .then(() => undefined)
-          .catch((err) => deps.logger.warn("last-activity write failed", { error: String(err) })),
-      );
-    }
-    c.set("auth", {
-      userId: claims.sub,
-      sessionId: claims.sid,
-      tokenVersion: claims.ver,
-      issuedAt: claims.iat,
-      expiresAt: claims.exp,
-    });
-    c.set("userId", claims.sub);
+    admit(c, claims, answer);
+    c.set("auth", auth);
     await next();
   };
+}
+
+/** Acts on the Gate's answer: refuse a revoked session or rotated token, apply the rate limit. */
+function admit(c: Context<AppEnv>, claims: AccessClaims, answer: AuthorizeAnswer) {
+  const deps = depsOf(c);
+  if (answer.revoked) throw sessionRevoked();
+  if (!answer.versionOk) throw tokenRevoked();
+  if (answer.rate) {
+    refuseIfLimited(deps, metaOf(c), [answer.rate], ["user"], claims.sub);
+    applyRateLimitHeaders(c, [answer.rate]);
+  }
+  if (answer.touch) {
+    // Last activity is written at most once a minute per session, off the response path.
+    deps.defer(
+      touchSession(deps.db, claims.sid, { lastActiveAt: deps.now() })
+        .then(() => undefined)
+        .catch((err) => deps.logger.warn("last-activity write failed", { error: String(err) })),
+    );
+  }
+}
+
+/**
+ * Behind `requireAuth({ readsOwnData: true })`: the Gate's questions and the read of the user's
+ * own data in one call to their home object. A home that cannot be reached answers 503 (the
+ * ledger is there and nowhere else) unless the read names `orElse`, an answer from D1: then the
+ * session is checked in D1 instead, as for any read when the Gate is down.
+ */
+export async function readOwn<K extends LedgerRead["kind"]>(
+  c: Context<AppEnv>,
+  read: Extract<LedgerRead, { kind: K }>,
+  orElse?: () => Extract<LedgerAnswer, { kind: K }>,
+): Promise<Extract<LedgerAnswer, { kind: K }>> {
+  const pending = c.get("pendingGate");
+  if (!pending) throw new Error("readOwn needs requireAuth({ readsOwnData: true })");
+  const { claims, rule } = pending;
+  const deps = depsOf(c);
+  const started = performance.now();
+  let result: { answer: AuthorizeAnswer; data: LedgerAnswer | null };
+  try {
+    result = await deps.gate.home(claims.sub).authorizeAndRead(
+      {
+        sessionId: claims.sid,
+        tokenVersion: claims.ver,
+        issuedAtMs: claims.iat * 1000,
+        limit: { name: rule, rule: deps.config.rateLimits[rule] },
+      },
+      read,
+    );
+  } catch (err) {
+    deps.logger.error("home unreachable", { error: String(err), read: read.kind });
+    if (!orElse) throw fail("unavailable", "Try again shortly.");
+    await checkSessionInD1(deps.db, claims, deps.now());
+    return orElse();
+  }
+  c.header("Server-Timing", `gate;dur=${(performance.now() - started).toFixed(1)}`, { append: true });
+  admit(c, claims, result.answer);
+  if (!result.data || result.data.kind !== read.kind) throw new Error("the home answered another read");
+  return result.data as Extract<LedgerAnswer, { kind: K }>;
 }
 
 /** Browsers cannot set headers on a WebSocket, so the token may come as `bearer.<jwt>` subprotocol. */

@@ -1,11 +1,11 @@
 /**
  * The hourly Cron Trigger's jobs: purge expired identity rows, dead authorization requests and
- * old sync runs; credential health; key re-wrap; sync reconciliation.
+ * credential health; key re-wrap; the cross-user half of sync reconciliation. (Each user's home
+ * object purges its own old runs and checks its own pending transactions, src/gate/gate.ts.)
  */
 
 import { purgeAbandonedConnections } from "../db/connections";
 import { purgeOAuthStates } from "../db/oauth-states";
-import { purgeFinishedRuns } from "../db/sync-runs";
 import type { Deps } from "../deps";
 import { reconcileSync } from "../services/sync/reconcile";
 import { checkCredentialHealth } from "./credential-health";
@@ -13,8 +13,6 @@ import { purgeExpired } from "./maintenance";
 import { rewrapCredentials } from "./rewrap";
 
 const DAY = 86_400_000;
-/** Finished sync runs are kept this long for `GET /connections/{id}/syncs` and support. */
-const RUN_RETENTION_DAYS = 90;
 
 /**
  * Runs each part even when an earlier one fails (they are independent), then rethrows the first
@@ -39,12 +37,6 @@ export async function runHourlyJobs(deps: Pick<Deps, "db" | "config" | "logger">
     ["credential health", () => checkCredentialHealth(db, now, config.providers.reauthWarningMs)],
     ["rewrap", () => rewrapCredentials(db, config.encryption.keyring, log, now)],
     ["reconcile sync", () => reconcileSync(db, config.sync, now)],
-    [
-      "purge sync runs",
-      async () => ({
-        sync_runs: (await purgeFinishedRuns(db, new Date(now.getTime() - RUN_RETENTION_DAYS * DAY), 1000)).meta.changes,
-      }),
-    ],
   ];
   let firstError: unknown = null;
   for (const [name, job] of jobs) {

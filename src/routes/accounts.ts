@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAuth } from "../http/auth";
+import { readOwn, requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf } from "../http/request";
-import { accountHoldings, accountTransactions, getAccount, listAccounts } from "../services/data/accounts";
+import type { LedgerRead } from "../ledger/reads";
+import { accountOne, accountsList, holdingsOf, transactionsPage, transactionsRead } from "../services/data/accounts";
 import { Account, Cursor, DateBound, Holding, IdParam, Transaction } from "../wire/data";
 import { Limit } from "../wire/identity";
 
@@ -17,7 +18,7 @@ const routes = {
     path: "/",
     tags,
     security,
-    middleware: [requireAuth()] as const,
+    middleware: [requireAuth({ readsOwnData: true })] as const,
     summary: "Your accounts across connections (or of one connection), oldest first.",
     description:
       "Accounts appear after a connection's first successful sync. Balances are exact decimal strings with the time the provider last confirmed them. `connection_id` of a connection that is not yours answers 404.",
@@ -38,7 +39,7 @@ const routes = {
     path: "/{id}",
     tags,
     security,
-    middleware: [requireAuth()] as const,
+    middleware: [requireAuth({ readsOwnData: true })] as const,
     summary: "One of your accounts (another user's answers 404).",
     request: { params: idParam },
     responses: { 200: jsonContent(Account, "The account."), ...problems(401, 404, 422, 429) },
@@ -48,7 +49,7 @@ const routes = {
     path: "/{id}/holdings",
     tags,
     security,
-    middleware: [requireAuth()] as const,
+    middleware: [requireAuth({ readsOwnData: true })] as const,
     summary: "The account's positions, as of the last complete provider answer.",
     description:
       "Holdings are replaced per account only from a complete, valid provider answer; a failed or empty answer leaves them as they were.",
@@ -63,7 +64,7 @@ const routes = {
     path: "/{id}/transactions",
     tags,
     security,
-    middleware: [requireAuth()] as const,
+    middleware: [requireAuth({ readsOwnData: true })] as const,
     summary: "The account's transactions, newest first, with date filters and cursor pages.",
     description: `\`from\` and \`to\` are inclusive and accept \`YYYY-MM-DD\` (a \`to\` date covers its whole UTC
 day) or an RFC 3339 timestamp; \`from\` after \`to\` answers 422. Pages are keyset-paginated on
@@ -84,13 +85,19 @@ add rows. To mirror a user's transactions incrementally, use \`GET /api/v1/trans
 };
 
 export const accountRoutes = createRouter()
-  .openapi(routes.list, async (c) =>
-    c.json(await listAccounts(depsOf(c), authOf(c).userId, c.req.valid("query").connection_id), 200),
+  .openapi(routes.list, async (c) => {
+    const connectionId = c.req.valid("query").connection_id;
+    const answer = await readOwn(c, { kind: "accounts", connectionId });
+    return c.json(await accountsList(depsOf(c), authOf(c).userId, answer, connectionId), 200);
+  })
+  .openapi(routes.get, async (c) =>
+    c.json(accountOne(await readOwn(c, { kind: "account", id: c.req.valid("param").id })), 200),
   )
-  .openapi(routes.get, async (c) => c.json(await getAccount(depsOf(c), authOf(c).userId, c.req.valid("param").id), 200))
   .openapi(routes.holdings, async (c) =>
-    c.json(await accountHoldings(depsOf(c), authOf(c).userId, c.req.valid("param").id), 200),
+    c.json(holdingsOf(await readOwn(c, { kind: "holdings", accountId: c.req.valid("param").id })), 200),
   )
-  .openapi(routes.transactions, async (c) =>
-    c.json(await accountTransactions(depsOf(c), authOf(c).userId, c.req.valid("param").id, c.req.valid("query")), 200),
-  );
+  .openapi(routes.transactions, async (c) => {
+    const q = c.req.valid("query");
+    const read = transactionsRead(c.req.valid("param").id, q) as Extract<LedgerRead, { kind: "transactions" }>;
+    return c.json(transactionsPage(await readOwn(c, read), q.limit), 200);
+  });

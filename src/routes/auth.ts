@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAuth } from "../http/auth";
+import { readOwn, requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
 import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
 import { applyRateLimitHeaders, rateLimit } from "../http/rate-limit";
@@ -7,7 +7,7 @@ import { authOf, metaOf } from "../http/request";
 import { login } from "../services/identity/login";
 import { disableMfa, enableTotp, setupTotp, verifyMfa } from "../services/identity/mfa";
 import { changePassword, requestPasswordReset, resetPassword } from "../services/identity/passwords";
-import { getMe, requestEmailChange, updateName } from "../services/identity/profile";
+import { myProfile, requestEmailChange, uncachedProfile, updateName } from "../services/identity/profile";
 import { logout, refresh } from "../services/identity/refresh";
 import { register, resendVerification, verifyEmail } from "../services/identity/registration";
 import { securityEvents } from "../services/identity/security-events";
@@ -144,8 +144,8 @@ const routes = {
     tags,
     security,
     summary: "The logged-in user.",
-    middleware: [requireAuth()] as const,
-    responses: { 200: jsonContent(User, "The user."), ...problems(401, 429) },
+    middleware: [requireAuth({ readsOwnData: true })] as const,
+    responses: { 200: jsonContent(User, "The user."), ...problems(401, 429, 503) },
   }),
   updateMe: createRoute({
     method: "patch",
@@ -303,7 +303,9 @@ export const authRoutes = createRouter()
     await resetPassword(depsOf(c), metaOf(c), body.token, body.new_password);
     return c.json({ password_reset: true as const }, 200);
   })
-  .openapi(routes.me, async (c) => c.json(await getMe(depsOf(c), authOf(c).userId), 200))
+  .openapi(routes.me, async (c) =>
+    c.json(await myProfile(depsOf(c), authOf(c).userId, await readOwn(c, { kind: "profile" }, uncachedProfile)), 200),
+  )
   .openapi(routes.updateMe, async (c) =>
     c.json(await updateName(depsOf(c), metaOf(c), authOf(c).userId, c.req.valid("json").name), 200),
   )

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAuth } from "../http/auth";
+import { readOwn, requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf, metaOf } from "../http/request";
+import { decodeCursor } from "../services/cursor";
 import { requestSync } from "../services/sync/request";
-import { listRuns } from "../services/sync/runs";
+import { runsPage } from "../services/sync/runs";
 import { ConnectionId } from "../wire/connections";
 import { Cursor } from "../wire/data";
 import { Limit } from "../wire/identity";
@@ -46,7 +47,7 @@ Runs are idempotent and never overlap: two runs of one connection never execute 
     path: "/{id}/syncs",
     tags,
     security,
-    middleware: [requireAuth()] as const,
+    middleware: [requireAuth({ readsOwnData: true })] as const,
     summary: "The connection's recent sync runs, newest first.",
     description:
       "Each run: trigger, status, attempts, timing, counts (`stats`, on success) and the error. `next_cursor` pages further back.",
@@ -67,5 +68,12 @@ export const syncRoutes = createRouter()
   .openapi(routes.runs, async (c) => {
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
-    return c.json(await listRuns(depsOf(c), authOf(c).userId, id, q.limit, q.cursor), 200);
+    const after = decodeCursor(q.cursor);
+    const answer = await readOwn(c, {
+      kind: "runs",
+      connectionId: id,
+      limit: q.limit + 1,
+      after: after ? { at: after.at.getTime(), id: after.id } : undefined,
+    });
+    return c.json(await runsPage(depsOf(c), authOf(c).userId, id, answer, q.limit), 200);
   });

@@ -1,9 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAuth } from "../http/auth";
-import { depsOf } from "../http/deps";
+import { readOwn, requireAuth } from "../http/auth";
 import { createRouter, jsonContent, problems } from "../http/openapi";
-import { authOf } from "../http/request";
-import { transactionsSync } from "../services/data/feed";
+import { decodeFeedCursor, feedPage } from "../services/data/feed";
 import { Transaction } from "../wire/data";
 import { Limit } from "../wire/identity";
 
@@ -12,7 +10,7 @@ const sync = createRoute({
   path: "/sync",
   tags: ["Data"],
   security: [{ bearerAuth: [] }],
-  middleware: [requireAuth()] as const,
+  middleware: [requireAuth({ readsOwnData: true })] as const,
   summary: "Your transaction change feed: what was added, modified or removed since a cursor.",
   description: `Start without \`cursor\` to receive every transaction as \`added\`; keep the returned
 \`next_cursor\` and call again with it (immediately while \`has_more\` is true, later to poll). Each
@@ -48,5 +46,8 @@ page holds at most \`count\` changes in the order they happened. Apply them in o
 
 export const transactionRoutes = createRouter().openapi(sync, async (c) => {
   const q = c.req.valid("query");
-  return c.json(await transactionsSync(depsOf(c), authOf(c).userId, q.cursor, q.count), 200);
+  const after = decodeFeedCursor(q.cursor);
+  // One more of each kind than asked: their presence says there is more.
+  const answer = await readOwn(c, { kind: "feed", after, limit: q.count + 1 });
+  return c.json(feedPage(answer, after, q.count), 200);
 });

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { SYNC_RUN_STATUSES, SYNC_TRIGGERS } from "../db/schema";
+import { SYNC_RUN_STATUSES, SYNC_TRIGGERS } from "../ledger/rows";
 
 const dateTime = () => z.string().openapi({ format: "date-time" });
 const count = () => z.number().int();
@@ -16,7 +16,8 @@ export const SyncStats = z
     transactions_removed: count().openapi({ description: "Pending transactions replaced by their posted form." }),
     transactions_fetched: count().openapi({ description: "Items the provider returned for the run's windows." }),
     rows_written: count().openapi({
-      description: "D1 rows the run wrote (index entries included). Re-syncing unchanged data writes 0.",
+      description:
+        "Rows the run wrote to the user's ledger (its home object's SQLite). Re-syncing unchanged data writes 0.",
     }),
     duration_ms: count(),
   })

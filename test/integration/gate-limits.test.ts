@@ -151,6 +151,10 @@ describe("when the Gate is unreachable", () => {
     const { tokens } = await seededSession("outage");
     const auth = { Authorization: `Bearer ${tokens.access_token}` };
     expect((await send("/api/v1/auth/me", { headers: auth })).status).toBe(200);
+    // The ledger lives in the user's home and nowhere else: its reads wait for it.
+    const ledger = await send("/api/v1/accounts", { headers: auth });
+    expect(ledger.status).toBe(503);
+    expect((await problem(ledger)).code).toBe("unavailable");
     const write = await send("/api/v1/auth/me", {
       method: "PATCH",
       headers: { ...auth, "Content-Type": "application/json" },

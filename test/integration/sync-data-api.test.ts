@@ -1,6 +1,6 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { connectSandbox } from "../support/connections";
+import { connectionSql } from "../support/home";
 import { problem } from "../support/http";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
@@ -59,11 +59,12 @@ describe("accounts, holdings and transactions", () => {
         expect(h.as_of).toMatch(RFC3339);
       }
     }
-    // Money is stored as text, never REAL (a direct look at D1).
-    const types = await env.DB.prepare(
+    // Money is stored as text, never REAL (a direct look at the user's home).
+    const types = await connectionSql<{ t: string }>(
+      a.connection.id,
       "SELECT DISTINCT typeof(amount) AS t FROM transactions UNION SELECT DISTINCT typeof(balance_current) FROM accounts",
-    ).all<{ t: string }>();
-    expect(types.results.map((r) => r.t)).toEqual(["text"]);
+    );
+    expect(types.map((r) => r.t)).toEqual(["text"]);
     const filtered = await getJson<{ accounts: Account[] }>(
       a.token,
       `/api/v1/accounts?connection_id=${a.connection.id}`,

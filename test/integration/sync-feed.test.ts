@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectSandbox } from "../support/connections";
+import { homeSql } from "../support/home";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
 import { attempt, dataCounts, getJson, queuedRun, runsOf } from "../support/sync";
@@ -126,9 +127,11 @@ describe("GET /api/v1/transactions/sync", () => {
     const start = await feed(tokens.access_token);
     // Our copy drifted (as if the provider had corrected an item since): the next sync fixes it.
     const target = [...start.added].sort((a, b) => (a.id < b.id ? -1 : 1))[0] as Tx;
-    await env.DB.prepare("UPDATE transactions SET amount = '0.01', description = 'stale' WHERE id = ?")
-      .bind(target.id)
-      .run();
+    await homeSql(
+      tokens.user.id,
+      "UPDATE transactions SET amount = '0.01', description = 'stale' WHERE id = ?",
+      target.id,
+    );
     await env.DB.prepare("UPDATE connections SET last_synced_at = NULL WHERE id = ?").bind(connection.id).run();
     expect(await sync(connection.id)).toMatchObject({ transactions_modified: 1, transactions_added: 0 });
     const page = await feed(tokens.access_token, start.next_cursor);
@@ -160,7 +163,7 @@ describe("GET /api/v1/transactions/sync", () => {
     const after = await feed(t, before.next_cursor);
     expect(after.added).toEqual([]);
     expect(after.removed.map((r) => r.id).sort()).toEqual(expected);
-    expect(await dataCounts(drop.id)).toEqual({ accounts: 0, holdings: 0, transactions: 0 });
+    expect(await dataCounts(drop.id, tokens.user.id)).toEqual({ accounts: 0, holdings: 0, transactions: 0 });
     expect((await dataCounts(keep.id)).transactions).toBe(200);
     const { body } = await getJson<{ accounts: unknown[] }>(t, "/api/v1/accounts");
     expect(body.accounts).toHaveLength(2);

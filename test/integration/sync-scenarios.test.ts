@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditFor, connectSandbox } from "../support/connections";
+import { homeOf } from "../support/home";
 import { problem } from "../support/http";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
@@ -250,54 +251,49 @@ describe("one sync per connection at a time", () => {
   });
 });
 
-describe("the lease guard on every write", () => {
-  it("a run that does not hold the lease writes nothing, even with a full plan", async () => {
+describe("the home applies snapshots in the order they were fetched", () => {
+  it("a snapshot fetched before the one already applied writes nothing", async () => {
     const c = await syncedConnection({ login: "guarded" });
-    const { applyPlan } = await import("../../src/services/sync/apply");
-    const { createDb } = await import("../../src/db/client");
-    const plan = {
-      accounts: [
-        {
-          id: "acc_guard",
-          provider_account_id: "HASH",
-          name: "x",
+    const home = homeOf(c.userId);
+    const at = new Date("2026-11-01T12:00:00Z");
+    const answer = (name: string, amount: string) => [
+      {
+        since: new Date(at.getTime() - 30 * 86_400_000),
+        account: {
+          providerAccountId: "HASH",
+          accountNumberMasked: "••••0000",
+          name,
           type: "cash",
-          mask: "••••0000",
           currency: "USD",
-          balance_current: "1",
-          balance_available: "1",
-          balances_as_of: Date.now(),
+          balances: { current: amount, available: amount, asOf: at },
+          holdings: [],
         },
-      ],
-      missingAccountIds: [],
-      holdings: [],
-      removedHoldingIds: [],
-      transactions: [
-        {
-          id: "txn_guard",
-          account_id: "acc_guard",
-          provider_transaction_id: "1",
-          status: "posted" as const,
-          type: "trade",
-          description: "x",
-          amount: "1",
-          currency: "USD",
-          symbol: null,
-          quantity: null,
-          price: null,
-          date: Date.now(),
-          pending_transaction_id: null,
-        },
-      ],
-      removedTransactions: [],
-      counts: {} as never,
-    };
-    const holder = { connectionId: c.id, owner: "syn_not_the_owner" };
-    expect(await applyPlan(createDb(env.DB), holder, c.userId, new Date(), plan)).toBe(0);
-    expect(await dataCounts(c.id)).toEqual({ accounts: 0, holdings: 0, transactions: 0 });
+        transactions: [
+          {
+            providerTransactionId: "1",
+            status: "posted" as const,
+            type: "deposit",
+            description: name,
+            amount,
+            currency: "USD",
+            symbol: null,
+            quantity: null,
+            price: null,
+            date: at,
+            raw: { type: "DEPOSIT", status: "VALID", activityType: null, subAccount: null, orderId: null },
+          },
+        ],
+      },
+    ];
+    const newer = await home.applySync(c.userId, c.id, "schwab", answer("newer", "2"), at.getTime() + 1000);
+    expect(newer).toMatchObject({ stale: false });
+    const kept = await dataSnapshot(c.id);
+    // A run that outlived its lease arrives late with an older snapshot: refused whole.
+    expect(await home.applySync(c.userId, c.id, "schwab", answer("older", "1"), at.getTime())).toEqual({ stale: true });
+    expect(await dataSnapshot(c.id)).toBe(kept);
+    expect(await dataCounts(c.id)).toEqual({ accounts: 1, holdings: 0, transactions: 1 });
   });
 });
-
 describe("a sync's outcome never hides a re-auth flag set meanwhile", () => {
   it("keeps reauth_required (set by the credential-health job mid-run) when the run succeeds", async () => {
     const c = await syncedConnection({ login: "flag-kept" });

@@ -4,6 +4,7 @@ import type { SyncMessage } from "../../src/services/sync/messages";
 import { scheduleDueSyncs } from "../../src/services/sync/schedule";
 import { type ConnectionJson, connectSandbox, started } from "../support/connections";
 import { testDeps } from "../support/deps";
+import { connectionSql } from "../support/home";
 import { problem } from "../support/http";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
@@ -124,9 +125,11 @@ describe("the sync cron schedules, the queue consumer syncs", () => {
     for (const m of sent.flat()) expect(m).toMatchObject({ v: 1, trigger: "scheduled" });
     // Those runs were never delivered here; finish them so the file's other tests are not confused.
     for (const c of connections) {
-      await env.DB.prepare("UPDATE sync_runs SET status = 'skipped' WHERE status = 'queued' AND connection_id = ?")
-        .bind(c.id)
-        .run();
+      await connectionSql(
+        c.id,
+        "UPDATE sync_runs SET status = 'skipped' WHERE status = 'queued' AND connection_id = ?",
+        c.id,
+      );
     }
   });
 });

@@ -1,11 +1,11 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, vi } from "vitest";
-import { createDb } from "../../src/db/client";
 import worker from "../../src/index";
 import { QUEUES } from "../../src/services/sync/messages";
 import { newRun } from "../../src/services/sync/runs";
 import { runCron } from "./deps";
+import { connectionSql, homeOf, homeSql, ownerOf } from "./home";
 import { authed } from "./identity";
 
 /** The sync cron expression (wrangler.toml [triggers]). */
@@ -28,12 +28,13 @@ export interface RunRow {
   stats: string | null;
 }
 
-/** The connection's runs, oldest first (a direct look at D1). */
-export async function runsOf(connectionId: string) {
-  const r = await env.DB.prepare("SELECT * FROM sync_runs WHERE connection_id = ? ORDER BY queued_at, id")
-    .bind(connectionId)
-    .all<RunRow>();
-  return r.results;
+/** The connection's runs, oldest first (a direct look at its owner's home). */
+export function runsOf(connectionId: string) {
+  return connectionSql<RunRow>(
+    connectionId,
+    "SELECT * FROM sync_runs WHERE connection_id = ? ORDER BY queued_at, id",
+    connectionId,
+  );
 }
 
 const FINISHED = ["succeeded", "failed", "dead_lettered", "skipped"];
@@ -82,14 +83,11 @@ export async function getJson<T = Record<string, unknown>>(token: string, path: 
 
 export { envWith } from "./http";
 
-/** Inserts a queued run for a connection, as the cron or a manual request would, and returns its message. */
+/** Records a queued run for a connection in its owner's home, as the cron or a manual request would, and returns its message. */
 export async function queuedRun(connectionId: string, trigger: "scheduled" | "manual" | "replay" = "manual") {
-  const row = await env.DB.prepare("SELECT id, user_id AS userId FROM connections WHERE id = ?")
-    .bind(connectionId)
-    .first<{ id: string; userId: string }>();
-  if (!row) throw new Error(`no connection ${connectionId}`);
-  const run = newRun(row, trigger, "test:{run}", new Date());
-  await run.insert({ db: createDb(env.DB) });
+  const userId = await ownerOf(connectionId);
+  const run = newRun({ id: connectionId }, trigger, "test:{run}");
+  await homeOf(userId).beginRun(run.spec);
   return run.message;
 }
 
@@ -125,9 +123,13 @@ export async function attempt(body: unknown, attempts: number, envOf: Env = env,
   return settled as Settled;
 }
 
-/** Row counts of a connection's synced data (a direct look at D1). */
-export async function dataCounts(connectionId: string) {
-  const one = async (sql: string) => (await env.DB.prepare(sql).bind(connectionId).first<{ n: number }>())?.n ?? 0;
+/**
+ * Row counts of a connection's synced data (a direct look at its owner's home; name the owner
+ * for a connection D1 no longer has).
+ */
+export async function dataCounts(connectionId: string, userId?: string) {
+  const owner = userId ?? (await ownerOf(connectionId));
+  const one = async (query: string) => (await homeSql<{ n: number }>(owner, query, connectionId))[0]?.n ?? 0;
   return {
     accounts: await one("SELECT COUNT(*) AS n FROM accounts WHERE connection_id = ?"),
     holdings: await one(
@@ -141,7 +143,7 @@ export async function dataCounts(connectionId: string) {
 
 /** A fingerprint of everything synced for a connection, to prove a failed sync changed nothing. */
 export async function dataSnapshot(connectionId: string) {
-  const all = async (sql: string) => (await env.DB.prepare(sql).bind(connectionId).all()).results;
+  const all = (query: string) => connectionSql(connectionId, query, connectionId);
   return JSON.stringify([
     await all("SELECT * FROM accounts WHERE connection_id = ? ORDER BY id"),
     await all(

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AccountRow, HoldingRow } from "../../src/db/accounts";
-import type { TransactionRow } from "../../src/db/transactions";
+import type { AccountRow, HoldingRow, TransactionRow } from "../../src/ledger/rows";
 import type { ProviderAccount, ProviderTransaction } from "../../src/providers/types";
 import { type AnsweredAccount, planSync, type StoredState, sameDecimal } from "../../src/services/sync/plan";
 
@@ -54,12 +53,11 @@ const answered = (a: ProviderAccount, txs: ProviderTransaction[]): AnsweredAccou
 
 const empty = (): StoredState => ({ accounts: [], holdings: [], transactions: new Map() });
 
-/** What D1 would hold after applying a plan to an empty store (enough for the next comparison). */
+/** What the ledger would hold after applying a plan to an empty store (enough for the next comparison). */
 function storedAfter(first: ReturnType<typeof planSync>): StoredState {
   const accounts = first.accounts.map(
     (a): AccountRow => ({
       id: a.id,
-      userId: "u",
       connectionId: "c",
       providerAccountId: a.provider_account_id,
       name: a.name,
@@ -77,7 +75,6 @@ function storedAfter(first: ReturnType<typeof planSync>): StoredState {
   const holdings = first.holdings.map(
     (h): HoldingRow => ({
       id: h.id,
-      userId: "u",
       accountId: h.account_id,
       providerHoldingId: h.provider_holding_id,
       symbol: h.symbol,
@@ -96,7 +93,6 @@ function storedAfter(first: ReturnType<typeof planSync>): StoredState {
   for (const t of first.transactions) {
     const row: TransactionRow = {
       id: t.id,
-      userId: "u",
       accountId: t.account_id,
       providerTransactionId: t.provider_transaction_id,
       status: t.status,

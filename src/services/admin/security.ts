@@ -16,7 +16,7 @@ export async function rotateGlobalTokens(
   const rotation = await deps.gate.rotateGlobal();
   const now = deps.now();
   await deps.db.batch([
-    bumpAllTokenVersions(deps.db, now),
+    bumpAllTokenVersions(deps.db),
     insertAudit(deps.db, {
       ...auditContext(meta),
       occurredAt: now,

@@ -6,6 +6,7 @@ import { emails, greeting } from "../../email/templates";
 import { fail, notFound } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
+import { profileChanged } from "../identity/profile";
 import { toPublicUser } from "../identity/users";
 import { revokeSessions } from "../sessions";
 
@@ -111,6 +112,7 @@ export async function patchUser(
       adminAudit(meta, actor, now, "admin.user_updated", id, { ...details, changed: Object.keys(details).length > 0 }),
     ),
   ]);
+  await profileChanged(deps, id);
   if (locks) {
     await revokeSessions(
       deps,
@@ -170,7 +172,7 @@ export async function rotateUserTokens(deps: ServiceDeps, meta: RequestMeta, act
   await deps.gate.setMinTokenVersion(id, next);
   const now = deps.now();
   const [bumped] = await deps.db.batch([
-    bumpTokenVersion(deps.db, id, now),
+    bumpTokenVersion(deps.db, id),
     insertAudit(deps.db, adminAudit(meta, actor, now, "admin.user_tokens_rotated", id, { token_version: next })),
   ]);
   const version = bumped[0]?.tokenVersion ?? next;

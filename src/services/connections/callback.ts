@@ -165,6 +165,9 @@ export async function completeAuthorization(
       // New credentials win over a refresh in flight with the old ones (its write needs the lease).
       refreshLockOwner: null,
       refreshLockUntil: null,
+      // Due at the scheduler's next tick (within 5 minutes): a reauthorized connection must not
+      // wait out the horizon its failed run pushed `next_sync_at` to.
+      nextSyncAt: null,
       updatedAt: now,
     }),
     audit(state.purpose === "reauthorize" ? "connection.reauthorized" : "connection.connected", "success", {

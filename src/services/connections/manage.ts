@@ -1,13 +1,12 @@
 /** Reading, renaming and deleting a user's own connections. */
-import { deleteConnectionAccounts } from "../../db/accounts";
-import type { Db } from "../../db/client";
+
 import {
   deleteUserConnection,
   findUserConnection,
   listUserConnections,
   updateUserConnection,
 } from "../../db/connections";
-import { deleteConnectionTransactions } from "../../db/transactions";
+import type { Deps } from "../../deps";
 import { notFound } from "../../errors";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
@@ -57,24 +56,22 @@ export async function renameConnection(
 }
 
 /**
- * The statements that delete a connection's synced data, for the batch that deletes the row:
- * its transactions (with change-feed tombstones, so the user's clients drop them too), then its
- * accounts (holdings go with them by foreign-key cascade). Must run before the row goes.
+ * Deletes a connection: first its data in the user's home (its transactions leave the change
+ * feed as `removed`, then accounts and holdings go), then the row with its encrypted credentials
+ * (and, by cascade, its OAuth states and dead letters) in one batch with the audit row. A failure
+ * between the two leaves the connection listed, with no data: deleting again finishes the job.
  */
-export function connectionDataDeletes(db: Db, connectionId: string, now: Date) {
-  return [...deleteConnectionTransactions(db, connectionId, now), deleteConnectionAccounts(db, connectionId)] as const;
-}
-
-/**
- * Deletes a connection: the row with its encrypted credentials (and, by cascade, its OAuth
- * states) and its data, in one batch with the audit row.
- */
-export async function deleteConnection(deps: Reader, meta: RequestMeta, userId: string, id: string) {
+export async function deleteConnection(
+  deps: Reader & Pick<Deps, "gate">,
+  meta: RequestMeta,
+  userId: string,
+  id: string,
+) {
   const row = await findUserConnection(deps.db, userId, id);
   if (!row) throw notFound("connection");
+  const { removedTransactions } = await deps.gate.home(userId).deleteConnectionData(id);
   const now = deps.now();
-  const [, , , , deleted] = await deps.db.batch([
-    ...connectionDataDeletes(deps.db, id, now),
+  const [deleted] = await deps.db.batch([
     deleteUserConnection(deps.db, userId, id),
     connectionAudit(deps.db, meta, now, {
       action: "connection.deleted",
@@ -82,7 +79,11 @@ export async function deleteConnection(deps: Reader, meta: RequestMeta, userId: 
       userId,
       connectionId: id,
       provider: row.provider,
-      details: { status: row.status, had_credentials: row.accessTokenEnc !== null },
+      details: {
+        status: row.status,
+        had_credentials: row.accessTokenEnc !== null,
+        removed_transactions: removedTransactions,
+      },
     }),
   ]);
   if (deleted.length === 0) throw notFound("connection");

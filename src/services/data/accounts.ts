@@ -1,75 +1,82 @@
-/** Reading a user's synced accounts, holdings and transactions. Others' data is 404. */
-import { findUserAccount, listAccountHoldings, listUserAccounts } from "../../db/accounts";
-import type { Db } from "../../db/client";
-import { findUserConnection } from "../../db/connections";
-import { listAccountTransactions } from "../../db/transactions";
+/**
+ * A user's synced accounts, holdings and transactions, shaped for the API from what their home
+ * object answered (src/ledger/reads.ts). Others' data is 404, like missing data.
+ */
 import { fail, notFound } from "../../errors";
+import type { LedgerAnswer, LedgerRead } from "../../ledger/reads";
+import { isOwnConnection } from "../connections/known";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { accountView, holdingView, transactionView } from "./views";
 
-type Reader = { db: Db };
+type Answer<K extends LedgerAnswer["kind"]> = Extract<LedgerAnswer, { kind: K }>;
 
 /** The user's accounts, optionally of one of their connections (another user's: 404). */
-export async function listAccounts(deps: Reader, userId: string, connectionId?: string) {
-  if (connectionId !== undefined && !(await findUserConnection(deps.db, userId, connectionId))) {
-    throw notFound("connection");
+export async function accountsList(
+  deps: Parameters<typeof isOwnConnection>[0],
+  userId: string,
+  answer: Answer<"accounts">,
+  connectionId: string | undefined,
+) {
+  if (!answer.accounts) {
+    if (connectionId === undefined || !(await isOwnConnection(deps, userId, connectionId))) {
+      throw notFound("connection");
+    }
+    return { accounts: [] };
   }
-  const rows = await listUserAccounts(deps.db, userId, connectionId);
-  return { accounts: rows.map((r) => accountView(r.account, r.lastSyncedAt)) };
+  return { accounts: answer.accounts.map((r) => accountView(r.account, r.lastSyncedAt)) };
 }
 
-async function ownAccount(deps: Reader, userId: string, id: string) {
-  const found = await findUserAccount(deps.db, userId, id);
-  if (!found) throw notFound("account");
-  return found;
+export function accountOne(answer: Answer<"account">) {
+  if (!answer.account) throw notFound("account");
+  return accountView(answer.account.account, answer.account.lastSyncedAt);
 }
 
-export async function getAccount(deps: Reader, userId: string, id: string) {
-  const found = await ownAccount(deps, userId, id);
-  return accountView(found.account, found.lastSyncedAt);
-}
-
-export async function accountHoldings(deps: Reader, userId: string, id: string) {
-  const found = await ownAccount(deps, userId, id);
-  const rows = await listAccountHoldings(deps.db, id);
-  return { holdings: rows.map((h) => holdingView(h, found.account, found.lastSyncedAt)) };
+export function holdingsOf(answer: Answer<"holdings">) {
+  if (!answer.account) throw notFound("account");
+  const { account, lastSyncedAt } = answer.account;
+  return { holdings: answer.holdings.map((h) => holdingView(h, account, lastSyncedAt)) };
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY = 86_400_000;
 
 /** `YYYY-MM-DD` or an RFC 3339 timestamp; a bare `to` date includes its whole (UTC) day. */
-function bound(value: string | undefined, end: boolean): Date | undefined {
+function bound(value: string | undefined, end: boolean): number | undefined {
   if (value === undefined) return undefined;
-  const at = new Date(DATE_ONLY.test(value) ? `${value}T00:00:00.000Z` : value);
-  return DATE_ONLY.test(value) && end ? new Date(at.getTime() + DAY - 1) : at;
+  const at = new Date(DATE_ONLY.test(value) ? `${value}T00:00:00.000Z` : value).getTime();
+  return DATE_ONLY.test(value) && end ? at + DAY - 1 : at;
 }
 
-/** One account's transactions, newest first, in [from, to], keyset pages of `limit`. */
-export async function accountTransactions(
-  deps: Reader,
-  userId: string,
-  id: string,
+/** The read for one account's transactions, newest first, in [from, to], keyset pages of `limit`. */
+export function transactionsRead(
+  accountId: string,
   q: { from?: string; to?: string; limit: number; cursor?: string },
-) {
+): LedgerRead {
   const from = bound(q.from, false);
   const to = bound(q.to, true);
-  if (from && to && from > to) {
+  if (from !== undefined && to !== undefined && from > to) {
     throw fail("validation_failed", "The request did not pass validation.", {
       errors: [{ path: "query.from", message: "must not be after `to`" }],
     });
   }
-  await ownAccount(deps, userId, id);
-  const rows = await listAccountTransactions(deps.db, id, {
+  const after = decodeCursor(q.cursor);
+  return {
+    kind: "transactions",
+    accountId,
     from,
     to,
+    // One more than asked: its presence says there is a next page.
     limit: q.limit + 1,
-    after: decodeCursor(q.cursor),
-  });
-  const page = rows.slice(0, q.limit);
+    after: after ? { at: after.at.getTime(), id: after.id } : undefined,
+  };
+}
+
+export function transactionsPage(answer: Answer<"transactions">, limit: number) {
+  if (!answer.account) throw notFound("account");
+  const page = answer.transactions.slice(0, limit);
   const last = page.at(-1);
   return {
     transactions: page.map(transactionView),
-    next_cursor: rows.length > q.limit && last ? encodeCursor(last.date, last.id) : null,
+    next_cursor: answer.transactions.length > limit && last ? encodeCursor(last.date, last.id) : null,
   };
 }

@@ -1,14 +1,14 @@
 /**
- * The per-user transaction change feed (docs/contract.md "Providers, connections and data", after Plaid's
- * /transactions/sync). Every insert, change and removal of a user's transaction takes the next
- * number of one sequence, committed in order (src/db/sync-write.ts); a cursor is the last
- * number a client has seen. Replaying from any cursor converges: each changed row is reported
+ * The per-user transaction change feed (docs/contract.md "Providers, connections and data", after
+ * Plaid's /transactions/sync). Every insert, change and removal of a user's transaction takes the
+ * next number of one sequence kept in their home object and written in the same transaction
+ * (src/ledger/store.ts), so a page never sees a mutation midway; a cursor is the last number a
+ * client has seen. Replaying from any cursor converges: each changed row is reported
  * once, in its latest state (`added` when created after the cursor, else `modified`), and each
  * removal as `removed` (an id the client never had is simply ignored by it).
  */
-import type { Db } from "../../db/client";
-import { feedChanges, feedRemovals } from "../../db/transactions";
 import { fail } from "../../errors";
+import type { LedgerAnswer } from "../../ledger/reads";
 import { type TransactionView, transactionView } from "./views";
 
 const PREFIX = "f1.";
@@ -40,15 +40,11 @@ export interface FeedPage {
   has_more: boolean;
 }
 
-export async function transactionsSync(deps: { db: Db }, userId: string, cursor: string | undefined, count: number) {
-  const after = decodeFeedCursor(cursor);
-  const [changes, removals] = await Promise.all([
-    feedChanges(deps.db, userId, after, count + 1),
-    feedRemovals(deps.db, userId, after, count + 1),
-  ]);
+/** Shapes a page from the home's answer (read with `limit + 1` of each kind after `after`). */
+export function feedPage(answer: Extract<LedgerAnswer, { kind: "feed" }>, after: number, count: number): FeedPage {
   const merged = [
-    ...changes.map((row) => ({ seq: row.changeSeq, row, removal: null })),
-    ...removals.map((removal) => ({ seq: removal.seq, row: null, removal })),
+    ...answer.changes.map((row) => ({ seq: row.changeSeq, row, removal: null })),
+    ...answer.removals.map((removal) => ({ seq: removal.seq, row: null, removal })),
   ].sort((a, b) => a.seq - b.seq);
   const page = merged.slice(0, count);
   const out: FeedPage = {

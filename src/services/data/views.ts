@@ -4,8 +4,7 @@
  */
 
 import type { z } from "zod";
-import type { AccountRow, HoldingRow } from "../../db/accounts";
-import type { TransactionRow } from "../../db/transactions";
+import type { AccountRow, HoldingRow, TransactionRow } from "../../ledger/rows";
 import type { Account, Holding, Transaction } from "../../wire/data";
 
 /** The wire shape of an account (src/wire/data.ts). */

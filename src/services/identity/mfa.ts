@@ -37,6 +37,7 @@ import {
   mfaSetupRequired,
 } from "./errors";
 import { clearFailures, countFailure, refuseIfLocked } from "./lockout";
+import { profileChanged } from "./profile";
 import { reauthenticate } from "./reauth";
 import { newSession, type TokenResponse, tokenResponse } from "./tokens";
 
@@ -112,7 +113,7 @@ async function spendFactor(
   if (!key) return null;
   const step = await matchTotp(key, factor.code, now, { afterStep: user.mfaTotpLastStep });
   if (step === null) return null;
-  return (await claimTotpStep(deps.db, user.id, step, now)) ? { method: "totp" } : null;
+  return (await claimTotpStep(deps.db, user.id, step)) ? { method: "totp" } : null;
 }
 
 async function loadUser(deps: ServiceDeps, userId: string): Promise<UserRow> {
@@ -144,6 +145,7 @@ export async function setupTotp(deps: ServiceDeps, meta: RequestMeta, auth: Auth
       details: { method: "totp" },
     }),
   ]);
+  await profileChanged(deps, user.id);
   return { secret, otpauth_url: otpauthUrl(TOTP_ISSUER, user.email, secret) };
 }
 
@@ -175,6 +177,7 @@ export async function enableTotp(deps: ServiceDeps, meta: RequestMeta, auth: Aut
     expireAllUserTokens(deps.db, user.id, now),
     insertAudit(deps.db, { ...base, action: "auth.mfa_enabled", outcome: "success", details: { method: "totp" } }),
   ]);
+  await profileChanged(deps, user.id);
   deps.mailer.send(emails.mfaChanged(user.email, greeting(user), true));
   return { backup_codes: codes };
 }
@@ -283,5 +286,6 @@ export async function disableMfa(
       details: { method: spent.method },
     }),
   ]);
+  await profileChanged(deps, user.id);
   deps.mailer.send(emails.mfaChanged(user.email, greeting(user), false));
 }

@@ -11,6 +11,7 @@ import { revokeSessions } from "../sessions";
 import { emailLink, replaceEmailToken, spendEmailToken } from "./email-tokens";
 import { weakPassword } from "./errors";
 import { clearFailures } from "./lockout";
+import { profileChanged } from "./profile";
 import { reauthenticate } from "./reauth";
 import { normalizeEmail } from "./users";
 
@@ -68,7 +69,7 @@ export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token:
       updatedAt: now,
     }),
     revokeUserSessions(deps.db, user.id, "password_reset", now),
-    bumpTokenVersion(deps.db, user.id, now),
+    bumpTokenVersion(deps.db, user.id),
     // A pending email change or another reset link must not outlive the new password.
     expireAllUserTokens(deps.db, user.id, now),
     insertAudit(deps.db, {
@@ -83,6 +84,7 @@ export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token:
     user.id,
     revoked.map((r) => r.id),
   );
+  await profileChanged(deps, user.id);
   await clearFailures(deps, meta, user.email, true);
   deps.mailer.send(emails.passwordResetDone(user.email, greeting(user)));
   return { revokedSessionIds: revoked.map((r) => r.id) };
@@ -126,6 +128,7 @@ export async function changePassword(
       }),
     ],
   );
+  await profileChanged(deps, user.id);
   deps.mailer.send(emails.passwordChanged(user.email, greeting(user)));
   return { revokedSessionIds: revoked };
 }

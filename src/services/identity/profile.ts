@@ -6,12 +6,47 @@ import { fail, notFound } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { emailLink, newEmailToken } from "./email-tokens";
 import { reauthenticate } from "./reauth";
-import { normalizeEmail, toPublicUser } from "./users";
+import { normalizeEmail, type PublicUser, toPublicUser } from "./users";
 
-export async function getMe(deps: ServiceDeps, userId: string) {
+export async function getMe(deps: Pick<ServiceDeps, "db">, userId: string) {
   const user = await findUserById(deps.db, userId);
   if (!user) throw notFound("user");
   return toPublicUser(user);
+}
+
+/** What `GET /auth/me` reads when the user's home cannot be reached: D1, and no caching. */
+export const uncachedProfile = () => ({ kind: "profile" as const, profile: null, epoch: -1 });
+
+/**
+ * The user as their home object has them cached, else from D1, then cached (unless the user
+ * changed meanwhile: `epoch`). The hot path of `GET /auth/me` makes no D1 query.
+ */
+export async function myProfile(
+  deps: Pick<ServiceDeps, "db" | "gate" | "defer" | "logger">,
+  userId: string,
+  cached: { profile: PublicUser | null; epoch: number },
+): Promise<PublicUser> {
+  if (cached.profile) return cached.profile;
+  const profile = await getMe(deps, userId);
+  if (cached.epoch < 0) return profile;
+  deps.defer(
+    deps.gate
+      .home(userId)
+      .setProfile(profile, cached.epoch)
+      .catch((err) => deps.logger.warn("profile not cached", { error: String(err) })),
+  );
+  return profile;
+}
+
+/**
+ * Every change of a user row calls this after D1 commits, before answering: the next
+ * `GET /auth/me` reads the new row. A home that cannot be reached is logged; its cached copy
+ * then expires on its own (src/gate/gate.ts PROFILE_TTL_MS).
+ */
+export async function profileChanged(deps: Pick<ServiceDeps, "gate" | "logger">, userId: string) {
+  await deps.gate
+    .forgetProfile(userId)
+    .catch((err) => deps.logger.error("cached profile not forgotten", { userId, error: String(err) }));
 }
 
 export async function updateName(deps: ServiceDeps, meta: RequestMeta, userId: string, name: string) {
@@ -26,6 +61,7 @@ export async function updateName(deps: ServiceDeps, meta: RequestMeta, userId: s
       userId,
     }),
   ]);
+  await profileChanged(deps, userId);
   return getMe(deps, userId);
 }
 

@@ -8,6 +8,7 @@ import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { passwordProblems } from "../password-policy";
 import { emailLink, newEmailToken, replaceEmailToken, spendEmailToken } from "./email-tokens";
 import { invalidToken, weakPassword } from "./errors";
+import { profileChanged } from "./profile";
 import { isUniqueViolation, normalizeEmail } from "./users";
 
 /**
@@ -124,6 +125,7 @@ export async function verifyEmail(deps: ServiceDeps, meta: RequestMeta, token: s
       updateUser(deps.db, user.id, { emailVerifiedAt: user.emailVerifiedAt ?? now, updatedAt: now }),
       insertAudit(deps.db, { ...audit, action: "auth.email_verified" }),
     ]);
+    await profileChanged(deps, user.id);
     return;
   }
   const newEmail = row.newEmail as string;
@@ -141,5 +143,6 @@ export async function verifyEmail(deps: ServiceDeps, meta: RequestMeta, token: s
     if (isUniqueViolation(err)) throw fail("email_taken", "That address now belongs to another account.");
     throw err;
   }
+  await profileChanged(deps, user.id);
   deps.mailer.send(emails.emailChanged(user.email, greeting(user), newEmail));
 }

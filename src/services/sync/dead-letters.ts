@@ -5,18 +5,16 @@
 import { newId } from "../../crypto/random";
 import { claimForSync, updateConnectionAfterDeadLetter } from "../../db/connection-sync";
 import { findConnection } from "../../db/connections";
-import type { SyncTrigger } from "../../db/schema";
 import {
   type DeadLetterRow,
   findDeadLetter,
-  findRun,
   insertDeadLetter,
   listDeadLetters,
   markReplayed,
-  updateRun,
-} from "../../db/sync-runs";
+} from "../../db/dead-letters";
 import { fail, notFound } from "../../errors";
 import { liveEvent } from "../../gate/events";
+import type { SyncTrigger } from "../../ledger/rows";
 import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import { lastErrorMessage } from "../connections/last-error";
@@ -26,7 +24,7 @@ import type { SyncDeps } from "./deps";
 import type { DeadLetterMessage } from "./messages";
 import { failedPatch } from "./outcome";
 import { syncDisabled } from "./request";
-import { newRun } from "./runs";
+import { newRun, recordRun } from "./runs";
 import { runHorizon } from "./timing";
 
 /** The wire shape of a dead letter (admin API). */
@@ -65,8 +63,11 @@ export const deadLetterView = (d: DeadLetterRow): DeadLetterView => ({
  */
 export async function recordDeadLetter(deps: SyncDeps, body: DeadLetterMessage): Promise<boolean> {
   const now = deps.now();
-  const [run, row] = await Promise.all([findRun(deps.db, body.run_id), findConnection(deps.db, body.connection_id)]);
-  if (!run || !row) return false;
+  const row = await findConnection(deps.db, body.connection_id);
+  if (!row) return false;
+  const home = deps.gate.home(row.userId);
+  const run = await home.findRun(body.run_id);
+  if (!run) return false;
   const error = body.error ?? {
     code: run.errorCode ?? "sync_crashed",
     message: run.errorMessage ?? "The sync crashed on every delivery; Queues gave up on it.",
@@ -90,13 +91,13 @@ export async function recordDeadLetter(deps: SyncDeps, body: DeadLetterMessage):
     now,
     deps.config.sync,
   );
+  await home.updateRun(run.id, {
+    status: "dead_lettered",
+    finished_at: run.finishedAt?.getTime() ?? now.getTime(),
+    error_code: error.code,
+    error_message: error.message,
+  });
   await deps.db.batch([
-    updateRun(deps.db, run.id, {
-      status: "dead_lettered",
-      finishedAt: run.finishedAt ?? now,
-      errorCode: error.code,
-      errorMessage: error.message,
-    }),
     updateConnectionAfterDeadLetter(deps.db, row.id, run.id, now, patch),
     connectionAudit(deps.db, null, now, {
       action: "sync.dead_lettered",
@@ -140,15 +141,15 @@ export async function replayDeadLetter(deps: SyncDeps, meta: RequestMeta, actorI
   if (!row.accessTokenEnc || row.status === "pending" || row.status === "disconnected") throw notConnected();
 
   const now = deps.now();
-  const run = newRun(row, "replay", `replay:${letter.id}`, now);
+  const run = newRun(row, "replay", `replay:${letter.id}`);
   const [marked] = await markReplayed(deps.db, letter.id, {
     replayedAt: now,
     replayRunId: run.message.run_id,
     replayedBy: actorId,
   });
   if (!marked) throw alreadyReplayed(letter);
+  await recordRun(deps, row.userId, run);
   await deps.db.batch([
-    run.insert(deps),
     claimForSync(deps.db, row.id, now, runHorizon(now, deps.config.sync)),
     connectionAudit(deps.db, meta, now, {
       action: "sync.replayed",

@@ -1,23 +1,20 @@
 /**
  * One attempt of one sync run (what the queue consumer calls per message). The run holds the
- * connection's sync lease for the whole attempt, so two syncs of one connection never overlap,
- * whatever queued them; a redelivered message for a finished run is acknowledged and ignored.
+ * connection's sync lease in D1 while it talks to the provider, so two syncs of one connection
+ * never call the provider together, whatever queued them. The answer is then handed whole to
+ * the user's home object, which plans and applies it in one transaction (src/gate/gate.ts
+ * `applySync`). A redelivered message for a finished run is acknowledged and ignored.
  */
-import { newId } from "../../crypto/random";
-import { listConnectionAccounts, listConnectionHoldings } from "../../db/accounts";
 import { acquireSyncLease, updateUnderSyncLease } from "../../db/connection-sync";
 import { type ConnectionRow, findConnection } from "../../db/connections";
-import { FINISHED, findRun, finishRun, type SyncRunRow, updateRun } from "../../db/sync-runs";
-import { storedForWindow, type TransactionRow } from "../../db/transactions";
 import { liveEvent } from "../../gate/events";
+import { FINISHED, type SyncRunRow } from "../../ledger/rows";
 import { connectionAudit } from "../connections/audit";
-import { applyPlan } from "./apply";
 import type { SyncDeps } from "./deps";
 import { classifyFailure, type SyncFailure } from "./failures";
 import type { SyncMessage } from "./messages";
 import { failedPatch, retryPatch, successPatch } from "./outcome";
-import { planSync, type StoredState } from "./plan";
-import { fetchAnswer, windowStart } from "./snapshot";
+import { fetchAnswer } from "./snapshot";
 import { backoffSeconds, nextAfterSuccess, retryAfterDelay, SYNC_LEASE_MS } from "./timing";
 
 /** What the consumer does with the message. */
@@ -29,89 +26,67 @@ export type AttemptResult =
 const ack = (outcome: "succeeded" | "failed" | "skipped" | "duplicate"): AttemptResult => ({ action: "ack", outcome });
 
 /** Finishes a run that will not sync (kill switch, connection not ready, another run busy). */
-async function skip(deps: SyncDeps, run: SyncRunRow, code: string, message: string) {
-  await finishRun(deps.db, run.id, {
-    status: "skipped",
-    finishedAt: deps.now(),
-    errorCode: code,
-    errorMessage: message,
-  });
+async function skip(deps: SyncDeps, row: ConnectionRow, run: SyncRunRow, code: string, message: string) {
+  await deps.gate.home(row.userId).finishRun(run.id, { status: "skipped", error_code: code, error_message: message });
   return ack("skipped");
-}
-
-async function loadStored(deps: SyncDeps, row: ConnectionRow, now: Date): Promise<StoredState> {
-  const [accounts, holdings] = await Promise.all([
-    listConnectionAccounts(deps.db, row.id),
-    listConnectionHoldings(deps.db, row.id),
-  ]);
-  const transactions = new Map<string, TransactionRow[]>();
-  for (const a of accounts) {
-    // A day of slack below the window: rows dated just outside it are compared, not re-inserted.
-    const since = new Date(windowStart(true, row.lastSyncedAt, now, deps).getTime() - 86_400_000);
-    transactions.set(a.id, await storedForWindow(deps.db, a.id, since));
-  }
-  return { accounts, holdings, transactions };
 }
 
 /** Runs attempt `attempt` (1-based, Queues' `message.attempts`) of the message's run. */
 export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attempt: number): Promise<AttemptResult> {
-  const run = await findRun(deps.db, message.run_id);
-  if (!run || FINISHED.includes(run.status)) return ack("duplicate");
-  if (deps.config.sync.disabled) return skip(deps, run, "sync_disabled", "Syncing is switched off (SYNC_DISABLED).");
-  const row = await findConnection(deps.db, run.connectionId);
+  const row = await findConnection(deps.db, message.connection_id);
+  // A deleted connection took its runs with it.
   if (!row) return ack("duplicate");
+  const home = deps.gate.home(row.userId);
+  const run = await home.startRun(message.run_id, attempt);
+  if (!run || FINISHED.includes(run.status)) return ack("duplicate");
+  if (deps.config.sync.disabled) {
+    return skip(deps, row, run, "sync_disabled", "Syncing is switched off (SYNC_DISABLED).");
+  }
   if (row.status === "reauth_required") {
-    return skip(deps, run, "reauth_required", "The connection needs reauthorization before it can sync.");
+    return skip(deps, row, run, "reauth_required", "The connection needs reauthorization before it can sync.");
   }
   if (!row.accessTokenEnc || !["active", "error", "syncing"].includes(row.status)) {
-    return skip(deps, run, "connection_not_ready", "The connection is not authorized yet.");
+    return skip(deps, row, run, "connection_not_ready", "The connection is not authorized yet.");
   }
   const started = deps.now();
   if (attempt === 1 && run.trigger === "scheduled" && row.cooldownUntil && row.cooldownUntil > started) {
-    return skip(deps, run, "cooldown", "The connection is cooling down after provider trouble.");
+    return skip(deps, row, run, "cooldown", "The connection is cooling down after provider trouble.");
   }
   const lease = await acquireSyncLease(deps.db, row.id, run.id, started, new Date(started.getTime() + SYNC_LEASE_MS));
-  if (!lease) return skip(deps, run, "sync_in_progress", "Another sync of this connection was running.");
-  await updateRun(deps.db, run.id, {
-    status: "running",
-    attempts: attempt,
-    startedAt: run.startedAt ?? started,
-    nextAttemptAt: null,
-  });
-  const holder = { connectionId: row.id, owner: run.id };
+  if (!lease) return skip(deps, row, run, "sync_in_progress", "Another sync of this connection was running.");
   const event = { connection_id: row.id, sync_id: run.id, trigger: run.trigger, attempt };
   await deps.gate.publish(row.userId, liveEvent("sync.started", event, started));
 
   try {
-    const stored = await loadStored(deps, row, started);
-    const answer = await fetchAnswer(deps, row, stored.accounts, started, attempt === 1);
-    const plan = planSync(stored, answer, newId);
-    const rowsWritten = await applyPlan(deps.db, holder, row.userId, deps.now(), plan);
+    const { knownAccounts } = await home.syncContext(row.id);
+    const answer = await fetchAnswer(deps, row, knownAccounts, started, attempt === 1);
+    const applied = await home.applySync(row.userId, row.id, row.provider, answer, started.getTime());
     const done = deps.now();
-    const stats = { ...plan.counts, rows_written: rowsWritten, duration_ms: done.getTime() - started.getTime() };
-    const kept = await updateUnderSyncLease(
+    if (applied.stale) {
+      // A newer snapshot was applied meanwhile (this run outlived its lease): it decides the data.
+      await home.finishRun(run.id, {
+        status: "failed",
+        error_code: "lease_lost",
+        error_message: "The sync ran past its lease and a newer sync's data was kept.",
+      });
+      return ack("failed");
+    }
+    const stats = {
+      ...applied.counts,
+      rows_written: applied.rowsWritten,
+      duration_ms: done.getTime() - started.getTime(),
+    };
+    await updateUnderSyncLease(
       deps.db,
       row.id,
       run.id,
       successPatch(done, nextAfterSuccess(done, deps.config.sync, deps.random)),
     );
-    if (kept.length === 0) {
-      // The lease outlived its term and another run took it (the guard kept our writes out
-      // from then on); that run's own comparison decides the data.
-      await finishRun(deps.db, run.id, {
-        status: "failed",
-        finishedAt: done,
-        errorCode: "lease_lost",
-        errorMessage: "The sync ran past its lease and another run took over.",
-      });
-      return ack("failed");
-    }
-    await finishRun(deps.db, run.id, {
+    await home.finishRun(run.id, {
       status: "succeeded",
-      finishedAt: done,
-      stats,
-      errorCode: null,
-      errorMessage: null,
+      stats: JSON.stringify(stats),
+      error_code: null,
+      error_message: null,
     });
     deps.logger.info("sync succeeded", { run_id: run.id, connection_id: row.id, attempt, ...stats });
     await deps.gate.publish(row.userId, liveEvent("sync.succeeded", { ...event, stats }, done));
@@ -140,7 +115,8 @@ async function recordFailure(
 ): Promise<AttemptResult> {
   const now = deps.now();
   const config = deps.config.sync;
-  const runError = { errorCode: failure.code, errorMessage: failure.message };
+  const home = deps.gate.home(row.userId);
+  const runError = { error_code: failure.code, error_message: failure.message };
 
   if (failure.kind === "retry") {
     // A Retry-After (429, or a refresh still in flight) is honoured as given; otherwise backoff.
@@ -149,23 +125,19 @@ async function recordFailure(
       const delaySeconds = rateLimited
         ? retryAfterDelay(failure.retryAfterSeconds as number)
         : backoffSeconds(attempt, config.retry, deps.random);
-      await deps.db.batch([
-        updateUnderSyncLease(deps.db, row.id, run.id, retryPatch(row, failure, now, delaySeconds, rateLimited)),
-        updateRun(deps.db, run.id, {
-          status: "retrying",
-          nextAttemptAt: new Date(now.getTime() + delaySeconds * 1000),
-          ...runError,
-        }),
-      ]);
+      await updateUnderSyncLease(deps.db, row.id, run.id, retryPatch(row, failure, now, delaySeconds, rateLimited));
+      await home.updateRun(run.id, {
+        status: "retrying",
+        next_attempt_at: now.getTime() + delaySeconds * 1000,
+        ...runError,
+      });
       return { action: "retry", delaySeconds, error: failure };
     }
     // Last attempt: hand the run to the dead-letter queue, whose consumer records it, marks it
     // `dead_lettered` and puts the connection in `error` (./dead-letters.ts). The run stays
     // unfinished until then, so a redelivery (the forward failed) tries once more.
-    await deps.db.batch([
-      updateUnderSyncLease(deps.db, row.id, run.id, retryPatch(row, failure, now, 0, false)),
-      updateRun(deps.db, run.id, { status: "retrying", ...runError }),
-    ]);
+    await updateUnderSyncLease(deps.db, row.id, run.id, retryPatch(row, failure, now, 0, false));
+    await home.updateRun(run.id, { status: "retrying", ...runError });
     return { action: "dead_letter", error: failure };
   }
 
@@ -191,9 +163,9 @@ async function recordFailure(
   );
   await deps.db.batch([
     updateUnderSyncLease(deps.db, row.id, run.id, failedPatch(row, failure, now, config)),
-    finishRun(deps.db, run.id, { status: "failed", finishedAt: now, ...runError }),
     ...audits,
   ]);
+  await home.finishRun(run.id, { status: "failed", ...runError });
   const data = { connection_id: row.id, sync_id: run.id, error: { code: failure.code, message: failure.message } };
   await deps.gate.publish(row.userId, liveEvent("sync.failed", data, now));
   if (failure.kind === "reauth") {

@@ -1,6 +1,6 @@
 /** What travels on the sync queues. Parsed, never trusted: a bad body is logged and dropped. */
 import { z } from "zod";
-import { SYNC_TRIGGERS } from "../../db/schema";
+import { SYNC_TRIGGERS } from "../../ledger/rows";
 
 /** One sync run of one connection (queue `ledgerlink-sync`). */
 export const SyncMessageSchema = z.object({

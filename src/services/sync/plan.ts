@@ -1,13 +1,11 @@
 /**
- * The comparison at the heart of a sync (pure: no I/O). Given what D1 holds and what the
+ * The comparison at the heart of a sync (pure: no I/O). Given what the user's ledger holds and what the
  * provider answered, it decides the few rows that must change, so re-syncing unchanged data
  * writes nothing and cost grows with changes, not history. It never deletes because the
  * provider answered with less: a missing account is only flagged, a missing transaction stays,
  * and holdings are replaced only for an account present in a complete answer.
  */
-import type { AccountJsonRow, AccountRow, HoldingJsonRow, HoldingRow } from "../../db/accounts";
-import type { SyncStats } from "../../db/schema";
-import type { RemovalJsonRow, TransactionJsonRow, TransactionRow } from "../../db/transactions";
+import type { AccountRow, HoldingRow, SyncStats, TransactionRow } from "../../ledger/rows";
 import { decimalIsZero, decimalSub } from "../../providers/decimal";
 import type { ProviderAccount, ProviderHolding, ProviderTransaction } from "../../providers/types";
 
@@ -21,7 +19,58 @@ export interface AnsweredAccount {
   since: Date;
 }
 
-/** What D1 holds for the connection (transactions: per account, the window plus all pending). */
+/** An account to write (keys = the ledger's columns). */
+export interface AccountJsonRow {
+  id: string;
+  provider_account_id: string;
+  name: string;
+  type: string;
+  mask: string;
+  currency: string;
+  balance_current: string | null;
+  balance_available: string | null;
+  balances_as_of: number;
+}
+
+/** A holding to write. */
+export interface HoldingJsonRow {
+  id: string;
+  account_id: string;
+  provider_holding_id: string;
+  symbol: string | null;
+  name: string | null;
+  asset_type: string;
+  quantity: string;
+  price: string | null;
+  market_value: string | null;
+  currency: string;
+  as_of: number;
+}
+
+/** A transaction to write. */
+export interface TransactionJsonRow {
+  id: string;
+  account_id: string;
+  provider_transaction_id: string;
+  status: "pending" | "posted";
+  type: string;
+  description: string;
+  amount: string;
+  currency: string;
+  symbol: string | null;
+  quantity: string | null;
+  price: string | null;
+  date: number;
+  pending_transaction_id: string | null;
+}
+
+/** A pending transaction replaced by its posted form. */
+export interface RemovalJsonRow {
+  id: string;
+  account_id: string;
+}
+
+/** What the ledger holds for the connection (transactions: per account, the window plus all pending). */
 export interface StoredState {
   accounts: AccountRow[];
   holdings: HoldingRow[];

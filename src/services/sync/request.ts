@@ -5,15 +5,15 @@
  */
 
 import { claimForSync } from "../../db/connection-sync";
-import { findUserConnection, updateUserConnection } from "../../db/connections";
-import type { SyncRunStatus } from "../../db/schema";
-import { inFlightRun, updateRun } from "../../db/sync-runs";
+import { findUserConnection } from "../../db/connections";
 import { fail, notFound } from "../../errors";
+import type { SyncRunStatus } from "../../ledger/rows";
+import { messageOf, RESEND_AFTER_MS } from "../../ledger/runs";
 import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import type { RequestMeta } from "../context";
 import type { SyncDeps } from "./deps";
-import { newRun } from "./runs";
+import { newRun, recordRun } from "./runs";
 import { runHorizon } from "./timing";
 
 export const syncDisabled = () =>
@@ -50,8 +50,19 @@ export async function requestSync(
   if (row.status === "reauth_required") throw reauthRequired();
   if (!row.accessTokenEnc || row.status === "pending" || row.status === "disconnected") throw notConnected();
 
-  const running = await inFlightRun(deps.db, row.id);
-  if (running) return { id: running.id, status: running.status, created: false };
+  const home = deps.gate.home(userId);
+  const running = await home.inFlightRun(row.id);
+  if (running) {
+    // A run recorded but never picked up (its message was lost: a Worker died between the two):
+    // send it again rather than report a run that will not move.
+    const now = deps.now();
+    if (running.status === "queued" && now.getTime() - running.sentAt.getTime() >= RESEND_AFTER_MS) {
+      await deps.queue.send(messageOf(running), { contentType: "json" });
+      await home.updateRun(running.id, { sent_at: now.getTime() });
+      deps.logger.warn("stuck sync run sent again", { run_id: running.id, connection_id: row.id });
+    }
+    return { id: running.id, status: running.status, created: false };
+  }
 
   const now = deps.now();
   if (row.cooldownUntil && row.cooldownUntil > now) {
@@ -74,37 +85,24 @@ export async function requestSync(
     );
   }
 
-  const run = newRun(row, "manual", "manual:{run}", now);
-  await deps.db.batch([
-    run.insert(deps),
-    connectionAudit(deps.db, meta, now, {
-      action: "sync.requested",
-      outcome: "success",
-      userId,
-      connectionId: row.id,
-      provider: row.provider,
-      details: { run_id: run.message.run_id },
-    }),
-  ]);
+  const run = newRun(row, "manual", "manual:{run}");
+  await recordRun(deps, userId, run);
+  await connectionAudit(deps.db, meta, now, {
+    action: "sync.requested",
+    outcome: "success",
+    userId,
+    connectionId: row.id,
+    provider: row.provider,
+    details: { run_id: run.message.run_id },
+  });
   try {
     await deps.queue.send(run.message, { contentType: "json" });
   } catch (err) {
-    deps.logger.error("sync enqueue failed", { error: String(err), run_id: run.message.run_id });
-    // Undo the claim too, so the user may simply try again.
-    await deps.db.batch([
-      updateRun(deps.db, run.message.run_id, {
-        status: "failed",
-        finishedAt: now,
-        errorCode: "enqueue_failed",
-        errorMessage: "The sync could not be queued.",
-      }),
-      updateUserConnection(deps.db, userId, row.id, {
-        lastSyncRequestedAt: row.lastSyncRequestedAt,
-        nextSyncAt: row.nextSyncAt,
-      }),
-    ]);
-    throw fail("unavailable", "The sync could not be queued; try again shortly.", {
-      retryAfterSeconds: 30,
+    // The run is recorded: the user's home sends it again shortly (the outbox), so the answer is
+    // still "queued". Logged, because a queue that refuses sends is an operator's problem.
+    deps.logger.error("sync enqueue failed; the outbox will resend", {
+      error: String(err),
+      run_id: run.message.run_id,
     });
   }
   return { id: run.message.run_id, status: "queued", created: true };

@@ -1,13 +1,11 @@
-/** Creating runs, sending their messages, and the API view of a run. */
-
+/** Creating runs (recorded in the user's home before their message is sent) and their API view. */
 import type { z } from "zod";
 import { newId } from "../../crypto/random";
-import { findUserConnection } from "../../db/connections";
-import type { SyncTrigger } from "../../db/schema";
-import { insertRun, listConnectionRuns, type SyncRunRow } from "../../db/sync-runs";
 import { notFound } from "../../errors";
+import type { SyncRunRow, SyncTrigger } from "../../ledger/rows";
 import type { SyncRun } from "../../wire/sync";
-import { decodeCursor, encodeCursor } from "../cursor";
+import { isOwnConnection } from "../connections/known";
+import { encodeCursor } from "../cursor";
 import type { SyncDeps } from "./deps";
 import type { SyncMessage } from "./messages";
 
@@ -32,8 +30,8 @@ export function runView(r: SyncRunRow): SyncRunView {
   };
 }
 
-/** A new run's row (for `insertRun`) and the message that will carry it. */
-export function newRun(connection: { id: string; userId: string }, trigger: SyncTrigger, key: string, now: Date) {
+/** A new run (its id and idempotency key) and the message that will carry it. */
+export function newRun(connection: { id: string }, trigger: SyncTrigger, key: string) {
   const id = newId("syn");
   const idempotencyKey = key.replace("{run}", id);
   const message: SyncMessage = {
@@ -43,36 +41,32 @@ export function newRun(connection: { id: string; userId: string }, trigger: Sync
     trigger,
     idempotency_key: idempotencyKey,
   };
-  return {
-    message,
-    insert: (deps: Pick<SyncDeps, "db">) =>
-      insertRun(deps.db, {
-        id,
-        connectionId: connection.id,
-        userId: connection.userId,
-        trigger,
-        status: "queued",
-        idempotencyKey,
-        queuedAt: now,
-      }),
-  };
+  return { message, spec: { id, connectionId: connection.id, trigger, idempotencyKey } };
 }
 
-/** A connection's recent runs, newest first (another user's connection answers 404). */
-export async function listRuns(
-  deps: Pick<SyncDeps, "db">,
+/**
+ * Records the run in the user's home (the outbox) before anything is sent: if this Worker dies
+ * before the message leaves, the home sends it again (src/ledger/runs.ts). Returns the run and
+ * whether this call created it (its idempotency key may exist already).
+ */
+export async function recordRun(deps: Pick<SyncDeps, "gate">, userId: string, run: ReturnType<typeof newRun>) {
+  return deps.gate.home(userId).beginRun(run.spec);
+}
+
+/** A page of a connection's runs, newest first, from `limit + 1` read (the extra says "more"). */
+export async function runsPage(
+  deps: Parameters<typeof isOwnConnection>[0],
   userId: string,
   connectionId: string,
+  answer: { known: boolean; runs: SyncRunRow[] },
   limit: number,
-  cursor?: string,
 ) {
-  const connection = await findUserConnection(deps.db, userId, connectionId);
-  if (!connection) throw notFound("connection");
-  const rows = await listConnectionRuns(deps.db, connectionId, limit + 1, decodeCursor(cursor));
-  const page = rows.slice(0, limit);
+  // Another user's connection is indistinguishable from a missing one.
+  if (!answer.known && !(await isOwnConnection(deps, userId, connectionId))) throw notFound("connection");
+  const page = answer.runs.slice(0, limit);
   const last = page.at(-1);
   return {
     syncs: page.map(runView),
-    next_cursor: rows.length > limit && last ? encodeCursor(last.queuedAt, last.id) : null,
+    next_cursor: answer.runs.length > limit && last ? encodeCursor(last.queuedAt, last.id) : null,
   };
 }

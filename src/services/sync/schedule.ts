@@ -1,13 +1,13 @@
 /**
  * The sync cron's whole job: find due connections in bounded pages and queue one run each. It
  * never calls a provider. Each run's idempotency key names the connection and the due time it
- * was queued for, so overlapping or repeated cron firings queue a slot once.
+ * was queued for, so overlapping or repeated cron firings queue a slot once. A run is recorded in
+ * its user's home before its message is sent; if the send fails, the home sends it again.
  */
 import { batchAll } from "../../db/batch";
-import { claimForSync, dueConnections, makeDue } from "../../db/connection-sync";
-import { deleteRuns } from "../../db/sync-runs";
+import { claimForSync, dueConnections } from "../../db/connection-sync";
 import type { SyncDeps } from "./deps";
-import { newRun } from "./runs";
+import { newRun, recordRun } from "./runs";
 import { runHorizon } from "./timing";
 
 /** Queues `sendBatch` takes at most 100 messages: one page is one batch. */
@@ -40,34 +40,24 @@ export async function scheduleDueSyncs(deps: SyncDeps, now: Date): Promise<Sched
     after = due[due.length - 1]?.id ?? after;
     const runs = due.map((c) => ({
       connection: c,
-      run: newRun(c, "scheduled", `scheduled:${c.id}:${c.nextSyncAt?.getTime() ?? 0}`, now),
+      run: newRun(c, "scheduled", `scheduled:${c.id}:${c.nextSyncAt?.getTime() ?? 0}`),
     }));
-    // Insert-if-new and claim, together; only runs that were really inserted get a message.
-    const results = (await batchAll(
+    // Record each run in its user's home first (idempotent on the key), then claim the page.
+    const recorded = await Promise.all(runs.map(({ connection, run }) => recordRun(deps, connection.userId, run)));
+    await batchAll(
       deps.db,
-      runs.flatMap(({ connection, run }) => [run.insert(deps), claimForSync(deps.db, connection.id, now, horizon)]),
-    )) as unknown[][];
-    const fresh = runs.filter((_, i) => (results[i * 2]?.length ?? 0) > 0);
+      runs.map(({ connection }) => claimForSync(deps.db, connection.id, now, horizon)),
+    );
+    const fresh = runs.filter((_, i) => recorded[i]?.created);
     report.already_queued += runs.length - fresh.length;
     if (fresh.length === 0) continue;
     try {
       await deps.queue.sendBatch(fresh.map(({ run }) => ({ body: run.message, contentType: "json" })));
       report.queued += fresh.length;
     } catch (err) {
-      // Nothing was queued: forget the runs and make the connections due again for the next tick.
-      deps.logger.error("sync enqueue failed", { error: String(err), runs: fresh.length });
+      // The runs are recorded: their homes send them again shortly (the outbox).
+      deps.logger.error("sync enqueue failed; the outbox will resend", { error: String(err), runs: fresh.length });
       report.enqueue_failures += fresh.length;
-      await deps.db.batch([
-        deleteRuns(
-          deps.db,
-          fresh.map(({ run }) => run.message.run_id),
-        ),
-        makeDue(
-          deps.db,
-          fresh.map(({ connection }) => connection.id),
-          now,
-        ),
-      ]);
     }
   }
   return report;

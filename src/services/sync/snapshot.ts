@@ -3,7 +3,6 @@
  * per account, the transactions of its window. Everything is fetched before anything is
  * written, so a failure at any call changes nothing.
  */
-import type { AccountRow } from "../../db/accounts";
 import type { ConnectionRow } from "../../db/connections";
 import { fail } from "../../errors";
 import { type ProviderAdapter, ReauthRequiredError } from "../../providers/types";
@@ -27,14 +26,14 @@ export function windowStart(known: boolean, lastSyncedAt: Date | null, now: Date
 async function readAll(
   adapter: ProviderAdapter,
   token: string,
-  stored: AccountRow[],
+  knownAccounts: string[],
   lastSyncedAt: Date | null,
   now: Date,
   deps: SyncDeps,
 ): Promise<AnsweredAccount[]> {
   const accounts = await adapter.accounts(token);
   if (accounts.length === 0) throw new EmptyAnswerError("the provider listed no accounts");
-  const known = new Set(stored.map((a) => a.providerAccountId));
+  const known = new Set(knownAccounts);
   const out: AnsweredAccount[] = [];
   for (const account of accounts) {
     const since = windowStart(known.has(account.providerAccountId), lastSyncedAt, now, deps);
@@ -53,7 +52,7 @@ async function readAll(
 export async function fetchAnswer(
   deps: SyncDeps,
   row: ConnectionRow,
-  stored: AccountRow[],
+  knownAccounts: string[],
   now: Date,
   refreshFirst: boolean,
 ): Promise<AnsweredAccount[]> {
@@ -61,10 +60,10 @@ export async function fetchAnswer(
   if (!offered) throw fail("provider_error", "This connection's provider is not offered here.");
   let creds = await freshAccessToken(deps, null, row.id, { force: refreshFirst });
   try {
-    return await readAll(offered.adapter, creds.accessToken, stored, row.lastSyncedAt, now, deps);
+    return await readAll(offered.adapter, creds.accessToken, knownAccounts, row.lastSyncedAt, now, deps);
   } catch (err) {
     if (!(err instanceof ReauthRequiredError) || creds.refreshed !== null) throw err;
     creds = await freshAccessToken(deps, null, row.id, { force: true });
-    return readAll(offered.adapter, creds.accessToken, stored, row.lastSyncedAt, now, deps);
+    return readAll(offered.adapter, creds.accessToken, knownAccounts, row.lastSyncedAt, now, deps);
   }
 }

@@ -1,0 +1,418 @@
+/**
+ * The user's ledger in their home object's SQLite (docs/design.md "Where data lives"): reads for
+ * the data API and the change feed, and the sync's apply, which runs in one `transactionSync()`
+ * so nothing is ever half-written. Queries are synchronous and in-process: no network hop, no
+ * bound-parameter limits, so rows are written one statement each.
+ */
+import type { AnsweredAccount, StoredState, SyncPlan } from "../services/sync/plan";
+import type { AccountRow, HoldingRow, RemovalRow, TransactionRow } from "./rows";
+
+type Rec = Record<string, SqlStorageValue>;
+/** A column of a row read back (undefined only if the column is missing). */
+type Cell = SqlStorageValue | undefined;
+const date = (v: Cell) => new Date(v as number);
+const maybeDate = (v: Cell) => (v === null || v === undefined ? null : new Date(v as number));
+const text = (v: Cell) => v as string;
+const maybeText = (v: Cell) => (v === null || v === undefined ? null : (v as string));
+
+const toAccount = (r: Rec): AccountRow => ({
+  id: text(r.id),
+  connectionId: text(r.connection_id),
+  providerAccountId: text(r.provider_account_id),
+  name: text(r.name),
+  type: text(r.type),
+  mask: text(r.mask),
+  currency: text(r.currency),
+  balanceCurrent: maybeText(r.balance_current),
+  balanceAvailable: maybeText(r.balance_available),
+  balancesAsOf: date(r.balances_as_of),
+  missingSince: maybeDate(r.missing_since),
+  createdAt: date(r.created_at),
+  updatedAt: date(r.updated_at),
+});
+
+const toHolding = (r: Rec): HoldingRow => ({
+  id: text(r.id),
+  accountId: text(r.account_id),
+  providerHoldingId: text(r.provider_holding_id),
+  symbol: maybeText(r.symbol),
+  name: maybeText(r.name),
+  assetType: text(r.asset_type),
+  quantity: text(r.quantity),
+  price: maybeText(r.price),
+  marketValue: maybeText(r.market_value),
+  currency: text(r.currency),
+  asOf: date(r.as_of),
+  createdAt: date(r.created_at),
+  updatedAt: date(r.updated_at),
+});
+
+export const toTransaction = (r: Rec): TransactionRow => ({
+  id: text(r.id),
+  accountId: text(r.account_id),
+  providerTransactionId: text(r.provider_transaction_id),
+  status: text(r.status) as TransactionRow["status"],
+  type: text(r.type),
+  description: text(r.description),
+  amount: text(r.amount),
+  currency: text(r.currency),
+  symbol: maybeText(r.symbol),
+  quantity: maybeText(r.quantity),
+  price: maybeText(r.price),
+  date: date(r.date),
+  pendingTransactionId: maybeText(r.pending_transaction_id),
+  staleReportedAt: maybeDate(r.stale_reported_at),
+  createdAt: date(r.created_at),
+  updatedAt: date(r.updated_at),
+  createdSeq: r.created_seq as number,
+  changeSeq: r.change_seq as number,
+});
+
+const toRemoval = (r: Rec): RemovalRow => ({
+  seq: r.seq as number,
+  transactionId: text(r.transaction_id),
+  accountId: text(r.account_id),
+  reason: text(r.reason) as RemovalRow["reason"],
+  removedAt: date(r.removed_at),
+});
+
+/** An account with when its connection last synced (it dates the balances, views.ts). */
+export interface AccountWithSync {
+  account: AccountRow;
+  lastSyncedAt: Date | null;
+}
+
+const FEED_KEY = "feed_seq";
+/** A day of slack below a window: rows dated just outside it are compared, not re-inserted. */
+const WINDOW_SLACK_MS = 86_400_000;
+
+export class Ledger {
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  private get sql() {
+    return this.storage.sql;
+  }
+
+  /** Runs a write and returns how many rows it wrote. */
+  private write(query: string, ...params: SqlStorageValue[]): number {
+    const cursor = this.sql.exec(query, ...params);
+    cursor.toArray();
+    return cursor.rowsWritten;
+  }
+
+  private all<T>(query: string, map: (r: Rec) => T, ...params: SqlStorageValue[]): T[] {
+    return this.sql
+      .exec<Rec>(query, ...params)
+      .toArray()
+      .map(map);
+  }
+
+  // -- connections the ledger knows -----------------------------------------------------------
+
+  /** Notes a connection (on completion), so its data and runs have an owner here. */
+  recordConnection(id: string, provider: string) {
+    this.write("INSERT INTO ledger_connections (id, provider) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", id, provider);
+  }
+
+  /** Whether this object holds a ledger at all (a user's home, not an address's or a client's Gate). */
+  isEmpty(): boolean {
+    return this.sql.exec("SELECT 1 FROM ledger_connections LIMIT 1").toArray().length === 0;
+  }
+
+  hasConnection(id: string): boolean {
+    return this.sql.exec("SELECT 1 FROM ledger_connections WHERE id = ?", id).toArray().length > 0;
+  }
+
+  connectionState(id: string): { lastSyncedAt: Date | null; appliedFetchedAt: number | null } | null {
+    const r = this.sql
+      .exec<Rec>("SELECT last_synced_at, applied_fetched_at FROM ledger_connections WHERE id = ?", id)
+      .toArray()[0];
+    if (!r) return null;
+    return { lastSyncedAt: maybeDate(r.last_synced_at), appliedFetchedAt: r.applied_fetched_at as number | null };
+  }
+
+  // -- reads for the API ----------------------------------------------------------------------
+
+  accounts(connectionId?: string): AccountWithSync[] {
+    const rows = connectionId
+      ? this.sql
+          .exec<Rec>(
+            `SELECT a.*, c.last_synced_at AS synced FROM accounts a JOIN ledger_connections c ON c.id = a.connection_id
+             WHERE a.connection_id = ? ORDER BY a.created_at, a.id`,
+            connectionId,
+          )
+          .toArray()
+      : this.sql
+          .exec<Rec>(
+            `SELECT a.*, c.last_synced_at AS synced FROM accounts a JOIN ledger_connections c ON c.id = a.connection_id
+             ORDER BY a.created_at, a.id`,
+          )
+          .toArray();
+    return rows.map((r) => ({ account: toAccount(r), lastSyncedAt: maybeDate(r.synced) }));
+  }
+
+  account(id: string): AccountWithSync | null {
+    const r = this.sql
+      .exec<Rec>(
+        `SELECT a.*, c.last_synced_at AS synced FROM accounts a JOIN ledger_connections c ON c.id = a.connection_id
+         WHERE a.id = ?`,
+        id,
+      )
+      .toArray()[0];
+    return r ? { account: toAccount(r), lastSyncedAt: maybeDate(r.synced) } : null;
+  }
+
+  holdings(accountId: string): HoldingRow[] {
+    return this.all("SELECT * FROM holdings WHERE account_id = ? ORDER BY symbol, id", toHolding, accountId);
+  }
+
+  /** One account's transactions, newest first, in [from, to], keyset-paginated on (date, id). */
+  transactions(
+    accountId: string,
+    f: { from?: number; to?: number; limit: number; after?: { at: number; id: string } },
+  ): TransactionRow[] {
+    const where = ["account_id = ?"];
+    const params: SqlStorageValue[] = [accountId];
+    if (f.from !== undefined) {
+      where.push("date >= ?");
+      params.push(f.from);
+    }
+    if (f.to !== undefined) {
+      where.push("date <= ?");
+      params.push(f.to);
+    }
+    if (f.after) {
+      where.push("(date < ? OR (date = ? AND id < ?))");
+      params.push(f.after.at, f.after.at, f.after.id);
+    }
+    return this.all(
+      `SELECT * FROM transactions WHERE ${where.join(" AND ")} ORDER BY date DESC, id DESC LIMIT ?`,
+      toTransaction,
+      ...params,
+      f.limit,
+    );
+  }
+
+  /** Changes and removals after feed number `after`, each in feed order, at most `limit` of each. */
+  feed(after: number, limit: number): { changes: TransactionRow[]; removals: RemovalRow[] } {
+    return {
+      changes: this.all(
+        "SELECT * FROM transactions WHERE change_seq > ? ORDER BY change_seq LIMIT ?",
+        toTransaction,
+        after,
+        limit,
+      ),
+      removals: this.all("SELECT * FROM removals WHERE seq > ? ORDER BY seq LIMIT ?", toRemoval, after, limit),
+    };
+  }
+
+  // -- the sync -------------------------------------------------------------------------------
+
+  /** The provider account references the ledger holds for a connection (they fetch incrementally). */
+  knownAccounts(connectionId: string): string[] {
+    return this.all(
+      "SELECT provider_account_id FROM accounts WHERE connection_id = ?",
+      (r) => text(r.provider_account_id),
+      connectionId,
+    );
+  }
+
+  /**
+   * What the plan compares the answer with: the connection's accounts and holdings, and per
+   * answered account its transactions dated inside the window (with a day of slack) plus every
+   * pending one (a pending item may post under a new id and must be found to be replaced).
+   */
+  storedState(connectionId: string, answer: AnsweredAccount[]): StoredState {
+    const accounts = this.all("SELECT * FROM accounts WHERE connection_id = ?", toAccount, connectionId);
+    const holdings = this.all(
+      "SELECT h.* FROM holdings h JOIN accounts a ON a.id = h.account_id WHERE a.connection_id = ?",
+      toHolding,
+      connectionId,
+    );
+    const byRef = new Map(accounts.map((a) => [a.providerAccountId, a]));
+    const transactions = new Map<string, TransactionRow[]>();
+    for (const { account, since } of answer) {
+      const stored = byRef.get(account.providerAccountId);
+      if (!stored) continue;
+      transactions.set(
+        stored.id,
+        this.all(
+          "SELECT * FROM transactions WHERE account_id = ? AND (date >= ? OR status = 'pending')",
+          toTransaction,
+          stored.id,
+          since.getTime() - WINDOW_SLACK_MS,
+        ),
+      );
+    }
+    return { accounts, holdings, transactions };
+  }
+
+  /**
+   * Writes a plan atomically (one `transactionSync`): accounts, holdings, transactions with their
+   * feed numbers, tombstones for replaced pending rows, and the connection's sync marks.
+   * Returns the rows written (0 when nothing changed but the marks).
+   */
+  apply(connectionId: string, plan: SyncPlan, now: number, fetchedAt: number): number {
+    return this.storage.transactionSync(() => {
+      let written = 0;
+      let seq = this.storage.kv.get<number>(FEED_KEY) ?? 0;
+      for (const a of plan.accounts) {
+        written += this.write(
+          `INSERT INTO accounts (id, connection_id, provider_account_id, name, type, mask, currency, balance_current,
+             balance_available, balances_as_of, missing_since, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+           ON CONFLICT (connection_id, provider_account_id) DO UPDATE SET
+             name = excluded.name, type = excluded.type, mask = excluded.mask, currency = excluded.currency,
+             balance_current = excluded.balance_current, balance_available = excluded.balance_available,
+             balances_as_of = excluded.balances_as_of, missing_since = NULL, updated_at = excluded.updated_at`,
+          a.id,
+          connectionId,
+          a.provider_account_id,
+          a.name,
+          a.type,
+          a.mask,
+          a.currency,
+          a.balance_current,
+          a.balance_available,
+          a.balances_as_of,
+          now,
+          now,
+        );
+      }
+      for (const id of plan.missingAccountIds) {
+        written += this.write(
+          "UPDATE accounts SET missing_since = ?, updated_at = ? WHERE id = ? AND missing_since IS NULL",
+          now,
+          now,
+          id,
+        );
+      }
+      for (const id of plan.removedHoldingIds) written += this.write("DELETE FROM holdings WHERE id = ?", id);
+      for (const h of plan.holdings) {
+        written += this.write(
+          `INSERT INTO holdings (id, account_id, provider_holding_id, symbol, name, asset_type, quantity, price,
+             market_value, currency, as_of, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (account_id, provider_holding_id) DO UPDATE SET
+             symbol = excluded.symbol, name = excluded.name, asset_type = excluded.asset_type,
+             quantity = excluded.quantity, price = excluded.price, market_value = excluded.market_value,
+             currency = excluded.currency, as_of = excluded.as_of, updated_at = excluded.updated_at`,
+          h.id,
+          h.account_id,
+          h.provider_holding_id,
+          h.symbol,
+          h.name,
+          h.asset_type,
+          h.quantity,
+          h.price,
+          h.market_value,
+          h.currency,
+          h.as_of,
+          now,
+          now,
+        );
+      }
+      for (const t of plan.transactions) {
+        seq += 1;
+        written += this.write(
+          `INSERT INTO transactions (id, account_id, provider_transaction_id, status, type, description, amount,
+             currency, symbol, quantity, price, date, pending_transaction_id, created_at, updated_at, created_seq, change_seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (account_id, provider_transaction_id) DO UPDATE SET
+             status = excluded.status, type = excluded.type, description = excluded.description,
+             amount = excluded.amount, currency = excluded.currency, symbol = excluded.symbol,
+             quantity = excluded.quantity, price = excluded.price, date = excluded.date,
+             pending_transaction_id = COALESCE(excluded.pending_transaction_id, transactions.pending_transaction_id),
+             updated_at = excluded.updated_at, change_seq = excluded.change_seq`,
+          t.id,
+          t.account_id,
+          t.provider_transaction_id,
+          t.status,
+          t.type,
+          t.description,
+          t.amount,
+          t.currency,
+          t.symbol,
+          t.quantity,
+          t.price,
+          t.date,
+          t.pending_transaction_id,
+          now,
+          now,
+          seq,
+          seq,
+        );
+      }
+      for (const r of plan.removedTransactions) {
+        seq += 1;
+        written += this.write(
+          "INSERT INTO removals (seq, transaction_id, account_id, reason, removed_at) VALUES (?, ?, ?, 'posted', ?)",
+          seq,
+          r.id,
+          r.account_id,
+          now,
+        );
+        written += this.write("DELETE FROM transactions WHERE id = ?", r.id);
+      }
+      this.storage.kv.put(FEED_KEY, seq);
+      this.write(
+        "UPDATE ledger_connections SET last_synced_at = ?, applied_fetched_at = ? WHERE id = ?",
+        now,
+        fetchedAt,
+        connectionId,
+      );
+      return written;
+    });
+  }
+
+  /**
+   * Removes a connection's data: its transactions leave the change feed as `removed`
+   * (`connection_deleted`), then the rows, holdings, accounts and the connection's runs go.
+   */
+  deleteConnection(connectionId: string, now: number): number {
+    return this.storage.transactionSync(() => {
+      let seq = this.storage.kv.get<number>(FEED_KEY) ?? 0;
+      const rows = this.all(
+        `SELECT t.id, t.account_id FROM transactions t JOIN accounts a ON a.id = t.account_id
+         WHERE a.connection_id = ? ORDER BY t.id`,
+        (r) => ({ id: text(r.id), accountId: text(r.account_id) }),
+        connectionId,
+      );
+      for (const r of rows) {
+        seq += 1;
+        this.write(
+          "INSERT INTO removals (seq, transaction_id, account_id, reason, removed_at) VALUES (?, ?, ?, 'connection_deleted', ?)",
+          seq,
+          r.id,
+          r.accountId,
+          now,
+        );
+      }
+      this.storage.kv.put(FEED_KEY, seq);
+      const accounts = "SELECT id FROM accounts WHERE connection_id = ?";
+      this.write(`DELETE FROM transactions WHERE account_id IN (${accounts})`, connectionId);
+      this.write(`DELETE FROM holdings WHERE account_id IN (${accounts})`, connectionId);
+      this.write("DELETE FROM accounts WHERE connection_id = ?", connectionId);
+      this.write("DELETE FROM sync_runs WHERE connection_id = ?", connectionId);
+      this.write("DELETE FROM ledger_connections WHERE id = ?", connectionId);
+      return rows.length;
+    });
+  }
+
+  /** Pending rows dated before `before` that were never reported (at most 500 a pass). */
+  unpostedPending(before: number): { id: string; connectionId: string; date: Date }[] {
+    return this.all(
+      `SELECT t.id, a.connection_id, t.date FROM transactions t JOIN accounts a ON a.id = t.account_id
+       WHERE t.status = 'pending' AND t.date < ? AND t.stale_reported_at IS NULL ORDER BY t.date LIMIT 500`,
+      (r) => ({ id: text(r.id), connectionId: text(r.connection_id), date: date(r.date) }),
+      before,
+    );
+  }
+
+  /** Marks pending rows reported (after the report is written, so a failed write is retried). */
+  markReported(ids: string[], now: number) {
+    this.storage.transactionSync(() => {
+      for (const id of ids) this.write("UPDATE transactions SET stale_reported_at = ? WHERE id = ?", now, id);
+    });
+  }
+}
