@@ -36,6 +36,8 @@ const ISOLATED_SUITES = [
   "test/integration/connections-rotation.test.ts",
   "test/integration/mfa.test.ts",
   "test/integration/gate-revocation.test.ts",
+  // Moves the shared test clock and rebuilds objects from an older schema.
+  "test/integration/home.test.ts",
 ];
 
 // Wrangler's own informational lines (which files it read) are noise in a test run.

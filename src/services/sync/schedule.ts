@@ -21,6 +21,8 @@ export interface ScheduleReport {
   queued: number;
   already_queued: number;
   enqueue_failures: number;
+  /** Runs not recorded because their user's home could not be reached (still due). */
+  home_failures: number;
 }
 
 /** Queues a run for every due connection (nothing at all under the kill switch). */
@@ -30,6 +32,7 @@ export async function scheduleDueSyncs(deps: SyncDeps, now: Date): Promise<Sched
     queued: 0,
     already_queued: 0,
     enqueue_failures: 0,
+    home_failures: 0,
   };
   if (report.disabled) return report;
   const horizon = runHorizon(now, deps.config.sync);
@@ -38,18 +41,28 @@ export async function scheduleDueSyncs(deps: SyncDeps, now: Date): Promise<Sched
     const due = await dueConnections(deps.db, now, after, SCHEDULE_PAGE_SIZE);
     if (due.length === 0) break;
     after = due[due.length - 1]?.id ?? after;
-    const runs = due.map((c) => ({
+    const planned = due.map((c) => ({
       connection: c,
       run: newRun(c, "scheduled", `scheduled:${c.id}:${c.nextSyncAt?.getTime() ?? 0}`),
     }));
-    // Record each run in its user's home first (idempotent on the key), then claim the page.
-    const recorded = await Promise.all(runs.map(({ connection, run }) => recordRun(deps, connection.userId, run)));
+    // Record each run in its user's home first (idempotent on the key), then claim what was
+    // recorded. A home that cannot be reached leaves its connection due for the next tick.
+    const outcomes = await Promise.allSettled(
+      planned.map(({ connection, run }) => recordRun(deps, connection.userId, run)),
+    );
+    const recorded = planned.flatMap((p, i) => {
+      const o = outcomes[i];
+      if (o?.status === "fulfilled") return [{ ...p, created: o.value.created }];
+      deps.logger.error("sync run not recorded", { connection_id: p.connection.id, error: String(o?.reason) });
+      return [];
+    });
+    report.home_failures += planned.length - recorded.length;
     await batchAll(
       deps.db,
-      runs.map(({ connection }) => claimForSync(deps.db, connection.id, now, horizon)),
+      recorded.map(({ connection }) => claimForSync(deps.db, connection.id, now, horizon)),
     );
-    const fresh = runs.filter((_, i) => recorded[i]?.created);
-    report.already_queued += runs.length - fresh.length;
+    const fresh = recorded.filter((r) => r.created);
+    report.already_queued += recorded.length - fresh.length;
     if (fresh.length === 0) continue;
     try {
       await deps.queue.sendBatch(fresh.map(({ run }) => ({ body: run.message, contentType: "json" })));

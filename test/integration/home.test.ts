@@ -1,0 +1,210 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { testClock } from "../../src/clock";
+import { GATE_SCHEMA } from "../../src/gate/gate-schema";
+import { migrate } from "../../src/gate/schema";
+import { RESEND_AFTER_MS } from "../../src/ledger/runs";
+import { connectSandbox } from "../support/connections";
+import { runCron } from "../support/deps";
+import { homeOf, homeSql } from "../support/home";
+import { call } from "../support/http";
+import { seededSession } from "../support/seed";
+import { attempt, dataCounts, queuedRun, runsOf, SYNC_CRON, settled } from "../support/sync";
+
+// The user's home object (docs/design.md "Where data lives"): its schema, its outbox of sync
+// runs, and reads of one's own data that never reach D1.
+
+const HOUR = 3_600_000;
+
+afterEach(() => testClock.reset());
+
+describe("the home's schema", () => {
+  it("an object created at an older version is upgraded in place and loses nothing", async () => {
+    const userId = `usr_upgrade_${crypto.randomUUID()}`;
+    const stub = homeOf(userId);
+    // The object as the previous release left it: schema v2 (no ledger), a revoked session and
+    // a client's login failures in its tables.
+    await runInDurableObject(stub, async (_, state) => {
+      await state.storage.deleteAll();
+      expect(migrate(state.storage, GATE_SCHEMA.slice(0, 2))).toBe(2);
+      state.storage.sql.exec(
+        "INSERT INTO revoked_sessions (session_id, until) VALUES ('ses_old', ?)",
+        Date.now() + HOUR,
+      );
+      state.storage.sql.exec(
+        "INSERT INTO lockouts (client, failures, locked_until, updated_at) VALUES ('ip:10.0.0.1', 3, NULL, ?)",
+        Date.now(),
+      );
+    });
+    // The current code starts on it: the constructor applies step 3 inside blockConcurrencyWhile.
+    await evictDurableObject(stub);
+    const answer = await stub.authorize({ sessionId: "ses_old", tokenVersion: 0, issuedAtMs: Date.now() });
+    expect(answer.revoked).toBe(true);
+    await runInDurableObject(stub, (_, state) => {
+      expect(state.storage.kv.get("schema_version")).toBe(GATE_SCHEMA.length);
+      expect(state.storage.sql.exec("SELECT failures FROM lockouts").toArray()).toEqual([{ failures: 3 }]);
+    });
+    // And the ledger the upgrade added works.
+    const at = new Date();
+    const applied = await stub.applySync(
+      userId,
+      "con_upgraded",
+      "sandbox",
+      [
+        {
+          since: new Date(at.getTime() - 86_400_000),
+          account: {
+            providerAccountId: "HASH",
+            accountNumberMasked: "••••0001",
+            name: "Upgraded",
+            type: "cash",
+            currency: "USD",
+            balances: { current: "10", available: "10", asOf: at },
+            holdings: [],
+          },
+          transactions: [],
+        },
+      ],
+      at.getTime(),
+    );
+    expect(applied).toMatchObject({ stale: false });
+    expect(await homeSql(userId, "SELECT name FROM accounts")).toEqual([{ name: "Upgraded" }]);
+  });
+});
+
+/** A queue that refuses every send: the Worker died (or Queues failed) right after recording the run. */
+const deadQueue = {
+  send: () => Promise.reject(new Error("the Worker died before the send")),
+  sendBatch: () => Promise.reject(new Error("the Worker died before the send")),
+} as unknown as Queue;
+const crashingEnv = { ...env, SYNC_QUEUE: deadQueue } as Env;
+
+async function connected(login: string) {
+  const { tokens } = await seededSession();
+  const connection = await connectSandbox(tokens.access_token, { login });
+  return { token: tokens.access_token, userId: tokens.user.id, connection };
+}
+
+describe("nothing lost when a Worker dies between recording a run and sending it", () => {
+  it("a manual sync whose send failed is sent again by the home within minutes, and syncs", async () => {
+    const { token, userId, connection } = await connected("crash-manual");
+    const res = await call(`/api/v1/connections/${connection.id}/sync`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+      env: crashingEnv,
+    });
+    expect(res.status).toBe(202);
+    const { sync } = (await res.json()) as { sync: { id: string; status: string } };
+    expect(sync.status).toBe("queued");
+    expect((await runsOf(connection.id)).map((r) => [r.id, r.status, r.attempts])).toEqual([[sync.id, "queued", 0]]);
+
+    // Nobody helps: the home's own alarm, past the resend delay, sends it to the real queue.
+    testClock.advance(RESEND_AFTER_MS + 1000);
+    expect(await runDurableObjectAlarm(homeOf(userId))).toBe(true);
+    testClock.reset();
+    const run = await settled(connection.id);
+    expect(run).toMatchObject({ id: sync.id, status: "succeeded", attempts: 1 });
+    expect(await dataCounts(connection.id)).toEqual({ accounts: 2, holdings: 7, transactions: 200 });
+  });
+
+  it("a scheduled run whose batch send failed is sent again too", async () => {
+    const { userId, connection } = await connected("crash-cron");
+    await runCron(SYNC_CRON, crashingEnv);
+    const [queued] = await runsOf(connection.id);
+    expect(queued).toMatchObject({ status: "queued", trigger: "scheduled", attempts: 0 });
+    testClock.advance(RESEND_AFTER_MS + 1000);
+    await runDurableObjectAlarm(homeOf(userId));
+    testClock.reset();
+    expect(await settled(connection.id)).toMatchObject({ id: queued?.id, status: "succeeded" });
+  });
+
+  it("'sync now' on a stuck run sends it again instead of reporting a run that will not move", async () => {
+    const { token, connection } = await connected("crash-retry");
+    const auth = { Authorization: `Bearer ${token}` };
+    const first = await call(`/api/v1/connections/${connection.id}/sync`, {
+      method: "POST",
+      headers: auth,
+      env: crashingEnv,
+    });
+    const { sync } = (await first.json()) as { sync: { id: string } };
+    // Soon after, the same run is reported: it may still be on its way.
+    const soon = await call(`/api/v1/connections/${connection.id}/sync`, { method: "POST", headers: auth });
+    expect(await soon.json()).toEqual({ sync: { id: sync.id, status: "queued" } });
+    expect((await runsOf(connection.id))[0]?.status).toBe("queued");
+    // Past the resend delay the user's request sends it again (idempotently: same run id).
+    testClock.advance(RESEND_AFTER_MS + 1000);
+    const later = await call(`/api/v1/connections/${connection.id}/sync`, { method: "POST", headers: auth });
+    testClock.reset();
+    expect(later.status).toBe(202);
+    expect(await later.json()).toEqual({ sync: { id: sync.id, status: "queued" } });
+    expect(await settled(connection.id)).toMatchObject({ id: sync.id, status: "succeeded" });
+    expect(await runsOf(connection.id)).toHaveLength(1);
+  });
+
+  it("a run delivered twice (the resend raced the original) syncs once", async () => {
+    const { connection } = await connected("crash-twice");
+    const message = await queuedRun(connection.id);
+    expect(await attempt(message, 1)).toEqual({ action: "ack" });
+    const before = await runsOf(connection.id);
+    expect(await attempt(message, 1)).toEqual({ action: "ack" });
+    expect(await runsOf(connection.id)).toEqual(before);
+  });
+});
+
+describe("where data lives", () => {
+  it("D1 holds no ledger tables after every migration", async () => {
+    const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>();
+    const names = tables.results.map((t) => t.name);
+    for (const ledger of [
+      "accounts",
+      "holdings",
+      "transactions",
+      "transaction_removals",
+      "change_feed_counter",
+      "sync_runs",
+    ]) {
+      expect(names).not.toContain(ledger);
+    }
+    expect(names).toEqual(expect.arrayContaining(["users", "sessions", "connections", "audit_events"]));
+  });
+
+  it("a user reading their own data makes no D1 query: one call to their home", async () => {
+    const { token, connection } = await connected("one-hop");
+    expect(await attempt(await queuedRun(connection.id), 1)).toEqual({ action: "ack" });
+    const auth = { Authorization: `Bearer ${token}` };
+    // Warm up: the first /auth/me reads D1 once and caches the profile in the home; the first
+    // request of a session may record its last activity (at most once a minute).
+    await call("/api/v1/auth/me", { headers: auth });
+    const { accounts } = (await (await call("/api/v1/accounts", { headers: auth })).json()) as {
+      accounts: { id: string }[];
+    };
+    const account = accounts[0]?.id ?? "";
+    const queries: string[] = [];
+    const counted = new Proxy(env.DB, {
+      get(target, key) {
+        const value = Reflect.get(target, key);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          queries.push(String(key));
+          return value.apply(target, args);
+        };
+      },
+    });
+    const countingEnv = { ...env, DB: counted } as Env;
+    for (const path of [
+      "/api/v1/auth/me",
+      "/api/v1/accounts",
+      `/api/v1/accounts?connection_id=${connection.id}`,
+      `/api/v1/accounts/${account}`,
+      `/api/v1/accounts/${account}/holdings`,
+      `/api/v1/accounts/${account}/transactions?limit=50`,
+      "/api/v1/transactions/sync",
+      `/api/v1/connections/${connection.id}/syncs`,
+    ]) {
+      const res = await call(path, { headers: auth, env: countingEnv });
+      expect(res.status, path).toBe(200);
+    }
+    expect(queries).toEqual([]);
+  });
+});
