@@ -31,3 +31,30 @@ export async function session(url) {
   const tokens = await post(url, "/api/v1/auth/login", { email: user.email, password: user.password }, user.ip);
   return { ...user, tokens };
 }
+
+/**
+ * A session whose user has a sandbox connection synced once (2 accounts, 200 transactions by
+ * default): the data the read scenarios page through. Connects through the sandbox's consent
+ * redirect and hand-off, then polls the manual sync's run until it finishes.
+ */
+export async function syncedSession(url, body = {}) {
+  const s = await session(url);
+  const auth = { Authorization: `Bearer ${s.tokens.access_token}`, ...s.ip };
+  const started = await post(url, "/api/v1/connections", { provider: "sandbox", ...body }, auth);
+  const consent = await fetch(started.authorization_url, { redirect: "manual" });
+  const handOff = await (
+    await fetch(consent.headers.get("Location"), { headers: { Accept: "application/json" } })
+  ).json();
+  await post(url, "/api/v1/connections/callback", handOff, auth);
+  const id = started.connection.id;
+  const { sync } = await post(url, `/api/v1/connections/${id}/sync`, {}, auth);
+  for (;;) {
+    const { syncs } = await (await fetch(`${url}/api/v1/connections/${id}/syncs?limit=5`, { headers: auth })).json();
+    const run = syncs.find((r) => r.id === sync.id);
+    if (run?.status === "succeeded") break;
+    if (run && ["failed", "dead_lettered", "skipped"].includes(run.status)) throw new Error(`sync ${run.status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const { accounts } = await (await fetch(`${url}/api/v1/accounts`, { headers: auth })).json();
+  return { ...s, connectionId: id, accounts };
+}

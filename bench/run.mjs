@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench`: starts the API under `wrangler dev`, warms it up, drives each scenario with
-// autocannon at fixed concurrency for a fixed time, prints requests/s, p50 and p99 with the
-// throughput ratio to the bare route, and writes the results to bench/results/.
+// `npm run bench`: starts the API under `wrangler dev` and, beside it, a bare Hono Worker under
+// the same wrangler (bench/bare/); warms each scenario up, drives it with autocannon at fixed
+// concurrency for a fixed time, prints requests/s, p50 and p99 with the throughput ratio to the
+// bare Worker measured in the same run, and writes the results to bench/results/.
 // Knobs: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 10), BENCH_ONLY (substring).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import autocannon from "autocannon";
-import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
+import { ROOT, startBareWorker, startDevServer } from "../scripts/lib/local.mjs";
 import { scenarios } from "./scenarios.mjs";
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -24,13 +25,18 @@ rmSync(persistTo, { recursive: true, force: true });
 // still does the full bucket work). login_ip keeps its default for the at-limit scenario.
 const huge = { burst: 100_000, refill: 100_000, per_seconds: 1 };
 const RATE_LIMITS = JSON.stringify({ user_read: huge, user_write: huge, refresh_session: huge, login_email: huge });
-const server = await startDevServer({ persistTo, vars: { RATE_LIMITS } });
+const server = await startDevServer({
+  persistTo,
+  vars: { RATE_LIMITS, ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}) },
+});
+const bare = await startBareWorker();
 const rows = [];
 try {
   for (const s of scenarios) {
-    if (only && !s.baseline && !s.name.includes(only)) continue;
+    if (only && !s.bare && !s.name.includes(only)) continue;
     const conns = s.connections ?? connections;
-    const { path, ...req } = await s.setup(server.url, conns);
+    const target = s.bare ? bare.url : server.url;
+    const { path, ...req } = await s.setup(target, conns);
     // Scenarios with `serverTiming` collect that Server-Timing metric from every response.
     const timings = [];
     if (s.serverTiming) {
@@ -47,7 +53,7 @@ try {
       ];
     }
     // Non-2xx answers (e.g. a rate-limited scenario) are counted, not treated as failures.
-    const opts = { url: server.url + path, connections: conns, ...req };
+    const opts = { url: target + path, connections: conns, ...req };
     await run({ ...opts, duration: 2 }); // warm-up: isolates, D1 pages, DO instances
     timings.length = 0;
     const r = await run({ ...opts, duration });
@@ -56,7 +62,7 @@ try {
     rows.push({
       scenario: s.name,
       connections: conns,
-      baseline: Boolean(s.baseline),
+      bare: Boolean(s.bare),
       requests_per_sec: Math.round(r.requests.average),
       p50_ms: r.latency.p50,
       p99_ms: r.latency.p99,
@@ -67,10 +73,10 @@ try {
     });
   }
 } finally {
-  await server.stop();
+  await Promise.all([server.stop(), bare.stop()]);
 }
 
-const base = rows.find((r) => r.baseline);
+const base = rows.find((r) => r.bare);
 for (const r of rows)
   r.ratio_to_bare = base ? Math.round((r.requests_per_sec / base.requests_per_sec) * 100) / 100 : null;
 

@@ -1,24 +1,50 @@
 // Benchmark scenarios. `setup(url, connections)` returns autocannon options for the scenario
-// (path, method, headers, body, or `requests` for chained calls). `baseline: true` marks the
-// bare route every other scenario's throughput is compared with.
-import { session, verifiedUser } from "./identity.mjs";
+// (path, method, headers, body, or `requests` for chained calls). `bare: true` marks the bare
+// Hono Worker (bench/bare/) every scenario's throughput is divided by.
+import { session, syncedSession, verifiedUser } from "./identity.mjs";
+
+const bearer = (s) => ({ Authorization: `Bearer ${s.tokens.access_token}` });
 
 export const scenarios = [
-  { name: "GET /health (bare route)", baseline: true, setup: () => ({ path: "/health" }) },
+  { name: "bare Hono Worker (same wrangler, same run)", bare: true, setup: () => ({ path: "/" }) },
+  { name: "GET /health (the API's cheapest route)", setup: () => ({ path: "/health" }) },
   { name: "GET /health/ready (D1 + Gate)", setup: () => ({ path: "/health/ready" }) },
   {
-    name: "GET /api/v1/auth/me (JWT + Gate + D1 read)",
+    name: "GET /api/v1/auth/me (JWT + one call to the user's home)",
     serverTiming: "gate",
     setup: async (url) => {
       const s = await session(url);
-      return { path: "/api/v1/auth/me", headers: { Authorization: `Bearer ${s.tokens.access_token}` } };
+      return { path: "/api/v1/auth/me", headers: bearer(s) };
+    },
+  },
+  {
+    name: "GET /api/v1/accounts (JWT + one call to the user's home)",
+    serverTiming: "gate",
+    setup: async (url) => {
+      const s = await syncedSession(url);
+      return { path: "/api/v1/accounts", headers: bearer(s) };
+    },
+  },
+  {
+    name: "GET /api/v1/accounts/{id}/transactions (a page of 50)",
+    setup: async (url) => {
+      const s = await syncedSession(url);
+      const busiest = s.accounts.find((a) => a.type !== "cash") ?? s.accounts[0];
+      return { path: `/api/v1/accounts/${busiest.id}/transactions?limit=50`, headers: bearer(s) };
+    },
+  },
+  {
+    name: "GET /api/v1/transactions/sync (the change feed, 100 per page)",
+    setup: async (url) => {
+      const s = await syncedSession(url);
+      return { path: "/api/v1/transactions/sync?count=100", headers: bearer(s) };
     },
   },
   {
     name: "GET /api/v1/auth/sessions (JWT + Gate + D1 read)",
     setup: async (url) => {
       const s = await session(url);
-      return { path: "/api/v1/auth/sessions", headers: { Authorization: `Bearer ${s.tokens.access_token}` } };
+      return { path: "/api/v1/auth/sessions", headers: bearer(s) };
     },
   },
   {

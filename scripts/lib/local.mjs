@@ -109,6 +109,7 @@ export async function startDevServer({
   envFile,
   log = false,
   timeoutMs = 90_000,
+  extraArgs = [],
 } = {}) {
   if (!envFile) {
     const dir = persistTo ? resolve(persistTo, "..") : resolve(ROOT, ".wrangler");
@@ -119,7 +120,24 @@ export async function startDevServer({
   migrateLocal({ persistTo });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(WRANGLER, devArgs({ port, persistTo, envFile, vars: { APP_BASE_URL: url, ...vars } }), {
+  const args = devArgs({ port, persistTo, envFile, vars: { APP_BASE_URL: url, ...vars }, extra: extraArgs });
+  return launch(args, url, "/health", { log, timeoutMs });
+}
+
+/**
+ * A bare Hono Worker (bench/bare/) under the same wrangler, on its own port: the yardstick the
+ * benchmarks divide by, served in the same run on the same machine.
+ */
+export async function startBareWorker({ timeoutMs = 60_000 } = {}) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const args = ["dev", "--config", "bench/bare/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1"];
+  return launch([...args, "--show-interactive-dev-session=false"], url, "/", { timeoutMs });
+}
+
+/** Spawns `wrangler <args>` in its own process group and waits until `url + readyPath` answers 2xx. */
+async function launch(args, url, readyPath, { log = false, timeoutMs }) {
+  const child = spawn(WRANGLER, args, {
     cwd: ROOT,
     env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -134,14 +152,14 @@ export async function startDevServer({
   child.stderr.on("data", collect);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${output}`);
     try {
-      const r = await fetch(`${url}/health`);
+      const r = await fetch(url + readyPath);
       if (r.ok) break;
     } catch {}
     if (Date.now() > deadline) {
       stopProcessGroup(child);
-      throw new Error(`wrangler dev did not answer /health within ${timeoutMs} ms:\n${output}`);
+      throw new Error(`wrangler did not answer ${readyPath} within ${timeoutMs} ms:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -3,20 +3,43 @@ import type { Rule } from "./rules";
 
 /**
  * Token buckets kept in the object's SQLite, so waiting for the object to leave memory never
- * refills them (docs/contract.md "Defaults": limits survive eviction). One row per bucket; a row is
- * forgotten once the bucket would be full again anyway (`idle_after`).
+ * refills a bucket under pressure (docs/contract.md "Defaults": limits survive eviction). One
+ * row per bucket; a row is forgotten once the bucket would be full again anyway (`idle_after`).
+ *
+ * Memory holds the exact state; SQLite is written when a take leaves the bucket below half full
+ * (and on every refusal), which is when it matters. A take that leaves it above half is not
+ * written: an eviction then gives back less than half a burst, and a user reading their own
+ * data at ordinary rates writes nothing (measured: a write per request was ~7 % of its CPU).
  */
+type Row = { tokens: number; at: number; denied: number };
+
 export class BucketStore {
+  /**
+   * What SQLite holds, read once per bucket per instance: every write goes through this object,
+   * so memory and storage agree, and the hot path skips a SELECT per request.
+   */
+  private readonly rows = new Map<string, Row | null>();
+
   constructor(private readonly sql: SqlStorage) {}
+
+  private row(id: string): Row | null {
+    let row = this.rows.get(id);
+    if (row === undefined) {
+      row = this.sql.exec<Row>("SELECT tokens, at, denied FROM buckets WHERE id = ?", id).toArray()[0] ?? null;
+      this.rows.set(id, row);
+    }
+    return row;
+  }
 
   /** Takes one token; `firstDenial` is true for the first refusal after an allowed request. */
   take(id: string, rule: Rule, now: number): Decision & { firstDenial: boolean } {
-    const row = this.sql
-      .exec<{ tokens: number; at: number; denied: number }>("SELECT tokens, at, denied FROM buckets WHERE id = ?", id)
-      .toArray()[0];
+    const row = this.row(id);
     const prev: Bucket | undefined = row ? { tokens: row.tokens, at: row.at } : undefined;
     const { bucket, decision } = take(rule, prev, now);
     const firstDenial = !decision.allowed && !row?.denied;
+    const denied = decision.allowed ? 0 : 1;
+    this.rows.set(id, { tokens: bucket.tokens, at: bucket.at, denied });
+    if (bucket.tokens >= rule.burst / 2 && !denied && !row?.denied) return { ...decision, firstDenial };
     this.sql.exec(
       `INSERT INTO buckets (id, tokens, at, denied, idle_after) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET tokens = excluded.tokens, at = excluded.at, denied = excluded.denied,
@@ -24,7 +47,7 @@ export class BucketStore {
       id,
       bucket.tokens,
       bucket.at,
-      decision.allowed ? 0 : 1,
+      denied,
       now + decision.resetSeconds * 1000,
     );
     return { ...decision, firstDenial };
@@ -32,6 +55,7 @@ export class BucketStore {
 
   /** Drops buckets that have refilled completely (they behave exactly like absent ones). */
   purge(now: number): void {
+    // Memory stays: it is exact, and a bucket it still holds is used before any row.
     this.sql.exec("DELETE FROM buckets WHERE idle_after <= ?", now);
   }
 

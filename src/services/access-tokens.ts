@@ -43,6 +43,24 @@ export async function issueAccessToken(
 
 const jwksCache = new WeakMap<Config, ReturnType<typeof createLocalJWKSet>>();
 
+/**
+ * Tokens this isolate has verified, to their claims: a client sends the same access token on
+ * every request until it expires, and the ES256 check was ~10 % of an authenticated read's CPU.
+ * Keyed by the whole token (signature included), per config (a changed key set is a new
+ * config); `exp` is still checked on every use. Bounded: the oldest entries go first.
+ */
+const verified = new WeakMap<Config, Map<string, AccessClaims>>();
+const VERIFIED_MAX = 4096;
+
+function verifiedFor(config: Config) {
+  let cache = verified.get(config);
+  if (!cache) {
+    cache = new Map();
+    verified.set(config, cache);
+  }
+  return cache;
+}
+
 /** The public keys that verify access tokens (what /.well-known/jwks.json publishes). */
 export function publicJwks(config: Config) {
   return { keys: config.jwt.signingKeys.map((k) => k.publicJwk) };
@@ -53,6 +71,20 @@ export function publicJwks(config: Config) {
  * `exp` and the presence of our claims.
  */
 export async function verifyAccessToken(config: Config, token: string, now: Date): Promise<AccessClaims> {
+  const cache = verifiedFor(config);
+  const known = cache.get(token);
+  if (known) {
+    if (known.exp * 1000 > now.getTime()) return known;
+    cache.delete(token);
+    throw new AccessTokenError("token_expired");
+  }
+  const claims = await verifySigned(config, token, now);
+  if (cache.size >= VERIFIED_MAX) cache.delete(cache.keys().next().value as string);
+  cache.set(token, claims);
+  return claims;
+}
+
+async function verifySigned(config: Config, token: string, now: Date): Promise<AccessClaims> {
   let jwks = jwksCache.get(config);
   if (!jwks) {
     jwks = createLocalJWKSet(publicJwks(config));

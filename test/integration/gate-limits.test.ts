@@ -1,4 +1,4 @@
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
@@ -120,6 +120,30 @@ describe("rate limits are exact (a burst of N+1 lets exactly N through)", () => 
     );
     expect(count(rs, 200)).toBe(10);
     expect(count(rs, 429)).toBe(1);
+  });
+});
+
+describe("buckets across an eviction", () => {
+  // 10 an hour: nothing refills within the test.
+  const rule = { burst: 10, refill: 10, perSeconds: 3600 };
+  const take = (stub: DurableObjectStub<import("../../src/gate/gate").Gate>) => stub.limit({ name: "probe", rule });
+
+  it("a bucket below half full is exact; above half, an eviction gives back less than half a burst", async () => {
+    const stub = env.GATE.get(env.GATE.idFromName(`probe:${crypto.randomUUID()}`));
+    for (let i = 0; i < 3; i++) await take(stub);
+    await evictDurableObject(stub);
+    // Above half (7 left) nothing was written: the bucket may come back fuller, never by 5 or more.
+    const back = (await take(stub)).remaining;
+    expect(back).toBeGreaterThanOrEqual(6);
+    expect(back).toBeLessThan(6 + rule.burst / 2);
+    // Under pressure every take is written: what an eviction restores is exact.
+    let left = back;
+    while (left > 2) left = (await take(stub)).remaining;
+    await evictDurableObject(stub);
+    expect((await take(stub)).remaining).toBe(left - 1);
+    while ((await take(stub)).allowed) {}
+    await evictDurableObject(stub);
+    expect((await take(stub)).allowed).toBe(false);
   });
 });
 
