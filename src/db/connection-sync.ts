@@ -95,13 +95,6 @@ export const claimForSync = (db: Db, id: string, now: Date, horizon: Date, notRe
     )
     .returning({ id: connections.id });
 
-/** Makes connections due now (their queued runs were never sent). Ids travel as one JSON parameter. */
-export const makeDue = (db: Db, ids: string[], now: Date) =>
-  db
-    .update(connections)
-    .set({ nextSyncAt: now })
-    .where(sql`${connections.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`);
-
 /** Live connections without a successful sync since `before`, not yet reported. */
 export const staleConnections = (db: Db, before: Date, limit: number) =>
   db

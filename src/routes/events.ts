@@ -17,8 +17,8 @@ const events = createRoute({
 Authenticate with \`Authorization: Bearer <token>\`, or, from a browser, offer the subprotocols
 \`ledgerlink.events\` and \`bearer.<access token>\`. The socket closes with code 4001 when the token it
 opened with stops counting, and the close reason says why: \`session revoked\` (after a
-\`session.revoked\` event), \`tokens rotated\` (password change or reset, administrator or global
-rotation) or \`access token expired\`. Reconnect with a fresh access token. Send \`ping\` to receive \`pong\`.`,
+\`session.revoked\` event; a password change or reset revokes the other sessions this way),
+\`tokens rotated\` (an administrator's or the global token rotation) or \`access token expired\`. Reconnect with a fresh access token. Send \`ping\` to receive \`pong\`.`,
   middleware: [requireAuth({ webSocket: true })] as const,
   responses: {
     101: { description: "Switching protocols: the event stream is open." },
