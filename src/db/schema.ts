@@ -299,3 +299,13 @@ export const syncDeadLetters = sqliteTable(
   },
   (t) => [uniqueIndex("sync_dead_letters_run").on(t.runId), index("sync_dead_letters_time").on(t.deadLetteredAt)],
 );
+
+/**
+ * Homes still to erase: an account's D1 rows go in one batch with its row here, and the row
+ * leaves once the user's home object is erased (at once, or by the hourly job if that failed).
+ * No foreign key: the user row is already gone.
+ */
+export const pendingErasures = sqliteTable("pending_erasures", {
+  userId: text("user_id").primaryKey(),
+  requestedAt: utc("requested_at").notNull(),
+});

@@ -91,6 +91,15 @@ export const emails = {
         `A change of your login email to ${newEmail} was requested. It takes effect once confirmed.`,
       ],
     }),
+  ownAccountDeleted: (to: string, name: string | null) =>
+    render("account_deleted", to, {
+      subject: "Your Ledgerlink account was deleted",
+      lines: [
+        hello(name),
+        "You deleted your Ledgerlink account. Its data, connections and stored provider credentials are erased.",
+        "If this wasn't you, contact us at once.",
+      ],
+    }),
   accountDeleted: (to: string, name: string | null, message: string | null) =>
     render("account_deleted", to, {
       subject: "Your Ledgerlink account was deleted",

@@ -49,6 +49,8 @@ export interface GateClient {
   home(userId: string): DurableObjectStub<Gate>;
   /** Drops the user's cached profile after a change of their row (best effort, logged by caller). */
   forgetProfile(userId: string): Promise<void>;
+  /** Erases the user's home object (account deletion): ledger, runs, limits; their tokens stop. */
+  eraseHome(userId: string): Promise<void>;
 }
 
 /** Retries a Gate call once: a DO can be reset mid-call (e.g. on deploy); calls are idempotent. */
@@ -107,6 +109,7 @@ export function createGateClient(
     authorize: (userId, input) => user(userId).authorize(input),
     home: (userId) => user(userId),
     forgetProfile: (userId) => retry(() => user(userId).forgetProfile()),
+    eraseHome: (userId) => retry(() => user(userId).erase()),
     openEvents: (userId, upgrade) => user(userId).fetch(upgrade) as unknown as Promise<Response>,
   };
 }

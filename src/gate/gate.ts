@@ -63,6 +63,8 @@ export type { Cutoff, LockoutAnswer, LockoutPolicy, SocketInfo };
 
 const GLOBAL_CACHE_MS = 60_000; // docs/contract.md "Administration": global rotation reaches access tokens within 60 s.
 const TOUCH_EVERY_MS = 60_000;
+/** An erased account's sessions answer "revoked" this long (longer than any access token lives). */
+const ERASED_CUTOFF_MS = 86_400_000;
 const MIN_VERSION_KEY = "min_version";
 const PROFILE_KEY = "profile";
 const PROFILE_EPOCH_KEY = "profile_epoch";
@@ -98,17 +100,39 @@ export class Gate extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sockets = new Sockets(ctx);
-    ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, GATE_SCHEMA);
-      this.buckets = new BucketStore(ctx.storage.sql);
-      this.lockouts = new LockoutStore(ctx.storage.sql);
-      this.quota = new EmailQuota(ctx.storage.sql);
-      this.revocations = new Revocations(ctx.storage);
-      this.ledger = new Ledger(ctx.storage);
-      this.runs = new Runs(ctx.storage.sql);
-      this.minVersion = ctx.storage.kv.get<number>(MIN_VERSION_KEY) ?? 0;
-      this.alarmAt = await ctx.storage.getAlarm();
-    });
+    ctx.blockConcurrencyWhile(() => this.open());
+  }
+
+  /** Brings the schema up to date and loads what the object keeps in memory. */
+  private async open() {
+    const { storage } = this.ctx;
+    migrate(storage, GATE_SCHEMA);
+    this.buckets = new BucketStore(storage.sql);
+    this.lockouts = new LockoutStore(storage.sql);
+    this.quota = new EmailQuota(storage.sql);
+    this.revocations = new Revocations(storage);
+    this.ledger = new Ledger(storage);
+    this.runs = new Runs(storage.sql);
+    this.minVersion = storage.kv.get<number>(MIN_VERSION_KEY) ?? 0;
+    this.global = null;
+    this.touched.clear();
+    this.alarmAt = await storage.getAlarm();
+  }
+
+  /**
+   * Erases the user's home (account deletion): every row and key goes with `deleteAll()`, open
+   * sockets close, and two markers stay so the erased user's tokens are refused: every session
+   * counts as revoked while an access token could live, and no token version is ever enough.
+   * Nothing personal remains.
+   */
+  async erase(): Promise<void> {
+    this.sockets.endWhere("account deleted", () => true);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    await this.open();
+    const now = this.now();
+    this.revokeBefore({ beforeSecond: Number.MAX_SAFE_INTEGER, keep: null, until: now + ERASED_CUTOFF_MS });
+    this.setMinTokenVersion(Number.MAX_SAFE_INTEGER);
   }
 
   /** Epoch ms from the one clock (src/clock.ts), so tests can move the Gate's time too. */
@@ -157,6 +181,11 @@ export class Gate extends DurableObject<Env> {
     const answer = await this.authorize(input);
     const through = !answer.revoked && answer.versionOk && (answer.rate?.allowed ?? true);
     return { answer, data: through ? readLedger(this.ledger, this.runs, this.profile(), read) : null };
+  }
+
+  /** A read of the user's own data without the Gate's questions (the caller already asked them). */
+  read(read: LedgerRead): LedgerAnswer {
+    return readLedger(this.ledger, this.runs, this.profile(), read);
   }
 
   private profile(): { profile: PublicUser | null; epoch: number } {

@@ -1,12 +1,14 @@
 /**
  * The hourly Cron Trigger's jobs: purge expired identity rows, dead authorization requests and
- * credential health; key re-wrap; the cross-user half of sync reconciliation. (Each user's home
+ * credential health; key re-wrap; the cross-user half of sync reconciliation; erasing the homes
+ * of deleted accounts that could not be erased at once. (Each user's home
  * object purges its own old runs and checks its own pending transactions, src/gate/gate.ts.)
  */
 
 import { purgeAbandonedConnections } from "../db/connections";
 import { purgeOAuthStates } from "../db/oauth-states";
 import type { Deps } from "../deps";
+import { finishErasures } from "../services/identity/erase";
 import { reconcileSync } from "../services/sync/reconcile";
 import { checkCredentialHealth } from "./credential-health";
 import { purgeExpired } from "./maintenance";
@@ -18,7 +20,7 @@ const DAY = 86_400_000;
  * Runs each part even when an earlier one fails (they are independent), then rethrows the first
  * failure so the cron invocation is marked failed.
  */
-export async function runHourlyJobs(deps: Pick<Deps, "db" | "config" | "logger">, now: Date) {
+export async function runHourlyJobs(deps: Pick<Deps, "db" | "config" | "logger" | "gate" | "now">, now: Date) {
   const { db, config, logger: log } = deps;
   const dayAgo = new Date(now.getTime() - DAY);
   const jobs: [string, () => Promise<unknown>][] = [
@@ -37,6 +39,7 @@ export async function runHourlyJobs(deps: Pick<Deps, "db" | "config" | "logger">
     ["credential health", () => checkCredentialHealth(db, now, config.providers.reauthWarningMs)],
     ["rewrap", () => rewrapCredentials(db, config.encryption.keyring, log, now)],
     ["reconcile sync", () => reconcileSync(db, config.sync, now)],
+    ["finish erasures", () => finishErasures(deps, now)],
   ];
   let firstError: unknown = null;
   for (const [name, job] of jobs) {

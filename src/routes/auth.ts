@@ -4,6 +4,8 @@ import { depsOf } from "../http/deps";
 import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
 import { applyRateLimitHeaders, rateLimit } from "../http/rate-limit";
 import { authOf, metaOf } from "../http/request";
+import { deleteOwnAccount } from "../services/identity/delete-account";
+import { exportAccount } from "../services/identity/export";
 import { login } from "../services/identity/login";
 import { disableMfa, enableTotp, setupTotp, verifyMfa } from "../services/identity/mfa";
 import { changePassword, requestPasswordReset, resetPassword } from "../services/identity/passwords";
@@ -12,6 +14,7 @@ import { logout, refresh } from "../services/identity/refresh";
 import { register, resendVerification, verifyEmail } from "../services/identity/registration";
 import { securityEvents } from "../services/identity/security-events";
 import {
+  AccountDeleteBody,
   BackupCodes,
   Email,
   Limit,
@@ -156,6 +159,36 @@ const routes = {
     middleware: [requireAuth()] as const,
     request: { body: jsonBodyOf(z.object({ name: Name })) },
     responses: { 200: jsonContent(User, "The updated user."), ...problems(...BODY_PROBLEMS, 401, 429) },
+  }),
+  deleteMe: createRoute({
+    method: "delete",
+    path: "/me",
+    tags,
+    security,
+    summary: "Delete your account and everything it owns.",
+    description:
+      "Erases the account everywhere: the user, sessions, emailed links, MFA codes, connections with their stored provider credentials, and the synced ledger (accounts, holdings, transactions, the change feed, sync runs). Every token of the account stops working at once and open event sockets close. Prove it with `password`, and with MFA on also a current `code` (or a `backup_code`). " +
+      "A wrong password answers 401 `invalid_credentials` and counts toward this client's lockout; with MFA on, a missing or wrong code answers 400 `invalid_mfa_code`. A confirmation email goes to the address. The audit trail keeps the deletion's record with no personal data (docs/contract.md \"Your data\").",
+    middleware: [requireAuth()] as const,
+    request: { body: jsonBodyOf(AccountDeleteBody) },
+    responses: { 204: { description: "Erased." }, ...problems(...BODY_PROBLEMS, 400, 401, 423, 429) },
+  }),
+  exportMe: createRoute({
+    method: "get",
+    path: "/me/export",
+    tags,
+    security,
+    summary: "Download your data (NDJSON, streamed).",
+    description:
+      "Everything the account owns, one JSON record `{type, data}` a line, streamed so any size fits: first `export` (`{version, generated_at}`), then `user`, `session`s, `security_event`s, `connection`s (never credentials), `account`s, `holding`s and `transaction`s (the same shapes as their endpoints), and last `end` (`{records}`, the count before it). A download without the `end` line was cut short: ask again. Nothing of any other user is ever in it.",
+    middleware: [requireAuth()] as const,
+    responses: {
+      200: {
+        description: "The export, `application/x-ndjson`, as an attachment.",
+        content: { "application/x-ndjson": { schema: z.string().openapi({ format: "binary" }) } },
+      },
+      ...problems(401, 404, 429),
+    },
   }),
   changeEmail: createRoute({
     method: "post",
@@ -306,6 +339,24 @@ export const authRoutes = createRouter()
   .openapi(routes.me, async (c) =>
     c.json(await myProfile(depsOf(c), authOf(c).userId, await readOwn(c, { kind: "profile" }, uncachedProfile)), 200),
   )
+  .openapi(routes.deleteMe, async (c) => {
+    const body = c.req.valid("json");
+    await deleteOwnAccount(depsOf(c), metaOf(c), authOf(c), {
+      password: body.password,
+      code: body.code,
+      backupCode: body.backup_code,
+    });
+    return c.body(null, 204);
+  })
+  .openapi(routes.exportMe, async (c) => {
+    const stream = await exportAccount(depsOf(c), authOf(c));
+    const day = depsOf(c).now().toISOString().slice(0, 10);
+    // A stream, not JSON: the typed-response helpers describe JSON bodies only.
+    return c.body(stream, 200, {
+      "Content-Type": "application/x-ndjson; charset=utf-8",
+      "Content-Disposition": `attachment; filename="ledgerlink-export-${day}.ndjson"`,
+    }) as never;
+  })
   .openapi(routes.updateMe, async (c) =>
     c.json(await updateName(depsOf(c), metaOf(c), authOf(c).userId, c.req.valid("json").name), 200),
   )

@@ -136,6 +136,15 @@ export const MfaVerifyBody = z
   .object({ mfa_token: MfaToken, code: TotpCode.optional(), backup_code: BackupCode.optional() })
   .refine(oneFactor, ONE_FACTOR);
 
+/** DELETE /me: the password, and with MFA on one of `code` and `backup_code` (never both). */
+export const AccountDeleteBody = z
+  .object({ password: Password, code: TotpCode.optional(), backup_code: BackupCode.optional() })
+  .refine((b) => b.code === undefined || b.backup_code === undefined, {
+    message: "send at most one of code and backup_code",
+    path: ["code"],
+  })
+  .openapi("AccountDeleteBody");
+
 /** POST /mfa/disable: the password with exactly one of `code` and `backup_code`. */
 export const MfaDisableBody = z
   .object({ password: Password, code: TotpCode.optional(), backup_code: BackupCode.optional() })

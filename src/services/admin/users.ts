@@ -1,11 +1,12 @@
 import type { Config } from "../../config";
 import { insertAudit } from "../../db/audit";
 import { countLiveSessions } from "../../db/sessions";
-import { bumpTokenVersion, deleteUser, findUserById, listUsers, type UserRow, updateUser } from "../../db/users";
+import { bumpTokenVersion, findUserById, listUsers, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
 import { fail, notFound } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
+import { eraseAccount } from "../identity/erase";
 import { profileChanged } from "../identity/profile";
 import { toPublicUser } from "../identity/users";
 import { revokeSessions } from "../sessions";
@@ -146,10 +147,11 @@ export async function removeUser(
   );
   const now = deps.now();
   // The audit row outlives the account (append-only), so it keeps no personal data.
-  await deps.db.batch([
-    deleteUser(deps.db, id),
-    insertAudit(deps.db, adminAudit(meta, actor, now, "admin.user_deleted", id, { message_sent: message !== null })),
-  ]);
+  await eraseAccount(
+    deps,
+    user,
+    adminAudit(meta, actor, now, "admin.user_deleted", id, { message_sent: message !== null }),
+  );
   deps.mailer.send(emails.accountDeleted(user.email, greeting(user), message));
 }
 

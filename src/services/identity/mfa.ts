@@ -238,6 +238,35 @@ export async function verifyMfa(
 }
 
 /**
+ * A logged-in user's current TOTP or backup code, for what needs more than the password (turning
+ * MFA off, deleting the account). Null when MFA is off. A missing code is refused without
+ * counting; a wrong one counts toward the client's lockout.
+ */
+export async function confirmSecondFactor(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  auth: Auth,
+  user: UserRow,
+  factor: Factor,
+  action: string,
+): Promise<{ method: "totp" | "backup_code" } | null> {
+  if (!user.mfaEnabled) return null;
+  if (factor.code === undefined && factor.backupCode === undefined) throw invalidMfaCode("session");
+  const spent = await spendFactor(deps, user, factor, deps.now());
+  if (spent) return spent;
+  return countFailure(
+    deps,
+    meta,
+    { email: user.email, user, sessionId: auth.sessionId },
+    {
+      action,
+      reason: factor.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
+      error: () => invalidMfaCode("session"),
+    },
+  );
+}
+
+/**
  * Turns MFA off with the password and a current TOTP or backup code. Sessions are left alone.
  * Wrong passwords and codes count toward the client's lockout, and a locked client cannot
  * disable MFA.
@@ -252,20 +281,8 @@ export async function disableMfa(
   const now = deps.now();
   const base = { ...auditContext(meta), occurredAt: now, userId: user.id, sessionId: auth.sessionId };
   await reauthenticate(deps, meta, auth, user, input.password, "auth.mfa_disabled");
-  if (!user.mfaEnabled) throw mfaNotEnabled();
-  const spent = await spendFactor(deps, user, input, now);
-  if (!spent) {
-    return countFailure(
-      deps,
-      meta,
-      { email: user.email, user, sessionId: auth.sessionId },
-      {
-        action: "auth.mfa_disabled",
-        reason: input.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
-        error: () => invalidMfaCode("session"),
-      },
-    );
-  }
+  const spent = await confirmSecondFactor(deps, meta, auth, user, input, "auth.mfa_disabled");
+  if (!spent) throw mfaNotEnabled();
   await deps.db.batch([
     updateUser(deps.db, user.id, {
       mfaEnabled: false,

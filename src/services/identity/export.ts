@@ -1,0 +1,92 @@
+import { findUserById, type UserRow } from "../../db/users";
+import { notFound } from "../../errors";
+import type { AccountWithSync } from "../../ledger/store";
+import { listConnections } from "../connections/manage";
+import type { ServiceDeps } from "../context";
+import { accountView, holdingView, transactionView } from "../data/views";
+import { listSessions } from "../sessions";
+import { securityEvents } from "./security-events";
+import { toPublicUser } from "./users";
+
+export const EXPORT_VERSION = 1;
+/** Rows fetched per call to the user's home (and per security-log page). */
+const PAGE = 1000;
+
+type Record = { type: string; data: unknown };
+
+type Auth = { userId: string; sessionId: string };
+
+async function* records(deps: ServiceDeps, auth: Auth, user: UserRow): AsyncGenerator<Record[]> {
+  const { userId } = auth;
+  yield [
+    { type: "export", data: { version: EXPORT_VERSION, generated_at: deps.now().toISOString() } },
+    { type: "user", data: toPublicUser(user) },
+  ];
+  yield (await listSessions(deps, userId, auth.sessionId)).map((data) => ({ type: "session", data }));
+  for (let cursor: string | undefined, more = true; more; ) {
+    const page = await securityEvents(deps, userId, PAGE, cursor);
+    yield page.events.map((data) => ({ type: "security_event", data }));
+    cursor = page.next_cursor ?? undefined;
+    more = cursor !== undefined;
+  }
+  yield (await listConnections(deps, userId)).map((data) => ({ type: "connection", data }));
+
+  const home = deps.gate.home(userId);
+  const listed = await home.read({ kind: "accounts" });
+  const accounts: AccountWithSync[] = listed.kind === "accounts" ? (listed.accounts ?? []) : [];
+  yield accounts.map((a) => ({ type: "account", data: accountView(a.account, a.lastSyncedAt) }));
+  for (const a of accounts) {
+    const held = await home.read({ kind: "holdings", accountId: a.account.id });
+    if (held.kind === "holdings") {
+      yield held.holdings.map((h) => ({ type: "holding", data: holdingView(h, a.account, a.lastSyncedAt) }));
+    }
+  }
+  for (const a of accounts) {
+    let after: { at: number; id: string } | undefined;
+    for (;;) {
+      const answer = await home.read({ kind: "transactions", accountId: a.account.id, limit: PAGE, after });
+      if (answer.kind !== "transactions") break;
+      yield answer.transactions.map((t) => ({ type: "transaction", data: transactionView(t) }));
+      const last = answer.transactions.at(-1);
+      if (answer.transactions.length < PAGE || !last) break;
+      after = { at: last.date.getTime(), id: last.id };
+    }
+  }
+}
+
+/**
+ * The export as a byte stream: each page becomes lines when the client asks for more. The user
+ * is looked up first, so a missing one is a proper 404 rather than a broken stream.
+ */
+export async function exportAccount(deps: ServiceDeps, auth: Auth): Promise<ReadableStream<Uint8Array>> {
+  const user = await findUserById(deps.db, auth.userId);
+  if (!user) throw notFound("user");
+  const encoder = new TextEncoder();
+  const source = records(deps, auth, user);
+  let count = 0;
+  let ended = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (ended) return controller.close();
+      try {
+        const next = await source.next();
+        if (next.done) {
+          ended = true;
+          controller.enqueue(encoder.encode(`${JSON.stringify({ type: "end", data: { records: count } })}\n`));
+          return;
+        }
+        count += next.value.length;
+        if (next.value.length > 0) {
+          controller.enqueue(encoder.encode(next.value.map((r) => `${JSON.stringify(r)}\n`).join("")));
+        }
+      } catch (err) {
+        // Mid-stream the status is already 200: the stream errors and the missing end line says so.
+        deps.logger.error("export failed mid-stream", { error: String(err) });
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await source.return(undefined);
+    },
+  });
+}
