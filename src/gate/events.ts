@@ -4,6 +4,7 @@ export type LiveEventType =
   | "sync.succeeded"
   | "sync.failed"
   | "connection.reauth_required"
+  | "connection.relinked"
   | "session.revoked";
 
 export interface LiveEvent {

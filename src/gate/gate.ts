@@ -61,6 +61,9 @@ export interface GlobalRotation {
 
 export type { Cutoff, LockoutAnswer, LockoutPolicy, SocketInfo };
 
+/** Accounts a sync re-linked from the user's other connections, and the connections left empty. */
+export type Relinked = { moved: number; emptied: string[] };
+
 const GLOBAL_CACHE_MS = 60_000; // docs/contract.md "Administration": global rotation reaches access tokens within 60 s.
 const TOUCH_EVERY_MS = 60_000;
 /** An erased account's sessions answer "revoked" this long (longer than any access token lives). */
@@ -276,14 +279,19 @@ export class Gate extends DurableObject<Env> {
     provider: string,
     answer: AnsweredAccount[],
     fetchedAt: number,
-  ): { stale: true } | { stale: false; counts: PlanCounts; rowsWritten: number } {
+  ): { stale: true } | { stale: false; counts: PlanCounts; rowsWritten: number; relinked: Relinked } {
     this.recordConnection(userId, connectionId, provider);
     const applied = this.ledger.connectionState(connectionId)?.appliedFetchedAt ?? null;
     if (applied !== null && applied > fetchedAt) return { stale: true };
-    const plan = planSync(this.ledger.storedState(connectionId, answer), answer, newId);
-    const rowsWritten = this.ledger.apply(connectionId, plan, this.now(), fetchedAt);
-    this.wakeBy(this.now() + RECONCILE_EVERY_MS);
-    return { stale: false, counts: plan.counts, rowsWritten };
+    // One transaction: the re-link and the snapshot land together or not at all.
+    return this.ctx.storage.transactionSync(() => {
+      const ids = answer.map((a) => a.account.providerAccountId);
+      const relinked = this.ledger.adopt(connectionId, provider, ids);
+      const plan = planSync(this.ledger.storedState(connectionId, answer), answer, newId);
+      const rowsWritten = this.ledger.apply(connectionId, plan, this.now(), fetchedAt);
+      this.wakeBy(this.now() + RECONCILE_EVERY_MS);
+      return { stale: false as const, counts: plan.counts, rowsWritten, relinked };
+    });
   }
 
   /** Removes a deleted connection's data (its transactions leave the feed as removed). */

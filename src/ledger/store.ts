@@ -222,6 +222,34 @@ export class Ledger {
    * answered account its transactions dated inside the window (with a day of slack) plus every
    * pending one (a pending item may post under a new id and must be found to be replaced).
    */
+  /**
+   * Re-links accounts another of this user's connections to the same provider already brought
+   * (the same provider account id: for Schwab the account number's hash): they move to this
+   * connection with their holdings, transactions and feed numbers, so a second connection to one
+   * login never duplicates them. Returns how many moved and which connections they left empty
+   * (those are retired by the caller).
+   */
+  adopt(connectionId: string, provider: string, providerAccountIds: string[]): { moved: number; emptied: string[] } {
+    if (providerAccountIds.length === 0) return { moved: 0, emptied: [] };
+    const candidates = this.all(
+      `SELECT a.id, a.connection_id FROM accounts a JOIN ledger_connections c ON c.id = a.connection_id
+       WHERE c.provider = ? AND a.connection_id != ?
+         AND a.provider_account_id IN (SELECT value FROM json_each(?))
+         AND a.provider_account_id NOT IN (SELECT provider_account_id FROM accounts WHERE connection_id = ?)`,
+      (r) => ({ id: text(r.id), from: text(r.connection_id) }),
+      provider,
+      connectionId,
+      JSON.stringify(providerAccountIds),
+      connectionId,
+    );
+    for (const a of candidates) this.write("UPDATE accounts SET connection_id = ? WHERE id = ?", connectionId, a.id);
+    const from = [...new Set(candidates.map((a) => a.from))];
+    const emptied = from.filter(
+      (id) => this.sql.exec("SELECT 1 FROM accounts WHERE connection_id = ? LIMIT 1", id).toArray().length === 0,
+    );
+    return { moved: candidates.length, emptied };
+  }
+
   storedState(connectionId: string, answer: AnsweredAccount[]): StoredState {
     const accounts = this.all("SELECT * FROM accounts WHERE connection_id = ?", toAccount, connectionId);
     const holdings = this.all(

@@ -9,6 +9,10 @@ export const SyncStats = z
     accounts_added: count(),
     accounts_updated: count(),
     accounts_missing: count().openapi({ description: "Accounts the provider stopped listing (kept, flagged)." }),
+    accounts_relinked: count().openapi({
+      description:
+        "Accounts another of your connections to the same provider had brought, moved to this one with their history (a relink); a connection left without accounts is retired.",
+    }),
     holdings_upserted: count(),
     holdings_removed: count(),
     transactions_added: count(),

@@ -10,6 +10,7 @@ import { type ConnectionRow, findConnection } from "../../db/connections";
 import { liveEvent } from "../../gate/events";
 import { FINISHED, type SyncRunRow } from "../../ledger/rows";
 import { connectionAudit } from "../connections/audit";
+import { retireRelinked } from "../connections/relink";
 import type { SyncDeps } from "./deps";
 import { classifyFailure, type SyncFailure } from "./failures";
 import type { SyncMessage } from "./messages";
@@ -73,9 +74,11 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
     }
     const stats = {
       ...applied.counts,
+      accounts_relinked: applied.relinked.moved,
       rows_written: applied.rowsWritten,
       duration_ms: done.getTime() - started.getTime(),
     };
+    await retireRelinked(deps, row, applied.relinked);
     await updateUnderSyncLease(
       deps.db,
       row.id,

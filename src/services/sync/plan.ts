@@ -77,7 +77,7 @@ export interface StoredState {
   transactions: Map<string, TransactionRow[]>;
 }
 
-export type PlanCounts = Omit<SyncStats, "rows_written" | "duration_ms">;
+export type PlanCounts = Omit<SyncStats, "rows_written" | "duration_ms" | "accounts_relinked">;
 
 /** The rows to write. */
 export interface SyncPlan {
