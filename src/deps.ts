@@ -12,7 +12,7 @@ import { createEmailSender } from "./email/sender";
 import { createGateClient, type GateClient } from "./gate/client";
 import type { Logger } from "./logger";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry";
-import type { DeadLetterMessage, SyncMessage } from "./services/sync/messages";
+import type { DeadLetterMessage, SweepMessage, SyncMessage } from "./services/sync/messages";
 
 export interface Deps {
   config: Config;
@@ -30,7 +30,8 @@ export interface Deps {
   /** Email after the response, capped per address and kind. */
   mailer: Mailer;
   providers: ProviderRegistry;
-  queue: Pick<Queue<SyncMessage>, "send" | "sendBatch">;
+  /** The sync queue: runs, and the scheduler's sweep messages. */
+  queue: Pick<Queue<SyncMessage | SweepMessage>, "send" | "sendBatch">;
   deadLetters: Pick<Queue<DeadLetterMessage>, "send">;
   /** Runs work after the response or job (`ctx.waitUntil`): audit of read-only events, email. */
   defer: (work: Promise<unknown>) => void;

@@ -56,9 +56,10 @@ export const updateUnderSyncLease = (db: Db, id: string, owner: string, patch: C
 
 /**
  * Connections due for a scheduled sync: live, with credentials, `next_sync_at` passed (or never
- * set), not cooling down and not leased; keyset-paginated by id so a tick reads bounded pages.
+ * set), not cooling down and not leased; keyset-paginated by id so a tick reads bounded pages,
+ * within [afterId, beforeId) when a sweep works one slice of the id space.
  */
-export const dueConnections = (db: Db, now: Date, afterId: string, limit: number) =>
+export const dueConnections = (db: Db, now: Date, afterId: string, limit: number, beforeId?: string) =>
   db
     .select({ id: connections.id, userId: connections.userId, nextSyncAt: connections.nextSyncAt })
     .from(connections)
@@ -70,6 +71,7 @@ export const dueConnections = (db: Db, now: Date, afterId: string, limit: number
         or(isNull(connections.cooldownUntil), lte(connections.cooldownUntil, now)),
         or(isNull(connections.syncLockUntil), lte(connections.syncLockUntil, now)),
         gt(connections.id, afterId),
+        beforeId === undefined ? undefined : lt(connections.id, beforeId),
       ),
     )
     .orderBy(asc(connections.id))

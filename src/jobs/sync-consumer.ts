@@ -1,16 +1,19 @@
 /**
- * The sync queue's consumer: one connection per message. A batch's messages are worked
- * concurrently and settled one by one (ack, delayed retry, or forward to the dead-letter queue),
- * so one connection's trouble never redelivers another's message.
+ * The sync queue's consumer: one connection per message (or one slice of the scheduler's sweep).
+ * A batch's messages are worked concurrently and settled one by one (ack, delayed retry, or
+ * forward to the dead-letter queue), so one connection's trouble never redelivers another's.
  */
 import type { SyncDeps } from "../services/sync/deps";
 import { runSyncAttempt } from "../services/sync/execute";
-import { SyncMessageSchema } from "../services/sync/messages";
+import { type SweepMessage, SweepMessageSchema, SyncMessageSchema } from "../services/sync/messages";
+import { sweepSlice } from "../services/sync/schedule";
 import { backoffSeconds } from "../services/sync/timing";
 
 export async function consumeSync(deps: SyncDeps, batch: MessageBatch<unknown>) {
   await Promise.all(
     batch.messages.map(async (message) => {
+      const sweep = SweepMessageSchema.safeParse(message.body);
+      if (sweep.success) return consumeSweep(deps, message, sweep.data);
       const parsed = SyncMessageSchema.safeParse(message.body);
       if (!parsed.success) {
         // Retrying cannot fix a body we do not understand; say so and drop it.
@@ -43,4 +46,18 @@ export async function consumeSync(deps: SyncDeps, batch: MessageBatch<unknown>) 
       }
     }),
   );
+}
+
+/** A sweep is idempotent (run keys), so a failed one is simply retried with backoff. */
+async function consumeSweep(deps: SyncDeps, message: Message<unknown>, sweep: SweepMessage) {
+  try {
+    deps.logger.info("sync sweep", { after: sweep.after, to: sweep.to, ...(await sweepSlice(deps, sweep)) });
+    message.ack();
+  } catch (err) {
+    deps.logger.error("sync sweep failed", {
+      after: sweep.after,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    message.retry({ delaySeconds: backoffSeconds(message.attempts, deps.config.sync.retry, deps.random) });
+  }
 }

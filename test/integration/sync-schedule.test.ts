@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { SyncMessage } from "../../src/services/sync/messages";
-import { scheduleDueSyncs } from "../../src/services/sync/schedule";
+import type { SweepMessage, SyncMessage } from "../../src/services/sync/messages";
+import { SWEEP_SLICES, scheduleDueSyncs, sweepSlice } from "../../src/services/sync/schedule";
 import { type ConnectionJson, connectSandbox, started } from "../support/connections";
 import { testDeps } from "../support/deps";
 import { connectionSql } from "../support/home";
@@ -112,7 +112,7 @@ describe("the sync cron schedules, the queue consumer syncs", () => {
       queue: {
         send: async () => ({ metadata: {} }) as unknown as QueueSendResponse,
         sendBatch: async (messages) => {
-          sent.push([...messages].map((m) => m.body));
+          sent.push([...messages].map((m) => m.body as SyncMessage));
           return { metadata: {} } as unknown as QueueSendBatchResponse;
         },
       },
@@ -124,6 +124,59 @@ describe("the sync cron schedules, the queue consumer syncs", () => {
     for (const c of connections) expect(ids.filter((id) => id === c.id)).toHaveLength(1);
     for (const m of sent.flat()) expect(m).toMatchObject({ v: 1, trigger: "scheduled" });
     // Those runs were never delivered here; finish them so the file's other tests are not confused.
+    for (const c of connections) {
+      await connectionSql(
+        c.id,
+        "UPDATE sync_runs SET status = 'skipped' WHERE status = 'queued' AND connection_id = ?",
+        c.id,
+      );
+    }
+  });
+});
+
+describe("the scheduler fans out past its own pages", () => {
+  it("the rest of the id space goes out as sweeps: every slice once, continuations until done", async () => {
+    const u = await user();
+    const connections = await Promise.all(Array.from({ length: 5 }, () => connectSandbox(u.token)));
+    const sent: unknown[] = [];
+    const deps = await testDeps({
+      random: () => 0.5,
+      queue: {
+        send: async () => ({ metadata: {} }) as unknown as QueueSendResponse,
+        sendBatch: async (messages) => {
+          for (const m of messages) sent.push(m.body);
+          return { metadata: {} } as unknown as QueueSendBatchResponse;
+        },
+      },
+    });
+    const isSweep = (m: unknown): m is SweepMessage => (m as { kind?: string }).kind === "sweep";
+    // A tick with no pages of its own: everything goes to sweeps, one per slice, covering all ids.
+    const tick = await scheduleDueSyncs(deps, new Date(), { pages: 0 });
+    expect(tick).toMatchObject({ sweeps: SWEEP_SLICES, queued: 0 });
+    const sweeps = sent.splice(0).filter(isSweep);
+    expect(sweeps).toHaveLength(SWEEP_SLICES);
+    expect(sweeps[0]?.after).toBe("");
+    expect(sweeps.at(-1)?.to).toBeNull();
+    for (let i = 1; i < sweeps.length; i++) expect(sweeps[i]?.after).toBe(sweeps[i - 1]?.to);
+    // Consumers work them with a tiny budget (1 connection a page, 1 page), so continuations happen.
+    const runs: SyncMessage[] = [];
+    let continuations = 0;
+    while (sweeps.length > 0) {
+      await sweepSlice(deps, sweeps.shift() as SweepMessage, { pages: 1, pageSize: 1 });
+      for (const m of sent.splice(0)) {
+        if (isSweep(m)) {
+          sweeps.push(m);
+          continuations++;
+        } else runs.push(m as SyncMessage);
+      }
+    }
+    expect(continuations).toBeGreaterThan(0);
+    for (const c of connections)
+      expect(
+        runs.filter((m) => m.connection_id === c.id),
+        c.id,
+      ).toHaveLength(1);
+    // Never delivered here: finish them so the file's other tests are not confused.
     for (const c of connections) {
       await connectionSql(
         c.id,

@@ -14,6 +14,20 @@ export const SyncMessageSchema = z.object({
 export type SyncMessage = z.infer<typeof SyncMessageSchema>;
 
 /**
+ * One slice of the scheduler's sweep (queue `ledgerlink-sync`): queue runs for the connections
+ * due at `due_at` whose ids lie in (`after`, `to`). A sweep that runs out of budget sends its
+ * own continuation, so the work per tick grows with the number of due connections.
+ */
+export const SweepMessageSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal("sweep"),
+  after: z.string().max(100),
+  to: z.string().max(100).nullable(),
+  due_at: z.number().int(),
+});
+export type SweepMessage = z.infer<typeof SweepMessageSchema>;
+
+/**
  * A run that used up its attempts (queue `ledgerlink-sync-dlq`). `error` is set when the
  * consumer forwarded it; a message Queues moved there itself (a consumer that crashed on every
  * delivery) has none.
