@@ -33,20 +33,28 @@ export async function session(url) {
 }
 
 /**
- * A session whose user has a sandbox connection synced once (2 accounts, 200 transactions by
- * default): the data the read scenarios page through. Connects through the sandbox's consent
- * redirect and hand-off, then polls the manual sync's run until it finishes.
+ * Connects a sandbox login through the real flow: POST /connections, the sandbox's consent
+ * redirect, the hand-off, then POST /connections/callback. Returns the connection id.
  */
-export async function syncedSession(url, body = {}) {
-  const s = await session(url);
-  const auth = { Authorization: `Bearer ${s.tokens.access_token}`, ...s.ip };
+export async function connectSandbox(url, auth, body = {}) {
   const started = await post(url, "/api/v1/connections", { provider: "sandbox", ...body }, auth);
   const consent = await fetch(started.authorization_url, { redirect: "manual" });
   const handOff = await (
     await fetch(consent.headers.get("Location"), { headers: { Accept: "application/json" } })
   ).json();
   await post(url, "/api/v1/connections/callback", handOff, auth);
-  const id = started.connection.id;
+  return started.connection.id;
+}
+
+/**
+ * A session whose user has a sandbox connection synced once (2 accounts, 200 transactions by
+ * default): the data the read scenarios page through. Polls the manual sync's run until it
+ * finishes.
+ */
+export async function syncedSession(url, body = {}) {
+  const s = await session(url);
+  const auth = { Authorization: `Bearer ${s.tokens.access_token}`, ...s.ip };
+  const id = await connectSandbox(url, auth, body);
   const { sync } = await post(url, `/api/v1/connections/${id}/sync`, {}, auth);
   for (;;) {
     const { syncs } = await (await fetch(`${url}/api/v1/connections/${id}/syncs?limit=5`, { headers: auth })).json();

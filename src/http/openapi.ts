@@ -1,5 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { type DomainError, fail, notFound } from "../errors";
 import type { AppEnv } from "./app-env";
+import { problemBody } from "./problems";
 import { validationHook } from "./validation";
 
 /** A router whose validators all report through the shared error boundary. */
@@ -36,16 +38,47 @@ const DESCRIPTIONS: Record<number, string> = {
   426: "This endpoint needs a WebSocket upgrade.",
   429: "Rate limited; see `Retry-After`.",
   500: "Unexpected error; only the request id is returned.",
+  502: "The provider answered with an error.",
   503: "Misconfigured or a dependency is unavailable.",
 };
 
-const problemContent = { "application/problem+json": { schema: ProblemSchema } };
+/** A representative problem for each status, built by the same code that answers (problems.ts). */
+const EXAMPLE_ERRORS: Record<number, () => DomainError> = {
+  400: () => fail("malformed_json", "The request body is not valid JSON."),
+  401: () => fail("unauthenticated", "Send a bearer access token."),
+  403: () => fail("forbidden", "Administrators only."),
+  404: () => notFound("connection"),
+  405: () => fail("method_not_allowed", "This path does not accept that method."),
+  409: () => fail("reauth_required", "This connection needs re-authorization."),
+  413: () => fail("payload_too_large", "The request body exceeds 65536 bytes."),
+  415: () => fail("unsupported_media_type", "Send the body as application/json."),
+  422: () =>
+    fail("validation_failed", "The request did not pass validation.", {
+      errors: [{ path: "email", message: "must be an email address" }],
+    }),
+  423: () => fail("account_locked", "Too many failed attempts from this client; try again later."),
+  426: () => fail("upgrade_required", "Upgrade to a WebSocket."),
+  429: () => fail("rate_limited", "Too many requests; retry after the time in Retry-After."),
+  500: () => fail("internal_error", "Something went wrong on our side; quote the request id."),
+  502: () => fail("provider_error", "The provider answered with an error; try again later."),
+  503: () => fail("unavailable", "Try again shortly."),
+};
+
+const EXAMPLE_REQUEST_ID = "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17";
 
 /** One problem+json response entry, for routes that list their statuses by hand. */
-export const problemDoc = (status: number) => ({
-  description: DESCRIPTIONS[status] ?? "Error.",
-  content: problemContent,
-});
+export const problemDoc = (status: number) => {
+  const example = EXAMPLE_ERRORS[status];
+  return {
+    description: DESCRIPTIONS[status] ?? "Error.",
+    content: {
+      "application/problem+json": {
+        schema: ProblemSchema,
+        ...(example ? { example: problemBody(example(), EXAMPLE_REQUEST_ID) } : {}),
+      },
+    },
+  };
+};
 
 /** Error responses for a route: the given statuses plus those any route can answer. */
 export function problems(...statuses: number[]) {

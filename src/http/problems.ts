@@ -106,10 +106,10 @@ export function statusOf(err: DomainError): ContentfulStatusCode {
   return typeof s === "function" ? s(err) : s;
 }
 
-/** The problem+json Response for a domain error. */
-export function problemResponse(err: DomainError, requestId: string): Response {
+/** The problem+json body for a domain error (also the OpenAPI document's examples). */
+export function problemBody(err: DomainError, requestId: string): Problem {
   const status = statusOf(err);
-  const body: Problem = {
+  return {
     ...err.data.extensions,
     type: problemType(err.code),
     title: TITLES[status] ?? "Error",
@@ -119,6 +119,12 @@ export function problemResponse(err: DomainError, requestId: string): Response {
     request_id: requestId,
     ...(err.data.errors ? { errors: err.data.errors } : {}),
   };
+}
+
+/** The problem+json Response for a domain error. */
+export function problemResponse(err: DomainError, requestId: string): Response {
+  const body = problemBody(err, requestId);
+  const { status } = body;
   const headers = new Headers(FIXED_HEADERS[err.code]);
   if (err.data.rateLimits)
     for (const [k, v] of Object.entries(rateLimitHeaders(err.data.rateLimits))) headers.set(k, v);
@@ -135,5 +141,5 @@ export function problemResponse(err: DomainError, requestId: string): Response {
     const bearerError = err.code === "invalid_credentials" ? "" : ', error="invalid_token"';
     headers.set("WWW-Authenticate", `Bearer realm="ledgerlink"${bearerError}`);
   }
-  return new Response(JSON.stringify(body), { status, headers });
+  return new Response(JSON.stringify(body), { status: status as ContentfulStatusCode, headers });
 }

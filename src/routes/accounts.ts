@@ -14,6 +14,7 @@ const idParam = z.object({ id: IdParam("account", "acc_Qm3kR9xV2pL7nB4cT8wZyA") 
 
 const routes = {
   list: createRoute({
+    operationId: "listAccounts",
     method: "get",
     path: "/",
     tags,
@@ -35,6 +36,7 @@ const routes = {
     },
   }),
   get: createRoute({
+    operationId: "getAccount",
     method: "get",
     path: "/{id}",
     tags,
@@ -45,6 +47,7 @@ const routes = {
     responses: { 200: jsonContent(Account, "The account."), ...problems(401, 404, 422, 429) },
   }),
   holdings: createRoute({
+    operationId: "listHoldings",
     method: "get",
     path: "/{id}/holdings",
     tags,
@@ -60,6 +63,7 @@ const routes = {
     },
   }),
   transactions: createRoute({
+    operationId: "listTransactions",
     method: "get",
     path: "/{id}/transactions",
     tags,

@@ -14,6 +14,7 @@ const guard = [requireAuth(), requireAdmin()];
 
 const routes = {
   list: createRoute({
+    operationId: "adminListDeadLetters",
     method: "get",
     path: "/dead-letters",
     tags,
@@ -39,6 +40,7 @@ every delivery); its connection was put in \`error\`. \`state\`: \`open\` (defau
     },
   }),
   replay: createRoute({
+    operationId: "adminReplayDeadLetter",
     method: "post",
     path: "/dead-letters/{id}/replay",
     tags,

@@ -53,6 +53,7 @@ const AuditEvent = z
 
 const routes = {
   list: createRoute({
+    operationId: "adminListUsers",
     method: "get",
     path: "/users",
     tags,
@@ -71,6 +72,7 @@ const routes = {
     },
   }),
   get: createRoute({
+    operationId: "adminGetUser",
     method: "get",
     path: "/users/{id}",
     tags,
@@ -81,6 +83,7 @@ const routes = {
     responses: { 200: jsonContent(AdminUser, "The user."), ...problems(...ADMIN_PROBLEMS, 404) },
   }),
   patch: createRoute({
+    operationId: "adminUpdateUser",
     method: "patch",
     path: "/users/{id}",
     tags,
@@ -104,6 +107,7 @@ const routes = {
     },
   }),
   remove: createRoute({
+    operationId: "adminDeleteUser",
     method: "delete",
     path: "/users/{id}",
     tags,
@@ -120,6 +124,7 @@ const routes = {
     responses: { 204: { description: "Deleted." }, ...problems(...ADMIN_PROBLEMS, ...BODY_PROBLEMS, 404, 409) },
   }),
   revoke: createRoute({
+    operationId: "adminRevokeSessions",
     method: "post",
     path: "/users/{id}/revoke-sessions",
     tags,
@@ -133,6 +138,7 @@ const routes = {
     },
   }),
   rotateUser: createRoute({
+    operationId: "adminRotateUserTokens",
     method: "post",
     path: "/users/{id}/rotate-tokens",
     tags,
@@ -146,6 +152,7 @@ const routes = {
     },
   }),
   rotateGlobal: createRoute({
+    operationId: "adminRotateAllTokens",
     method: "post",
     path: "/security/rotate-tokens",
     tags,
@@ -159,6 +166,7 @@ const routes = {
     },
   }),
   audit: createRoute({
+    operationId: "adminListAuditEvents",
     method: "get",
     path: "/audit-events",
     tags,

@@ -42,6 +42,8 @@ const REAUTH =
 
 const routes = {
   register: createRoute({
+    operationId: "register",
+    security: [],
     method: "post",
     path: "/register",
     tags,
@@ -51,6 +53,8 @@ const routes = {
     responses: { 202: accepted(ACCEPTED), ...problems(...BODY_PROBLEMS, 429) },
   }),
   verifyEmail: createRoute({
+    operationId: "verifyEmail",
+    security: [],
     method: "post",
     path: "/verify-email",
     tags,
@@ -63,6 +67,8 @@ const routes = {
     },
   }),
   resend: createRoute({
+    operationId: "resendVerification",
+    security: [],
     method: "post",
     path: "/resend-verification",
     tags,
@@ -72,6 +78,8 @@ const routes = {
     responses: { 202: accepted(ACCEPTED), ...problems(...BODY_PROBLEMS, 429) },
   }),
   login: createRoute({
+    operationId: "login",
+    security: [],
     method: "post",
     path: "/login",
     tags,
@@ -98,6 +106,8 @@ const routes = {
     },
   }),
   refresh: createRoute({
+    operationId: "refreshTokens",
+    security: [],
     method: "post",
     path: "/refresh",
     tags,
@@ -112,6 +122,7 @@ const routes = {
     responses: { 200: jsonContent(TokenResponse, "New tokens."), ...problems(...BODY_PROBLEMS, 401, 403, 429) },
   }),
   logout: createRoute({
+    operationId: "logout",
     method: "post",
     path: "/logout",
     tags,
@@ -121,6 +132,8 @@ const routes = {
     responses: { 204: { description: "Logged out." }, ...problems(401, 429) },
   }),
   requestReset: createRoute({
+    operationId: "requestPasswordReset",
+    security: [],
     method: "post",
     path: "/request-password-reset",
     tags,
@@ -130,6 +143,8 @@ const routes = {
     responses: { 202: accepted(ACCEPTED), ...problems(...BODY_PROBLEMS, 429) },
   }),
   resetPassword: createRoute({
+    operationId: "resetPassword",
+    security: [],
     method: "post",
     path: "/reset-password",
     tags,
@@ -142,6 +157,7 @@ const routes = {
     },
   }),
   me: createRoute({
+    operationId: "getMe",
     method: "get",
     path: "/me",
     tags,
@@ -151,6 +167,7 @@ const routes = {
     responses: { 200: jsonContent(User, "The user."), ...problems(401, 429, 503) },
   }),
   updateMe: createRoute({
+    operationId: "updateMe",
     method: "patch",
     path: "/me",
     tags,
@@ -161,6 +178,7 @@ const routes = {
     responses: { 200: jsonContent(User, "The updated user."), ...problems(...BODY_PROBLEMS, 401, 429) },
   }),
   deleteMe: createRoute({
+    operationId: "deleteMe",
     method: "delete",
     path: "/me",
     tags,
@@ -174,6 +192,7 @@ const routes = {
     responses: { 204: { description: "Erased." }, ...problems(...BODY_PROBLEMS, 400, 401, 423, 429) },
   }),
   exportMe: createRoute({
+    operationId: "exportMyData",
     method: "get",
     path: "/me/export",
     tags,
@@ -191,6 +210,7 @@ const routes = {
     },
   }),
   changeEmail: createRoute({
+    operationId: "changeEmail",
     method: "post",
     path: "/change-email",
     tags,
@@ -205,6 +225,7 @@ const routes = {
     },
   }),
   changePassword: createRoute({
+    operationId: "changePassword",
     method: "post",
     path: "/change-password",
     tags,
@@ -222,6 +243,7 @@ const routes = {
     },
   }),
   mfaSetup: createRoute({
+    operationId: "setupTotp",
     method: "post",
     path: "/mfa/totp/setup",
     tags,
@@ -240,6 +262,7 @@ const routes = {
     },
   }),
   mfaEnable: createRoute({
+    operationId: "enableTotp",
     method: "post",
     path: "/mfa/totp/enable",
     tags,
@@ -256,6 +279,8 @@ const routes = {
     },
   }),
   mfaVerify: createRoute({
+    operationId: "verifyMfa",
+    security: [],
     method: "post",
     path: "/mfa/verify",
     tags,
@@ -273,6 +298,7 @@ const routes = {
     },
   }),
   mfaDisable: createRoute({
+    operationId: "disableMfa",
     method: "post",
     path: "/mfa/disable",
     tags,
@@ -286,6 +312,7 @@ const routes = {
     responses: { 204: { description: "MFA is off." }, ...problems(...BODY_PROBLEMS, 401, 409, 423, 429) },
   }),
   securityEvents: createRoute({
+    operationId: "listSecurityEvents",
     method: "get",
     path: "/security-events",
     tags,

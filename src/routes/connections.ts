@@ -39,6 +39,7 @@ const ConnectionBody = z.object({ connection: Connection });
 
 const routes = {
   create: createRoute({
+    operationId: "createConnection",
     method: "post",
     path: "/",
     tags,
@@ -86,6 +87,7 @@ for the \`sandbox\` provider only.`,
     },
   }),
   list: createRoute({
+    operationId: "listConnections",
     method: "get",
     path: "/",
     tags,
@@ -98,6 +100,7 @@ for the \`sandbox\` provider only.`,
     },
   }),
   callbackGet: createRoute({
+    operationId: "handOffConnectionCallback",
     method: "get",
     path: "/callback",
     tags,
@@ -124,6 +127,7 @@ unknown, used or expired (start again); 422 \`validation_failed\` when \`state\`
     },
   }),
   callbackPost: createRoute({
+    operationId: "completeConnection",
     method: "post",
     path: "/callback",
     tags,
@@ -142,6 +146,7 @@ expired: start again), \`authorization_denied\` (the person declined at the prov
     },
   }),
   get: createRoute({
+    operationId: "getConnection",
     method: "get",
     path: "/{id}",
     tags,
@@ -152,6 +157,7 @@ expired: start again), \`authorization_denied\` (the person declined at the prov
     responses: { 200: jsonContent(Connection, "The connection."), ...problems(401, 404, 422, 429) },
   }),
   rename: createRoute({
+    operationId: "renameConnection",
     method: "patch",
     path: "/{id}",
     tags,
@@ -165,6 +171,7 @@ expired: start again), \`authorization_denied\` (the person declined at the prov
     },
   }),
   remove: createRoute({
+    operationId: "deleteConnection",
     method: "delete",
     path: "/{id}",
     tags,
@@ -175,6 +182,7 @@ expired: start again), \`authorization_denied\` (the person declined at the prov
     responses: { 204: { description: "Deleted." }, ...problems(401, 404, 422, 429) },
   }),
   reauthorize: createRoute({
+    operationId: "reauthorizeConnection",
     method: "post",
     path: "/{id}/reauthorize",
     tags,

@@ -19,6 +19,7 @@ function devOnly(): MiddlewareHandler<AppEnv> {
 }
 
 const refresh = createRoute({
+  operationId: "devRefreshConnection",
   method: "post",
   path: "/connections/{id}/refresh",
   tags: ["Development"],

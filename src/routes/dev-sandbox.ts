@@ -25,6 +25,7 @@ const tags = ["Development"];
 const security = [{ bearerAuth: [] }];
 
 const get = createRoute({
+  operationId: "devGetSandboxClock",
   method: "get",
   path: "/sandbox/clock",
   tags,
@@ -35,6 +36,7 @@ const get = createRoute({
 });
 
 const move = createRoute({
+  operationId: "devMoveSandboxClock",
   method: "post",
   path: "/sandbox/clock",
   tags,

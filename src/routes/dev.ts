@@ -17,6 +17,8 @@ const OutboxMessage = z
   .openapi("OutboxMessage");
 
 const outbox = createRoute({
+  operationId: "devListOutbox",
+  security: [],
   method: "get",
   path: "/outbox",
   tags: ["Development"],

@@ -18,7 +18,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
   });
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
-    info: { title: "Ledgerlink API", version: VERSION, description: DESCRIPTION },
+    info: { title: "Ledgerlink API", version: VERSION, description: DESCRIPTION, license: { name: "Proprietary" } },
     servers: [{ url: new URL(c.req.url).origin }],
     tags: [
       { name: "System", description: "Health, readiness, documentation and keys." },

@@ -7,6 +7,7 @@ import { createRouter, problemDoc, problems } from "../http/openapi";
 import { authOf } from "../http/request";
 
 const events = createRoute({
+  operationId: "openEventStream",
   method: "get",
   path: "/",
   tags: ["Events"],

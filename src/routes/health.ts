@@ -20,6 +20,8 @@ const Ready = z
   .openapi("Readiness");
 
 const health = createRoute({
+  operationId: "getHealth",
+  security: [],
   method: "get",
   path: "/",
   tags: ["System"],
@@ -28,6 +30,8 @@ const health = createRoute({
 });
 
 const ready = createRoute({
+  operationId: "getReadiness",
+  security: [],
   method: "get",
   path: "/ready",
   tags: ["System"],

@@ -5,6 +5,7 @@ import { createRouter, jsonContent, problems } from "../http/openapi";
 import { ProviderInfo } from "../wire/connections";
 
 const list = createRoute({
+  operationId: "listProviders",
   method: "get",
   path: "/",
   tags: ["Connections"],

@@ -27,6 +27,7 @@ const Revoked = z.object({ revoked: z.number().int() });
 
 const routes = {
   list: createRoute({
+    operationId: "listSessions",
     method: "get",
     path: "/",
     tags,
@@ -36,6 +37,7 @@ const routes = {
     responses: { 200: jsonContent(z.object({ sessions: z.array(Session) }), "Sessions."), ...problems(401, 429) },
   }),
   others: createRoute({
+    operationId: "revokeOtherSessions",
     method: "delete",
     path: "/others",
     tags,
@@ -45,6 +47,7 @@ const routes = {
     responses: { 200: jsonContent(Revoked, "How many were revoked."), ...problems(401, 429) },
   }),
   all: createRoute({
+    operationId: "revokeAllSessions",
     method: "delete",
     path: "/all",
     tags,
@@ -54,6 +57,7 @@ const routes = {
     responses: { 200: jsonContent(Revoked, "How many were revoked."), ...problems(401, 429) },
   }),
   one: createRoute({
+    operationId: "revokeSession",
     method: "delete",
     path: "/{id}",
     tags,

@@ -17,6 +17,7 @@ const idParam = z.object({ id: ConnectionId });
 
 const routes = {
   sync: createRoute({
+    operationId: "requestSync",
     method: "post",
     path: "/{id}/sync",
     tags,
@@ -43,6 +44,7 @@ Runs are idempotent and never overlap: two runs of one connection never execute 
     },
   }),
   runs: createRoute({
+    operationId: "listSyncRuns",
     method: "get",
     path: "/{id}/syncs",
     tags,

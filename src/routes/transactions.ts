@@ -6,6 +6,7 @@ import { Transaction } from "../wire/data";
 import { Limit } from "../wire/identity";
 
 const sync = createRoute({
+  operationId: "syncTransactions",
   method: "get",
   path: "/sync",
   tags: ["Data"],

@@ -19,6 +19,8 @@ const Jwks = z
   .openapi("JWKS");
 
 const jwks = createRoute({
+  operationId: "getJwks",
+  security: [],
   method: "get",
   path: "/jwks.json",
   tags: ["System"],

@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// `SCALE_USERS=N npm run bench:scale` (default 1,000): Ledgerlink at 1/1000 of its target, on a
+// local `wrangler dev` with fresh state. Through the real flows it creates N users (register,
+// verify through the dev outbox, log in) with 3 sandbox connections each (POST /connections,
+// consent, hand-off, callback), then fires the sync Cron Trigger once and waits until every
+// connection has synced through cron → sweeps → queue → consumer → the user's home object.
+// While it waits, one user reads their own data (GET /api/v1/accounts) in a loop.
+//
+// It measures: wall seconds of the sync phase, sync-run messages per second, D1 rows
+// written during it (counted by triggers the bench adds to its own local D1 copy: table rows,
+// not index entries), rows written in the home objects (the runs' own `rows_written`), and
+// p50/p99 of the data read. The last line starts with `scale:`. Knob: SCALE_CONCURRENCY
+// (parallel user setups, default 8).
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
+import { connectSandbox, session } from "./identity.mjs";
+
+const USERS = Number(process.env.SCALE_USERS ?? 1000);
+const CONCURRENCY = Number(process.env.SCALE_CONCURRENCY ?? 8);
+const PER_USER = 3;
+const persistTo = resolve(ROOT, ".wrangler/bench-scale-state");
+rmSync(persistTo, { recursive: true, force: true });
+
+function d1(sql) {
+  const r = spawnSync(
+    resolve(ROOT, "node_modules/.bin/wrangler"),
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
+    { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
+  );
+  if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${r.stderr}`);
+  return JSON.parse(r.stdout)[0]?.results ?? [];
+}
+
+const huge = { burst: 100_000, refill: 100_000, per_seconds: 1 };
+const server = await startDevServer({
+  persistTo,
+  vars: {
+    RATE_LIMITS: JSON.stringify(
+      Object.fromEntries(
+        [
+          "login_ip",
+          "login_email",
+          "register_ip",
+          "email_request_ip",
+          "token_submit_ip",
+          "user_read",
+          "user_write",
+          "connect_provider",
+          "refresh_session",
+        ].map((k) => [k, huge]),
+      ),
+    ),
+  },
+});
+const base = server.url;
+const ms = (t0) => Math.round(performance.now() - t0);
+
+/** Counts D1 rows written per table from now on (bench state only; the app never sees these). */
+function countD1Writes() {
+  const tables = d1(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'",
+  )
+    .map((r) => r.name)
+    .filter((t) => t !== "bench_writes");
+  const statements = [
+    "CREATE TABLE IF NOT EXISTS bench_writes (n INTEGER NOT NULL)",
+    "INSERT INTO bench_writes VALUES (0)",
+  ];
+  for (const t of tables) {
+    for (const op of ["INSERT", "UPDATE", "DELETE"]) {
+      statements.push(
+        `CREATE TRIGGER IF NOT EXISTS bench_${op.toLowerCase()}_${t} AFTER ${op} ON ${t} BEGIN UPDATE bench_writes SET n = n + 1; END`,
+      );
+    }
+  }
+  d1(statements.join("; "));
+}
+const d1Writes = () => d1("SELECT n FROM bench_writes")[0]?.n ?? 0;
+
+async function setupUser(i) {
+  const s = await session(base);
+  const auth = { Authorization: `Bearer ${s.tokens.access_token}`, ...s.ip, "Content-Type": "application/json" };
+  const ids = [];
+  for (let c = 0; c < PER_USER; c++) ids.push(await connectSandbox(base, auth, { login: `scale-${i}-${c}` }));
+  return { auth, ids };
+}
+
+const percentile = (xs, p) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : null;
+};
+
+let result;
+try {
+  // 1. Users and connections, through the real flows.
+  const setupStarted = performance.now();
+  const users = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < USERS) {
+        const i = next++;
+        users[i] = await setupUser(i);
+      }
+    }),
+  );
+  const setupMs = ms(setupStarted);
+  const connections = users.flatMap((u) => u.ids);
+  console.log(`setup: ${USERS} users, ${connections.length} connections in ${(setupMs / 1000).toFixed(1)} s`);
+
+  // 2. One cron tick; every connection syncs; one user reads meanwhile.
+  countD1Writes();
+  const reader = users[0];
+  const reads = [];
+  let syncing = true;
+  const readLoop = (async () => {
+    while (syncing) {
+      const t0 = performance.now();
+      const res = await fetch(`${base}/api/v1/accounts`, { headers: reader.auth });
+      await res.arrayBuffer();
+      if (res.ok) reads.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const started = performance.now();
+  const tick = await fetch(`${base}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+  if (!tick.ok) throw new Error(`cron answered ${tick.status}`);
+  let synced = 0;
+  for (;;) {
+    synced = d1("SELECT COUNT(*) AS n FROM connections WHERE last_synced_at IS NOT NULL")[0]?.n ?? 0;
+    process.stdout.write(`\rsynced ${synced}/${connections.length}`);
+    if (synced >= connections.length) break;
+    if (performance.now() - started > 30 * 60_000) throw new Error("not every connection synced within 30 minutes");
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  const wallMs = ms(started);
+  syncing = false;
+  await readLoop;
+  process.stdout.write("\n");
+
+  // 3. What it cost.
+  const d1Rows = d1Writes();
+  let objectRows = 0;
+  let runs = 0;
+  for (const u of users) {
+    for (const id of u.ids) {
+      const { syncs } = await (
+        await fetch(`${base}/api/v1/connections/${id}/syncs?limit=10`, { headers: u.auth })
+      ).json();
+      for (const s of syncs) {
+        runs++;
+        objectRows += s.stats?.rows_written ?? 0;
+      }
+    }
+  }
+  result = {
+    users: USERS,
+    connections: connections.length,
+    runs,
+    wall_s: Math.round(wallMs / 100) / 10,
+    // Sync-run messages worked per second (the scheduler's few sweep messages not counted).
+    messages_per_s: Math.round((runs / wallMs) * 1000 * 10) / 10,
+    d1_rows_written: d1Rows,
+    d1_rows_per_sync: Math.round((d1Rows / runs) * 10) / 10,
+    object_rows_written: objectRows,
+    read_p50_ms: Math.round(percentile(reads, 0.5)),
+    read_p99_ms: Math.round(percentile(reads, 0.99)),
+    reads: reads.length,
+    setup_s: Math.round(setupMs / 100) / 10,
+  };
+} finally {
+  await server.stop();
+  rmSync(persistTo, { recursive: true, force: true });
+}
+
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+mkdirSync(resolve(ROOT, "bench/results"), { recursive: true });
+writeFileSync(
+  resolve(ROOT, `bench/results/scale-${USERS}-${stamp}.json`),
+  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, ...result }, null, 2)}\n`,
+);
+console.log(
+  `scale: users=${result.users} connections=${result.connections} wall_s=${result.wall_s} messages_per_s=${result.messages_per_s} d1_rows_written=${result.d1_rows_written} (${result.d1_rows_per_sync}/sync) object_rows_written=${result.object_rows_written} read_p50_ms=${result.read_p50_ms} read_p99_ms=${result.read_p99_ms}`,
+);
