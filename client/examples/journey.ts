@@ -1,0 +1,76 @@
+/**
+ * `npm run client:example` (BASE_URL, default http://localhost:8787, against `npm run dev`): a
+ * whole integrator journey with the typed client. Register, verify the address through the
+ * development outbox, log in, connect a sandbox login (consent and hand-off as a browser would),
+ * sync, read accounts and the change feed, log out. Prints each step; exits 1 on any failure.
+ */
+import { createLedgerlink, LedgerlinkError } from "../src/index.ts";
+
+const baseUrl = (process.env.BASE_URL ?? "http://localhost:8787").replace(/\/$/, "");
+const client = createLedgerlink({ baseUrl });
+const { api, ok } = client;
+const step = (text: string) => console.log(`✓ ${text}`);
+
+async function main() {
+  const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const email = `journey.${tag}@example.com`;
+  const password = "Tr1cky-Bison-42!";
+
+  await ok(api.POST("/api/v1/auth/register", { body: { email, password, name: "Journey" } }));
+  step(`registered ${email}`);
+
+  // Development only: the email the API would have sent, read from its outbox.
+  let token: string | undefined;
+  for (let i = 0; i < 100 && !token; i++) {
+    const { messages } = await ok(api.GET("/api/v1/dev/outbox", { params: { query: { to: email } } }));
+    token = /token=([A-Za-z0-9_%-]+)/.exec(messages[0]?.text ?? "")?.[1];
+    if (!token) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!token) throw new Error("no verification email arrived");
+  await ok(api.POST("/api/v1/auth/verify-email", { body: { token: decodeURIComponent(token) } }));
+  step("verified the address from the emailed link");
+
+  const login = await client.login(email, password);
+  if ("mfa_required" in login) throw new Error("unexpected MFA");
+  step(`logged in as ${login.user.id}`);
+
+  const connect = await client.connect({ provider: "sandbox", login: `journey-${tag}` });
+  // What the user's browser does: the provider's consent page redirects back to the API's
+  // callback, which hands {state, code} to the app (here asked for as JSON).
+  const consent = await fetch(connect.authorizationUrl, { redirect: "manual" });
+  const back = consent.headers.get("Location");
+  if (!back) throw new Error(`the consent page answered ${consent.status} without a redirect`);
+  const handOff = (await (await fetch(back, { headers: { Accept: "application/json" } })).json()) as {
+    state: string;
+    code?: string;
+  };
+  const { connection } = await connect.complete(handOff);
+  step(`connected ${connection.provider} (${connection.id}, ${connection.status})`);
+
+  const run = await client.syncNow(connection.id);
+  if (run.status !== "succeeded") throw new Error(`sync ${run.status}: ${run.error?.message}`);
+  step(`synced: ${run.stats?.accounts_added} accounts, ${run.stats?.transactions_added} transactions`);
+
+  const { accounts } = await ok(api.GET("/api/v1/accounts"));
+  for (const a of accounts) step(`account ${a.name}: ${a.balances.current} ${a.currency}`);
+
+  let seen = 0;
+  let cursor = "";
+  for await (const page of client.changes()) {
+    seen += page.added.length;
+    cursor = page.next_cursor;
+  }
+  step(`read the change feed: ${seen} transactions; next time ask from ${cursor.slice(0, 12)}…`);
+
+  const held = await client.session.get();
+  await client.logout();
+  const after = await fetch(`${baseUrl}/api/v1/auth/me`, { headers: { Authorization: `Bearer ${held?.accessToken}` } });
+  if (after.status !== 401) throw new Error(`after logout the old access token still answered ${after.status}`);
+  step("logged out: the session's access token no longer works");
+}
+
+main().catch((err) => {
+  if (err instanceof LedgerlinkError) console.error(`✗ ${err.status} ${err.code}: ${err.problem?.detail ?? ""}`);
+  else console.error(`✗ ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
