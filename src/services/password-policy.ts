@@ -1,11 +1,4 @@
-import passwords from "@zxcvbn-ts/language-common/dist/passwords.json.mjs";
-
-// ~30,000 most common passwords (zxcvbn-ts common dictionary, MIT), lower-cased.
-let common: Set<string> | undefined;
-const commonPasswords = () => {
-  common ??= new Set((passwords as string[]).map((p) => p.toLowerCase()));
-  return common;
-};
+import { COMMON_PASSWORDS } from "./common-passwords";
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
@@ -24,7 +17,9 @@ export function passwordProblems(password: string, context: { email?: string; na
   if (!/\p{Nd}/u.test(password)) reasons.push("must contain a digit");
   if (!/[^\p{L}\p{Nd}\s]/u.test(password)) reasons.push("must contain a symbol");
   const lower = password.toLowerCase();
-  if (commonPasswords().has(lower)) reasons.push("is too common");
+  // The common list keeps only entries that pass the rules above (scripts/gen-common-passwords.mjs):
+  // a password failing a rule is refused for that reason already.
+  if (COMMON_PASSWORDS.has(lower)) reasons.push("is too common");
   const local = context.email?.split("@")[0]?.toLowerCase();
   if (local && local.length >= 4 && lower.includes(local)) reasons.push("must not contain your email address");
   return reasons;

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import dictionary from "@zxcvbn-ts/language-common/dist/passwords.json.mjs";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { OWASP_SCRYPT, scryptHasher } from "../../src/crypto/password";
@@ -86,6 +87,22 @@ describe("password policy", () => {
       "must contain a symbol",
     ]);
     expect(passwordProblems(`Aa1!${"x".repeat(130)}`)).toContain("must be at most 128 characters");
+  });
+
+  it("refuses and accepts exactly what the whole common-password dictionary would", () => {
+    // The bundle keeps only the dictionary entries that pass the composition rules; for every
+    // entry, in the casings a person would try, the decision is the one the whole list gives.
+    const all = new Set((dictionary as string[]).map((p) => p.toLowerCase()));
+    const rulesOnly = (p: string) => passwordProblems(p).filter((r) => r !== "is too common");
+    let refusedAsCommon = 0;
+    for (const entry of all) {
+      for (const candidate of [entry, entry.toUpperCase(), entry.charAt(0).toUpperCase() + entry.slice(1)]) {
+        const whole = rulesOnly(candidate).length === 0 && !all.has(candidate.toLowerCase());
+        expect(passwordProblems(candidate).length === 0, candidate).toBe(whole);
+        if (passwordProblems(candidate).includes("is too common")) refusedAsCommon++;
+      }
+    }
+    expect(refusedAsCommon).toBeGreaterThan(0);
   });
 
   it("refuses common passwords, whatever their case", () => {
