@@ -4,13 +4,15 @@ import { NONCE, secureHeaders } from "hono/secure-headers";
 // An API serves no active content: nothing may load, nothing may frame it.
 const API_CSP = { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] };
 
-// The docs page runs the Scalar reference from its CDN and fetches /openapi.json.
+// The docs page runs the Scalar reference from this origin's static assets and fetches
+// /openapi.json; nothing else may load. Scalar injects its styles at run time, hence inline
+// styles (never inline scripts).
 export const DOCS_CSP = {
   defaultSrc: ["'none'"],
-  scriptSrc: ["'self'", "'unsafe-inline'", "https://cdn.jsdelivr.net"],
-  styleSrc: ["'self'", "'unsafe-inline'", "https://cdn.jsdelivr.net", "https://fonts.scalar.com"],
-  fontSrc: ["'self'", "https://fonts.scalar.com", "https://cdn.jsdelivr.net"],
-  imgSrc: ["'self'", "data:", "https:"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  fontSrc: ["'self'", "data:"],
+  imgSrc: ["'self'", "data:"],
   connectSrc: ["'self'"],
   frameAncestors: ["'none'"],
   baseUri: ["'none'"],
@@ -19,7 +21,7 @@ export const DOCS_CSP = {
 
 /** The connect hand-off page runs one inline script, allowed by a per-response nonce only. */
 export const HANDOFF_PATH = "/api/v1/connections/callback";
-const HANDOFF_CSP = { ...API_CSP, scriptSrc: [NONCE] };
+const HANDOFF_CSP = { ...API_CSP, scriptSrc: [NONCE], styleSrc: [NONCE], imgSrc: ["data:"] };
 
 /** HSTS (2 years), nosniff, frame denial and a CSP; the docs and hand-off pages get their own CSP. */
 export function securityHeaders(): MiddlewareHandler {

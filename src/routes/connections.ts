@@ -253,10 +253,10 @@ export const connectionRoutes = createRouter()
         case "post_message":
           return c.html(postMessagePage(answer.origin, answer.message, answer.providerName, nonceOf(c)), 200);
         case "return_to_app":
-          return c.html(returnToAppPage(answer.providerName), 200);
+          return c.html(returnToAppPage(answer.providerName, nonceOf(c)), 200);
         default: {
           const err = invalidState();
-          return c.html(notConnectedPage(err.detail, err.code), 400);
+          return c.html(notConnectedPage(err.detail, err.code, nonceOf(c)), 400);
         }
       }
     },
@@ -264,7 +264,10 @@ export const connectionRoutes = createRouter()
       if (result.success) return;
       const error = validationError(result.error, "query");
       if (wantsJson(c)) throw error;
-      return c.html(notConnectedPage("The provider's answer is missing its code or state.", error.code), 422);
+      return c.html(
+        notConnectedPage("The provider's answer is missing its code or state.", error.code, nonceOf(c)),
+        422,
+      );
     },
   )
   .openapi(routes.callbackPost, async (c) => {

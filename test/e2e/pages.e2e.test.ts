@@ -1,0 +1,79 @@
+import { existsSync } from "node:fs";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { connectSandbox, newUser } from "./support";
+
+// Pages a person sees, in a real headless Chromium (Debian's `chromium`; CHROMIUM_PATH to use
+// another): they render, log no console errors (a CSP violation is one), and load nothing from
+// another origin.
+const base = inject("baseUrl");
+const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(executablePath)) {
+    throw new Error(`no Chromium at ${executablePath}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  }
+  browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function visit(url: string, settle: (page: Page) => Promise<void>) {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  const foreign: string[] = [];
+  const origin = new URL(base).origin;
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (u.protocol.startsWith("http") && u.origin !== origin) foreign.push(r.url());
+  });
+  const response = await page.goto(url, { waitUntil: "networkidle" });
+  await settle(page);
+  return { page, response, problems, foreign };
+}
+
+describe("pages in a real browser", () => {
+  it("/docs renders the API reference from this origin alone", async () => {
+    const { page, problems, foreign } = await visit(`${base}/docs`, async (p) => {
+      await p.getByRole("heading", { name: "Ledgerlink API" }).waitFor({ timeout: 15_000 });
+    });
+    expect(await page.title()).toBe("Ledgerlink API reference");
+    expect(await page.locator("body").textContent()).toMatch(/Identity[\s\S]*Connections/);
+    expect(problems).toEqual([]);
+    expect(foreign).toEqual([]);
+  });
+
+  it("the connect hand-off page renders, styled, with no error and nothing from elsewhere", async () => {
+    const token = await newUser(base, "handoff-page");
+    const { location } = await connectSandbox(base, token);
+    const { page, response, problems, foreign } = await visit(location, async (p) => {
+      await p.getByRole("heading", { name: "Almost done" }).waitFor();
+    });
+    expect(response?.status()).toBe(200);
+    expect(await page.locator("main").textContent()).toMatch(/Return to the app you started from/);
+    // The nonce'd stylesheet applied (a CSP refusal would leave the default white page).
+    const radius = await page.locator("main").evaluate((m) => getComputedStyle(m).borderRadius);
+    expect(radius).toBe("12px");
+    expect(problems).toEqual([]);
+    expect(foreign).toEqual([]);
+  });
+
+  it("a stale or forged hand-off says so plainly", async () => {
+    const { page, response, problems } = await visit(
+      `${base}/api/v1/connections/callback?state=forged&code=x`,
+      async (p) => {
+        await p.getByRole("heading", { name: "Not connected" }).waitFor();
+      },
+    );
+    expect(response?.status()).toBe(400);
+    expect(await page.locator("main").textContent()).toMatch(/Start connecting again/);
+    // The page's own answer (400) is the only thing Chromium reports.
+    expect(problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
+  });
+});
