@@ -15,6 +15,7 @@ import { authRoutes } from "./routes/auth";
 import { connectionRoutes } from "./routes/connections";
 import { devRoutes } from "./routes/dev";
 import { devConnectionRoutes } from "./routes/dev-connections";
+import { devPageRoutes } from "./routes/dev-pages";
 import { devSandboxRoutes } from "./routes/dev-sandbox";
 import { mountDocs } from "./routes/docs";
 import { eventRoutes } from "./routes/events";
@@ -73,6 +74,8 @@ export function createApp() {
   app.route("/api/v1/dev", devSandboxRoutes);
   // The Schwab simulator; 404 in production (docs/contract.md "The sandbox provider").
   app.route("/sandbox", sandboxRoutes);
+  // Pages for emailed links, development only (production's are the integrator's app).
+  app.route("/", devPageRoutes);
   mountDocs(app);
 
   app.notFound(onNotFound);

@@ -24,7 +24,10 @@ export interface Config {
   environment: Environment;
   logLevel: LogLevel;
   corsAllowedOrigins: string[];
+  /** The API's own public URL: OAuth redirects, the sandbox. */
   appBaseUrl: string;
+  /** The integrator's app, where emailed links lead (/verify-email, /reset-password, /forgot-password). */
+  appLinkBaseUrl: string;
   /**
    * Where a connect hand-off may send the browser back (`return_to`, docs/contract.md "Providers, connections and data"):
    * exact URLs, or `scheme://host:*` for any port and path on that host (development default).
@@ -156,6 +159,7 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
     CORS_ALLOWED_ORIGINS: optionalCsv.pipe(z.array(origin).optional()),
     APP_BASE_URL: z.url().optional(),
+    APP_LINK_BASE_URL: z.url().optional(),
     CONNECT_RETURN_URLS: optionalCsv.pipe(z.array(returnUrl).optional()),
     JWT_ISSUER: z.string().min(1).default("ledgerlink"),
     JWT_AUDIENCE: z.string().min(1).default("ledgerlink-api"),
@@ -208,6 +212,16 @@ const EnvSchema = z
       ctx.addIssue({ code: "custom", path: ["APP_BASE_URL"], message: "is required in production" });
     } else if (!env.APP_BASE_URL.startsWith("https://")) {
       ctx.addIssue({ code: "custom", path: ["APP_BASE_URL"], message: "must be https in production" });
+    }
+    // Emailed links lead to the integrator's app (its pages), which the API does not serve there.
+    if (env.APP_LINK_BASE_URL === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["APP_LINK_BASE_URL"],
+        message: "is required in production: the app serving /verify-email, /reset-password and /forgot-password",
+      });
+    } else if (!env.APP_LINK_BASE_URL.startsWith("https://")) {
+      ctx.addIssue({ code: "custom", path: ["APP_LINK_BASE_URL"], message: "must be https in production" });
     }
     for (const u of env.CONNECT_RETURN_URLS ?? []) {
       if (!u.startsWith("https://") || u.endsWith(":*")) {
@@ -325,6 +339,8 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
     logLevel: e.LOG_LEVEL,
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS ?? (e.ENVIRONMENT === "production" ? [] : DEV_APP_ORIGINS),
     appBaseUrl: (e.APP_BASE_URL ?? DEV_BASE_URL).replace(/\/$/, ""),
+    // Outside production the API serves minimal pages for the links itself (src/routes/dev-pages.ts).
+    appLinkBaseUrl: (e.APP_LINK_BASE_URL ?? e.APP_BASE_URL ?? DEV_BASE_URL).replace(/\/$/, ""),
     connectReturnUrls: e.CONNECT_RETURN_URLS ?? (e.ENVIRONMENT === "production" ? [] : DEV_RETURN_URLS),
     jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, signingKeys },
     tokens: {

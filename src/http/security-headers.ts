@@ -23,6 +23,10 @@ export const DOCS_CSP = {
 export const HANDOFF_PATH = "/api/v1/connections/callback";
 const HANDOFF_CSP = { ...API_CSP, scriptSrc: [NONCE], styleSrc: [NONCE], imgSrc: ["data:"] };
 
+/** Development pages for emailed links (src/routes/dev-pages.ts) also call the API. */
+const DEV_PAGES = new Set(["/verify-email", "/reset-password", "/forgot-password"]);
+const DEV_PAGE_CSP = { ...HANDOFF_CSP, connectSrc: ["'self'"] };
+
 /** HSTS (2 years), nosniff, frame denial and a CSP; the docs and hand-off pages get their own CSP. */
 export function securityHeaders(): MiddlewareHandler {
   const common = {
@@ -36,9 +40,11 @@ export function securityHeaders(): MiddlewareHandler {
   const docs = secureHeaders({ ...common, contentSecurityPolicy: DOCS_CSP });
   // The hand-off page must keep its opener (a cross-origin popup's `window.opener`), so no COOP.
   const handOff = secureHeaders({ ...common, contentSecurityPolicy: HANDOFF_CSP, crossOriginOpenerPolicy: false });
+  const devPage = secureHeaders({ ...common, contentSecurityPolicy: DEV_PAGE_CSP });
   return async function securityHeaders(c, next) {
     if (c.req.path === "/docs") return docs(c, next);
     if (c.req.path === HANDOFF_PATH && c.req.method === "GET") return handOff(c, next);
+    if (DEV_PAGES.has(c.req.path)) return devPage(c, next);
     return api(c, next);
   };
 }

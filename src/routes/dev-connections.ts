@@ -1,9 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
-import { notFound } from "../errors";
-import type { AppEnv } from "../http/app-env";
 import { requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
+import { devOnly } from "../http/dev-only";
 import { BODY_PROBLEMS, createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf, metaOf } from "../http/request";
 import { freshAccessToken } from "../services/connections/refresh";
@@ -11,12 +9,6 @@ import { connectionView } from "../services/connections/view";
 import { Connection, ConnectionId } from "../wire/connections";
 
 /** 404 in production, before authentication, so the route does not even seem to exist there. */
-function devOnly(): MiddlewareHandler<AppEnv> {
-  return async function devOnly(c, next) {
-    if (c.get("config").environment === "production") throw notFound("route");
-    await next();
-  };
-}
 
 const refresh = createRoute({
   operationId: "devRefreshConnection",

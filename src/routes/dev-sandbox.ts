@@ -1,18 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
-import { notFound } from "../errors";
-import type { AppEnv } from "../http/app-env";
 import { requireAuth } from "../http/auth";
+import { devOnly } from "../http/dev-only";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { advanceSandboxClock, resetSandboxClock, sandboxNow, sandboxOffsetMs } from "../providers/sandbox-clock";
 
 /** 404 in production, before authentication (there is no sandbox there). */
-function devOnly(): MiddlewareHandler<AppEnv> {
-  return async function devOnly(c, next) {
-    if (c.get("config").environment === "production") throw notFound("route");
-    await next();
-  };
-}
 
 const Clock = z.object({
   now: z.string().openapi({ format: "date-time", description: "The sandbox's current time." }),

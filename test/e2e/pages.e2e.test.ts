@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { connectSandbox, newUser } from "./support";
+import { client, connectSandbox, newUser, PASSWORD, waitForEmail } from "./support";
 
 // Pages a person sees, in a real headless Chromium (Debian's `chromium`; CHROMIUM_PATH to use
 // another): they render, log no console errors (a CSP violation is one), and load nothing from
@@ -33,7 +33,7 @@ async function visit(url: string, settle: (page: Page) => Promise<void>) {
     const u = new URL(r.url());
     if (u.protocol.startsWith("http") && u.origin !== origin) foreign.push(r.url());
   });
-  const response = await page.goto(url, { waitUntil: "networkidle" });
+  const response = await page.goto(url, { waitUntil: "load" });
   await settle(page);
   return { page, response, problems, foreign };
 }
@@ -75,5 +75,36 @@ describe("pages in a real browser", () => {
     expect(await page.locator("main").textContent()).toMatch(/Start connecting again/);
     // The page's own answer (400) is the only thing Chromium reports.
     expect(problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
+  });
+
+  it("development serves the pages emailed links lead to: verify, forgot and reset work end to end", async () => {
+    const { send } = client(base);
+    const email = `pages.${Date.now().toString(36)}@example.com`;
+    await send("/api/v1/auth/register", { method: "POST", json: { email, password: PASSWORD, name: "Pages" } });
+    const link = (await waitForEmail(base, email, /confirm/i)).text.match(/https?:\/\/\S+verify-email\?token=\S+/)?.[0];
+    expect(link?.startsWith(`${base}/verify-email?token=`)).toBe(true);
+    const verified = await visit(link as string, async (p) => {
+      await p.getByText("Your email address is confirmed").waitFor();
+    });
+    expect(verified.problems).toEqual([]);
+    expect(verified.foreign).toEqual([]);
+    const forgot = await visit(`${base}/forgot-password`, async (p) => {
+      await p.getByLabel("Email address").fill(email);
+      await p.getByRole("button", { name: "Send me a link" }).click();
+      await p.getByText("a link is on its way").waitFor();
+    });
+    expect(forgot.problems).toEqual([]);
+    const reset = (await waitForEmail(base, email, /reset/i)).text.match(
+      /https?:\/\/\S+reset-password\?token=\S+/,
+    )?.[0];
+    const NEW = "Fresh-Heron-77?";
+    const done = await visit(reset as string, async (p) => {
+      await p.getByLabel("New password").fill(NEW);
+      await p.getByRole("button", { name: "Set password" }).click();
+      await p.getByText("Your password is changed").waitFor();
+    });
+    expect(done.problems).toEqual([]);
+    const login = await send("/api/v1/auth/login", { method: "POST", json: { email, password: NEW } });
+    expect(login.status).toBe(200);
   });
 });

@@ -10,6 +10,7 @@ export function productionEnv(): Env {
     ...rest,
     ENVIRONMENT: "production",
     APP_BASE_URL: "https://api.example.com",
+    APP_LINK_BASE_URL: "https://app.example.com",
     CORS_ALLOWED_ORIGINS: "https://app.example.com",
     JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk("prod")]),
     ENCRYPTION_KEYS: newEncryptionKey("prod"),

@@ -10,6 +10,7 @@ const production = () => ({
   EMAIL_TRANSPORT: "resend",
   RESEND_API_KEY: "re_1234567890",
   APP_BASE_URL: "https://api.example.com",
+  APP_LINK_BASE_URL: "https://app.example.com",
   CORS_ALLOWED_ORIGINS: "https://app.example.com",
   JWT_SIGNING_KEYS: JSON.stringify(
     JSON.parse(generateSecrets().JWT_SIGNING_KEYS).map((k: { kid: string }) => ({ ...k, kid: `prod-${k.kid}` })),

@@ -70,6 +70,7 @@ describe("parseConfig", () => {
     const issues = await issuesOf({ ...base(), ENVIRONMENT: "production", APP_BASE_URL: "http://api.example.com" });
     expect(issues.map((i) => i.key).sort()).toEqual([
       "APP_BASE_URL",
+      "APP_LINK_BASE_URL",
       "CORS_ALLOWED_ORIGINS",
       "EMAIL_TRANSPORT",
       "ENCRYPTION_KEYS",
@@ -85,6 +86,7 @@ describe("parseConfig", () => {
     const config = await parseConfig({
       ENVIRONMENT: "production",
       APP_BASE_URL: "https://api.example.com/",
+      APP_LINK_BASE_URL: "https://app.example.com/",
       CORS_ALLOWED_ORIGINS: "https://app.example.com",
       JWT_SIGNING_KEYS: JSON.stringify([newSigningJwk("prod")]),
       REFRESH_TOKEN_SECRET: generateSecrets().REFRESH_TOKEN_SECRET,
@@ -93,6 +95,8 @@ describe("parseConfig", () => {
       RESEND_API_KEY: "re_live_key_123",
     });
     expect(config.appBaseUrl).toBe("https://api.example.com");
+    // Emailed links lead to the app, the OAuth redirect to the API.
+    expect(config.appLinkBaseUrl).toBe("https://app.example.com");
     expect(config.email).toMatchObject({ transport: "resend", resendApiKey: "re_live_key_123" });
   });
 });

@@ -37,7 +37,7 @@ export async function spendEmailToken(deps: ServiceDeps, token: string, purposes
 
 /** The link put in an email: `<APP_BASE_URL>/<page>?token=<value>` (docs/contract.md "System": dev outbox). */
 export const emailLink = (deps: ServiceDeps, page: string, token: string) =>
-  `${deps.config.appBaseUrl}/${page}?token=${encodeURIComponent(token)}`;
+  `${deps.config.appLinkBaseUrl}/${page}?token=${encodeURIComponent(token)}`;
 
 /**
  * Issues a fresh emailed token that supersedes the user's older ones of that purpose, audited

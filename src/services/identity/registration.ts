@@ -78,7 +78,7 @@ async function signupAttempt(deps: ServiceDeps, meta: RequestMeta, user: UserRow
     userId: user.id,
     details: { reason: "email_taken" },
   });
-  deps.mailer.send(emails.signupAttempt(user.email, greeting(user), `${deps.config.appBaseUrl}/forgot-password`));
+  deps.mailer.send(emails.signupAttempt(user.email, greeting(user), `${deps.config.appLinkBaseUrl}/forgot-password`));
 }
 
 /** Sends a fresh verification link to an unverified account; silent otherwise (202 always, equal work). */
