@@ -1,12 +1,18 @@
 // Benchmark scenarios. `setup(url, connections)` returns autocannon options for the scenario
 // (path, method, headers, body, or `requests` for chained calls). `bare: true` marks the bare
-// Hono Worker (bench/bare/) every scenario's throughput is divided by.
+// Hono Worker (bench/bare/) every scenario's throughput is divided by; `bare: "assets"` the same
+// Worker with static assets configured like the API (a second ratio).
 import { session, syncedSession, verifiedUser } from "./identity.mjs";
 
 const bearer = (s) => ({ Authorization: `Bearer ${s.tokens.access_token}` });
 
 export const scenarios = [
   { name: "bare Hono Worker (same wrangler, same run)", bare: true, setup: () => ({ path: "/" }) },
+  {
+    name: "the same bare Worker with [assets] configured, as the API has",
+    bare: "assets",
+    setup: () => ({ path: "/" }),
+  },
   { name: "GET /health (the API's cheapest route)", setup: () => ({ path: "/health" }) },
   { name: "GET /health/ready (D1 + Gate)", setup: () => ({ path: "/health/ready" }) },
   {

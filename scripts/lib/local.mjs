@@ -128,10 +128,10 @@ export async function startDevServer({
  * A bare Hono Worker (bench/bare/) under the same wrangler, on its own port: the yardstick the
  * benchmarks divide by, served in the same run on the same machine.
  */
-export async function startBareWorker({ timeoutMs = 60_000 } = {}) {
+export async function startBareWorker({ config = "bench/bare/wrangler.toml", timeoutMs = 60_000 } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const args = ["dev", "--config", "bench/bare/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1"];
+  const args = ["dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1"];
   return launch([...args, "--show-interactive-dev-session=false"], url, "/", { timeoutMs });
 }
 
