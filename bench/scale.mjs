@@ -11,10 +11,9 @@
 // not index entries), rows written in the home objects (the runs' own `rows_written`), and
 // p50/p99 of the data read. The last line starts with `scale:`. Knob: SCALE_CONCURRENCY
 // (parallel user setups, default 8).
-import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
+import { d1Local, ROOT, startDevServer } from "../scripts/lib/local.mjs";
 import { connectSandbox, session } from "./identity.mjs";
 
 const USERS = Number(process.env.SCALE_USERS ?? 1000);
@@ -23,15 +22,7 @@ const PER_USER = 3;
 const persistTo = resolve(ROOT, ".wrangler/bench-scale-state");
 rmSync(persistTo, { recursive: true, force: true });
 
-function d1(sql) {
-  const r = spawnSync(
-    resolve(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
-    { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
-  );
-  if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${r.stderr}`);
-  return JSON.parse(r.stdout)[0]?.results ?? [];
-}
+const d1 = (sql) => d1Local(persistTo, sql);
 
 const huge = { burst: 100_000, refill: 100_000, per_seconds: 1 };
 const server = await startDevServer({

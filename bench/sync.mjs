@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ROOT, startDevServer } from "../scripts/lib/local.mjs";
+import { d1Local, ROOT, startDevServer } from "../scripts/lib/local.mjs";
 // `npm run bench:sync`: the cost of syncing the sandbox's `large` login (10,080 transactions:
 // 10,000 in its margin account, 80 in its cash account) on a local `wrangler dev`, through the
 // real path (manual sync → Queue → consumer → the user's home object, which plans and applies
@@ -30,15 +29,7 @@ const server = await startDevServer({
 });
 const base = server.url;
 
-function d1(sql) {
-  const r = spawnSync(
-    resolve(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
-    { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
-  );
-  if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${r.stderr}`);
-  return JSON.parse(r.stdout)[0]?.results ?? [];
-}
+const d1 = (sql) => d1Local(persistTo, sql);
 
 async function userToken() {
   const headers = { "Content-Type": "application/json", "CF-Connecting-IP": "10.7.7.7" };

@@ -61,6 +61,21 @@ export function migrateLocal({ persistTo, quiet = true } = {}) {
   return applied;
 }
 
+/** Runs SQL against a local D1 state directory (`wrangler d1 execute --local`) and returns the rows. */
+export function d1Local(persistTo, sql) {
+  const r = spawnSync(
+    WRANGLER,
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${r.stderr}`);
+  return JSON.parse(r.stdout)[0]?.results ?? [];
+}
+
 /** A free TCP port on loopback. */
 export function freePort() {
   return new Promise((res, rej) => {

@@ -1,8 +1,6 @@
 // Helpers for e2e tests that drive a real `wrangler dev` over HTTP.
-import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
 // @ts-expect-error: plain ESM helper shared with `npm run dev` and the benchmarks.
-import { ROOT } from "../../scripts/lib/local.mjs";
+import { d1Local } from "../../scripts/lib/local.mjs";
 // @ts-expect-error: plain ESM helper shared with the benchmarks.
 import { waitForEmail, waitForToken } from "../../scripts/lib/outbox.mjs";
 
@@ -51,14 +49,7 @@ async function loginAs(base: string, email: string): Promise<string> {
 
 /** Reads the local D1 of a `wrangler dev` directly, as an operator would (`wrangler d1 execute`). */
 export function d1<T = Record<string, unknown>>(persistTo: string, sql: string): T[] {
-  const r = spawnSync(
-    resolve(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
-    { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
-  );
-  if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${r.stderr}`);
-  const out = JSON.parse(r.stdout) as { results: T[] }[];
-  return out[0]?.results ?? [];
+  return d1Local(persistTo, sql) as T[];
 }
 
 /** Starts a connection and walks the browser's redirect flow through the sandbox to our callback. */
