@@ -53,7 +53,7 @@ export interface Config {
   lockout: { threshold: number; durationSeconds: number };
   /** scrypt cost of new password hashes: OWASP's unless ENVIRONMENT=test lowers it. */
   passwordHash: ScryptParams;
-  email: { transport: "outbox" | "resend"; from: string; resendApiKey: string | null };
+  email: { transport: "outbox" | "resend" | "cloudflare"; from: string; resendApiKey: string | null };
   adminEmails: string[];
   /** Token-bucket rules (src/gate/rules.ts), with RATE_LIMITS overrides applied. */
   rateLimits: Rules;
@@ -184,7 +184,9 @@ const EnvSchema = z
         }
         return params;
       }),
-    EMAIL_TRANSPORT: z.enum(["outbox", "resend"]).default("outbox"),
+    EMAIL_TRANSPORT: z.enum(["outbox", "resend", "cloudflare"]).default("outbox"),
+    /** Cloudflare Email Service's `send_email` binding (wrangler.toml `[[send_email]] name = "EMAIL"`). */
+    EMAIL: z.custom<{ send: unknown }>((v) => typeof v === "object" && v !== null && "send" in v).optional(),
     EMAIL_FROM: z.string().min(3).default("Ledgerlink <no-reply@ledgerlink.local>"),
     RESEND_API_KEY: z.string().min(10).optional(),
     ADMIN_EMAILS: csv.pipe(z.array(z.email().transform((e) => e.toLowerCase()))),
@@ -205,6 +207,13 @@ const EnvSchema = z
     }
     if (env.EMAIL_TRANSPORT === "resend" && !env.RESEND_API_KEY) {
       ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required when EMAIL_TRANSPORT=resend" });
+    }
+    if (env.EMAIL_TRANSPORT === "cloudflare" && !env.EMAIL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["EMAIL"],
+        message: 'needs a send_email binding named EMAIL (wrangler.toml [[send_email]] name = "EMAIL")',
+      });
     }
     if (env.ENVIRONMENT !== "production") return;
     // Production must name its own origin; the development default would be wrong there.

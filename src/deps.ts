@@ -8,7 +8,7 @@ import type { Config } from "./config";
 import { type PasswordHasher, scryptHasher } from "./crypto/password";
 import { createDb, type Db } from "./db/client";
 import { createMailer, type Mailer } from "./email/mailer";
-import { createEmailSender } from "./email/sender";
+import { createEmailSender, type SendEmailBinding } from "./email/sender";
 import { createGateClient, type GateClient } from "./gate/client";
 import type { Logger } from "./logger";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry";
@@ -58,6 +58,9 @@ function hasherFor(config: Config): PasswordHasher {
   return h;
 }
 
+/** The optional `send_email` binding (declared in wrangler.toml only by deployments that use it). */
+const emailBindingOf = (env: Env) => (env as Env & { EMAIL?: SendEmailBinding }).EMAIL;
+
 export function createDeps(env: Env, config: Config, options: DepsOptions): Deps {
   const o = options.overrides ?? {};
   const db = o.db ?? createDb(env.DB);
@@ -74,7 +77,13 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     passwords: o.passwords ?? hasherFor(config),
     gate,
     mailer:
-      o.mailer ?? createMailer({ sender: createEmailSender(config, db, now), gate, logger, defer: options.defer }),
+      o.mailer ??
+      createMailer({
+        sender: createEmailSender(config, db, now, emailBindingOf(env)),
+        gate,
+        logger,
+        defer: options.defer,
+      }),
     providers: o.providers ?? createProviderRegistry(config, { logger }),
     queue: o.queue ?? env.SYNC_QUEUE,
     deadLetters: o.deadLetters ?? env.SYNC_DLQ,

@@ -43,10 +43,34 @@ export function resendSender(apiKey: string, from: string, fetcher: typeof fetch
   };
 }
 
-/** The sender the configuration asks for. */
-export function createEmailSender(config: Config, db: Db, now: () => Date = () => new Date()): EmailSender {
+/** What Cloudflare Email Service's `send_email` binding takes (its structured form). */
+export interface SendEmailBinding {
+  send(message: { from: string; to: string; subject: string; text: string; html: string }): Promise<unknown>;
+}
+
+/**
+ * Cloudflare Email Service through the Worker's `send_email` binding (`env.EMAIL.send()`,
+ * https://developers.cloudflare.com/email-service/api/send-emails/workers-api/): the same
+ * message, text and HTML, from the configured sender. A refusal throws, like Resend's.
+ */
+export function cloudflareSender(binding: SendEmailBinding, from: string): EmailSender {
+  return {
+    async send(m) {
+      await binding.send({ from, to: m.to, subject: m.subject, text: m.text, html: m.html });
+    },
+  };
+}
+
+/** The sender the configuration asks for (`binding`: the Worker's `EMAIL`, when it has one). */
+export function createEmailSender(
+  config: Config,
+  db: Db,
+  now: () => Date = () => new Date(),
+  binding?: SendEmailBinding,
+): EmailSender {
   if (config.email.transport === "resend" && config.email.resendApiKey) {
     return resendSender(config.email.resendApiKey, config.email.from);
   }
+  if (config.email.transport === "cloudflare" && binding) return cloudflareSender(binding, config.email.from);
   return outboxSender(db, now);
 }

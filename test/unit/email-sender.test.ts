@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resendSender } from "../../src/email/sender";
+import { cloudflareSender, resendSender } from "../../src/email/sender";
 import { emails } from "../../src/email/templates";
 
 describe("resendSender", () => {
@@ -29,5 +29,49 @@ describe("resendSender", () => {
     await expect(
       resendSender("k", "f@example.com", refuse as typeof fetch).send(emails.passwordChanged("a@b.c", "A")),
     ).rejects.toThrow("email provider answered 422");
+  });
+});
+
+describe("cloudflareSender (Cloudflare Email Service's send_email binding)", () => {
+  it("hands the binding the whole message, text and HTML, from the configured sender", async () => {
+    const sent: unknown[] = [];
+    const binding = { send: async (m: unknown) => void sent.push(m) };
+    const message = emails.passwordChanged("ada@example.com", "Ada");
+    await cloudflareSender(binding, "Ledgerlink <no-reply@example.com>").send(message);
+    expect(sent).toEqual([
+      {
+        from: "Ledgerlink <no-reply@example.com>",
+        to: "ada@example.com",
+        subject: "Your password was changed",
+        text: message.text,
+        html: message.html,
+      },
+    ]);
+    expect(message.text).toMatch(/password/i);
+    expect(message.html).toMatch(/^<!doctype html>/i);
+  });
+
+  it("fails loudly when the binding refuses", async () => {
+    const binding = { send: () => Promise.reject(new Error("sender not allowed")) };
+    await expect(cloudflareSender(binding, "f@example.com").send(emails.passwordChanged("a@b.c", "A"))).rejects.toThrow(
+      "sender not allowed",
+    );
+  });
+
+  it("is what EMAIL_TRANSPORT=cloudflare selects, and the configuration needs the binding", async () => {
+    const { parseConfig } = await import("../../src/config");
+    const { env } = await import("cloudflare:workers");
+    const base = { ...env, EMAIL_TRANSPORT: "cloudflare" } as unknown as Record<string, unknown>;
+    await expect(parseConfig(base)).rejects.toThrow(/EMAIL/);
+    const sent: unknown[] = [];
+    const withBinding = { ...base, EMAIL: { send: async (m: unknown) => void sent.push(m) } };
+    const config = await parseConfig(withBinding);
+    expect(config.email.transport).toBe("cloudflare");
+    const { createEmailSender } = await import("../../src/email/sender");
+    const { createDb } = await import("../../src/db/client");
+    await createEmailSender(config, createDb(env.DB), () => new Date(), withBinding.EMAIL as never).send(
+      emails.passwordChanged("ada@example.com", "Ada"),
+    );
+    expect(sent).toHaveLength(1);
   });
 });
