@@ -21,11 +21,31 @@ export interface Email extends EmailMessage {
 // is plain text, where markup is inert.
 type Body = { subject: string; lines: string[]; link?: { label: string; url: string } };
 
+// One simple layout for every message: a single readable column, inline styles (mail clients
+// drop stylesheets), a real button that is also a plain link, the subject as the heading, and a
+// footer saying why the message came. Contrast meets WCAG AA; nothing depends on images.
+const P = "margin:0 0 16px;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f24";
+const BUTTON =
+  "display:inline-block;padding:12px 20px;border-radius:8px;background:#0b5cad;color:#ffffff;text-decoration:none;font:600 16px/1.2 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif";
+const FOOT = "margin:24px 0 0;font:13px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#4a5360";
+const FOOTER = "You received this because of activity on a Ledgerlink account using this address.";
+
 function render(kind: EmailKind, to: string, b: Body): Email {
-  const text = [...b.lines, ...(b.link ? ["", `${b.link.label}: ${b.link.url}`] : [])].join("\n");
-  const paragraphs = b.lines.map((l) => html`<p>${l}</p>`);
-  const link = b.link ? html`<p><a href="${b.link.url}">${b.link.label}</a></p>` : "";
-  const body = html`<!doctype html><html><body>${paragraphs}${link}</body></html>`;
+  const text = [...b.lines, ...(b.link ? ["", `${b.link.label}: ${b.link.url}`] : []), "", "—", FOOTER].join("\n");
+  const paragraphs = b.lines.map((l) => html`<p style="${P}">${l}</p>`);
+  const link = b.link
+    ? html`<p style="${P}"><a href="${b.link.url}" style="${BUTTON}">${b.link.label}</a></p>
+<p style="${FOOT}">If the button does not work, copy this address into your browser: ${b.link.url}</p>`
+    : "";
+  const body = html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${b.subject}</title></head>
+<body style="margin:0;padding:24px 12px;background:#f6f7f9">
+<div role="article" aria-label="${b.subject}" style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:12px;padding:28px 24px">
+<p style="margin:0 0 20px;font:600 15px/1.2 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#0b5cad">Ledgerlink</p>
+${paragraphs}${link}
+<p style="${FOOT}">${FOOTER}</p>
+</div>
+</body></html>`;
   return { kind, to, subject: b.subject, text, html: String(body) };
 }
 
