@@ -52,6 +52,8 @@ export default defineConfig(async () => {
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
+        // An empty database for tests that apply migrations step by step (upgrades in place).
+        d1Databases: { MIGRATION_DB: "ledgerlink-migration-test" },
         bindings: {
           ...committedSettings(),
           ...secrets,

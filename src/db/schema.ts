@@ -10,31 +10,64 @@ const utc = (name: string) => integer(name, { mode: "timestamp_ms" });
 /** A UTC timestamp column that defaults to now (the app normally sets it from its clock). */
 const stamp = (name: string) => utc(name).notNull().default(sql`(unixepoch() * 1000)`);
 
-/** Append-only security and admin trail; UPDATE and DELETE are refused by triggers (migration 0001). */
-export const auditEvents = sqliteTable(
-  "audit_events",
+/** The columns of an audit event: of the trail, and of the inbox the app writes it through. */
+export const auditColumns = () => ({
+  id: text("id").primaryKey(),
+  occurredAt: stamp("occurred_at"),
+  action: text("action").notNull(),
+  outcome: text("outcome", { enum: ["success", "failure", "denied"] }).notNull(),
+  userId: text("user_id"),
+  actorId: text("actor_id"),
+  sessionId: text("session_id"),
+  requestId: text("request_id"),
+  method: text("method"),
+  path: text("path"),
+  ipAddress: text("ip_address"),
+  userAgent: text("user_agent"),
+  location: text("location", { mode: "json" }).$type<Location | null>(),
+  details: text("details", { mode: "json" }).$type<Record<string, unknown>>(),
+});
+
+/**
+ * Append-only security and admin trail; UPDATE and DELETE are refused by triggers (migration 0001).
+ * A user's events keep their IP address, user agent and location in `audit_pii` instead (below).
+ */
+export const auditEvents = sqliteTable("audit_events", auditColumns(), (t) => [
+  index("audit_events_user_time").on(t.userId, t.occurredAt),
+  index("audit_events_action_time").on(t.action, t.occurredAt),
+  index("audit_events_time").on(t.occurredAt),
+]);
+
+/**
+ * The personal part of audit events (IP address, user agent, location), kept apart so that
+ * deleting its owner erases it by cascade while `audit_events` stays append-only. The owner is
+ * the person who made the request: the actor (an administrator acting on someone), else the
+ * user. Writes go through `audit_inbox` (below); reads join them back (src/db/audit.ts).
+ */
+export const auditPii = sqliteTable(
+  "audit_pii",
   {
-    id: text("id").primaryKey(),
-    occurredAt: stamp("occurred_at"),
-    action: text("action").notNull(),
-    outcome: text("outcome", { enum: ["success", "failure", "denied"] }).notNull(),
-    userId: text("user_id"),
-    actorId: text("actor_id"),
-    sessionId: text("session_id"),
-    requestId: text("request_id"),
-    method: text("method"),
-    path: text("path"),
+    eventId: text("event_id")
+      .primaryKey()
+      .references(() => auditEvents.id),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     ipAddress: text("ip_address"),
     userAgent: text("user_agent"),
     location: text("location", { mode: "json" }).$type<Location | null>(),
-    details: text("details", { mode: "json" }).$type<Record<string, unknown>>(),
   },
-  (t) => [
-    index("audit_events_user_time").on(t.userId, t.occurredAt),
-    index("audit_events_action_time").on(t.action, t.occurredAt),
-    index("audit_events_time").on(t.occurredAt),
-  ],
+  (t) => [index("audit_pii_owner").on(t.ownerId)],
 );
+
+/**
+ * Where the app writes audit events: a trigger (migration 0011) moves each row at once into
+ * `audit_events`, its personal fields into `audit_pii` when their owner exists, and deletes it
+ * here, so one event stays one statement in any batch. Always empty between statements. (A view
+ * with an INSTEAD OF trigger would do the same, but `wrangler d1 export` writes views after the
+ * triggers that name them, and such a dump does not import.)
+ */
+export const auditInbox = sqliteTable("audit_inbox", auditColumns());
 
 export type Location = { country: string | null; region: string | null; city: string | null };
 

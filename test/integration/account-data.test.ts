@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loggedInAdmin } from "../support/admin";
+import { AUDIT_LOG } from "../support/audit";
 import { connectSandbox } from "../support/connections";
 import { HOURLY_CRON, runCron } from "../support/deps";
 import { homeSql } from "../support/home";
 import { call, problem } from "../support/http";
-import { authed, emailTo, login, PASSWORD } from "../support/identity";
+import { authed, emailTo, login, PASSWORD, type Tokens, verifiedUser } from "../support/identity";
 import { seededSession } from "../support/seed";
 import { attempt, queuedRun } from "../support/sync";
 
@@ -152,12 +153,58 @@ describe("DELETE /api/v1/auth/me", () => {
     expect((await authed(bystander.token, "/api/v1/accounts")).status).toBe(200);
   });
 
+  it("the audit trail of a deleted user keeps no readable IP, device or location, and loses no event", async () => {
+    const ip = "198.51.100.231";
+    const ua = "Mozilla/5.0 (Shred-Test; Linux) LeaverBrowser/9.9";
+    const email = await verifiedUser("shredded");
+    await login(email, "Wrong-Password-1!", { "CF-Connecting-IP": ip, "User-Agent": ua });
+    const ok = await login(email, PASSWORD, { "CF-Connecting-IP": ip, "User-Agent": ua });
+    const tokens = (await ok.json()) as Tokens;
+    const userId = tokens.user.id;
+    const { tokens: admin } = await loggedInAdmin("auditor");
+    const trail = async () => {
+      const res = await authed(admin.access_token, `/api/v1/admin/audit-events?user_id=${userId}&limit=100`);
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { events: Record<string, unknown>[] }).events;
+    };
+    // While the account lives, its trail carries the request context (who logged in, from where).
+    const before = await trail();
+    expect(before.some((e) => e.ip_address === ip && e.user_agent === ua)).toBe(true);
+
+    const gone = await authed(tokens.access_token, "/api/v1/auth/me", {
+      method: "DELETE",
+      json: { password: PASSWORD },
+      headers: { "CF-Connecting-IP": ip, "User-Agent": ua },
+    });
+    expect(gone.status).toBe(204);
+
+    // Every event is still there (the trail is append-only), but none can say where or on what.
+    const after = await trail();
+    expect(after.map((e) => e.id)).toEqual(expect.arrayContaining(before.map((e) => e.id)));
+    for (const e of after) expect(e).toMatchObject({ ip_address: null, user_agent: null, location: null });
+    // Not in any table D1 holds either: the personal data was erased, not hidden.
+    for (const table of ["audit_events", "audit_pii", "sessions"]) {
+      const rows = await env.DB.prepare(`SELECT * FROM ${table}`).all();
+      const dump = JSON.stringify(rows.results);
+      expect(dump, table).not.toContain(ip);
+      expect(dump, table).not.toContain("LeaverBrowser");
+    }
+    await expect(env.DB.prepare("UPDATE audit_events SET path = NULL").run()).rejects.toThrow(/append-only/);
+  });
+
   it("an administrator's deletion erases the home too", async () => {
     const u = await syncedUser("removed");
     const { tokens: admin } = await loggedInAdmin("eraser");
     const res = await authed(admin.access_token, `/api/v1/admin/users/${u.userId}`, { method: "DELETE", json: {} });
     expect(res.status).toBe(204);
     expect(await homeSql(u.userId, "SELECT id FROM accounts")).toEqual([]);
+    // The administrator's own request context stays on the record of what they did: it is theirs.
+    const byAdmin = await env.DB.prepare(
+      `SELECT ip_address FROM ${AUDIT_LOG} WHERE action = 'admin.user_deleted' AND user_id = ?`,
+    )
+      .bind(u.userId)
+      .first<{ ip_address: string | null }>();
+    expect(byAdmin?.ip_address).toMatch(/^[0-9a-f.:]+$/);
     expect((await authed(u.token, "/api/v1/accounts")).status).toBe(401);
   });
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { scryptHasher } from "../../src/crypto/password";
 import { emailSubject } from "../../src/gate/client";
 import { login as loginService } from "../../src/services/identity/login";
+import { AUDIT_LOG } from "../support/audit";
 import { testDeps } from "../support/deps";
 import { call, patientEnv, problem } from "../support/http";
 import { authed, emailTo, login, outbox, PASSWORD, uniqueEmail, verifiedUser } from "../support/identity";
@@ -90,7 +91,7 @@ describe("login", () => {
     const ghost = uniqueEmail("ghost");
     await login(ghost);
     const rows = await env.DB.prepare(
-      "SELECT * FROM audit_events WHERE action = 'auth.login' AND outcome = 'failure'",
+      `SELECT * FROM ${AUDIT_LOG} WHERE action = 'auth.login' AND outcome = 'failure'`,
     ).all<Record<string, unknown>>();
     const mine = rows.results.find((r) => r.request_id === "audit-req-1");
     expect(mine).toMatchObject({ ip_address: "192.0.2.55", method: "POST", path: "/api/v1/auth/login" });
