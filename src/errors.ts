@@ -46,6 +46,7 @@ export const ERROR_CODES = [
   "admin_by_configuration",
   "cannot_delete_self",
   "cannot_delete_admin",
+  "restore_not_supported",
   // Connections and sync
   "provider_not_available",
   "provider_unavailable",

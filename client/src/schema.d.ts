@@ -543,6 +543,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/users/{id}/restore-home": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore the user's home (ledger, sync runs, limits) to a moment of the last 30 days.
+         * @description Durable Objects point-in-time recovery (docs/backup-restore.md). The home restarts at that moment; sessions revoked since are revoked again at once and the user's token version is kept, so a restore never revives a session. The next sync of each connection brings the ledger up to date; clients following the change feed should start again from an empty cursor. `undo_bookmark` is the home's state just before the restore. Audited as `admin.home_restored`. 501 `restore_not_supported` where the storage keeps no history (local development).
+         */
+        post: operations["adminRestoreUserHome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/users/{id}/rotate-tokens": {
         parameters: {
             query?: never;
@@ -6688,6 +6708,257 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Something went wrong on our side; quote the request id.",
                      *       "code": "internal_error",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Misconfigured or a dependency is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Try again shortly.",
+                     *       "code": "unavailable",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminRestoreUserHome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description The moment to go back to: in the past, within 30 days.
+                     */
+                    at: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The home restarted at that moment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        restored_to: string;
+                        undo_bookmark: string;
+                    };
+                };
+            };
+            /** @description Malformed JSON or an invalid/used/expired token. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:malformed_json",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is not valid JSON.",
+                     *       "code": "malformed_json",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials (see `code`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Send a bearer access token.",
+                     *       "code": "unauthenticated",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Administrators only.",
+                     *       "code": "forbidden",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to someone else. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No such connection.",
+                     *       "code": "not_found",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body exceeds 65536 bytes.",
+                     *       "code": "payload_too_large",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Send the body as application/json.",
+                     *       "code": "unsupported_media_type",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation; see `errors`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:validation_failed",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "The request did not pass validation.",
+                     *       "code": "validation_failed",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17",
+                     *       "errors": [
+                     *         {
+                     *           "path": "email",
+                     *           "message": "must be an email address"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the time in Retry-After.",
+                     *       "code": "rate_limited",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only the request id is returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Something went wrong on our side; quote the request id.",
+                     *       "code": "internal_error",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This deployment cannot do that (e.g. its storage keeps no history). */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:restore_not_supported",
+                     *       "title": "Not Implemented",
+                     *       "status": 501,
+                     *       "detail": "This deployment's Durable Object storage keeps no history to restore.",
+                     *       "code": "restore_not_supported",
                      *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
                      *     }
                      */

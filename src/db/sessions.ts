@@ -67,6 +67,13 @@ export const revokeUserSessions = (db: Db, userId: string, reason: string, now: 
     )
     .returning({ id: sessions.id });
 
+/** Sessions of a user revoked at or after `since` (their access tokens may still be unexpired). */
+export const listRevokedSessionIds = (db: Db, userId: string, since: Date) =>
+  db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), isNotNull(sessions.revokedAt), gt(sessions.revokedAt, since)));
+
 export const listLiveSessions = (db: Db, userId: string, now: Date) =>
   db
     .select()

@@ -51,6 +51,11 @@ export interface GateClient {
   forgetProfile(userId: string): Promise<void>;
   /** Erases the user's home object (account deletion): ledger, runs, limits; their tokens stop. */
   eraseHome(userId: string): Promise<void>;
+  /**
+   * Restores the user's home to its state at `at` (Durable Objects point-in-time recovery) and
+   * restarts it; the bookmark that undoes it, or null where the storage keeps no history.
+   */
+  restoreHome(userId: string, at: Date): Promise<{ undo: string } | null>;
 }
 
 /** Retries a Gate call once: a DO can be reset mid-call (e.g. on deploy); calls are idempotent. */
@@ -110,6 +115,14 @@ export function createGateClient(
     home: (userId) => user(userId),
     forgetProfile: (userId) => retry(() => user(userId).forgetProfile()),
     eraseHome: (userId) => retry(() => user(userId).erase()),
+    async restoreHome(userId, at) {
+      const home = user(userId);
+      const scheduled = await home.scheduleRestore(at.getTime());
+      if (!scheduled) return null;
+      // abort() ends the call that asks for it, by design: the error is the restart.
+      await home.restart().catch(() => undefined);
+      return { undo: scheduled.undo };
+    },
     openEvents: (userId, upgrade) => user(userId).fetch(upgrade) as unknown as Promise<Response>,
   };
 }

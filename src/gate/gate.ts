@@ -138,6 +138,28 @@ export class Gate extends DurableObject<Env> {
     this.setMinTokenVersion(Number.MAX_SAFE_INTEGER);
   }
 
+  /**
+   * Point-in-time recovery, first step: SQLite-backed objects keep 30 days of history; the state
+   * at `atMs` becomes what this object starts from next time. Returns the bookmark that undoes
+   * it (today's state), or null where the storage keeps no history (local workerd).
+   */
+  async scheduleRestore(atMs: number): Promise<{ undo: string } | null> {
+    let bookmark: string;
+    try {
+      bookmark = await this.ctx.storage.getBookmarkForTime(atMs);
+    } catch (err) {
+      if (/point-in-time recovery/i.test(String(err))) return null;
+      throw err;
+    }
+    return { undo: await this.ctx.storage.onNextSessionRestoreBookmark(bookmark) };
+  }
+
+  /** Second step: ends this instance (and its sockets), so the next call starts at the bookmark. */
+  restart(): void {
+    this.sockets.endWhere("restoring", () => true);
+    this.ctx.abort("restoring the home to an earlier point");
+  }
+
   /** Epoch ms from the one clock (src/clock.ts), so tests can move the Gate's time too. */
   private now(): number {
     return nowMs(this.env.ENVIRONMENT);

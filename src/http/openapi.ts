@@ -38,6 +38,7 @@ const DESCRIPTIONS: Record<number, string> = {
   426: "This endpoint needs a WebSocket upgrade.",
   429: "Rate limited; see `Retry-After`.",
   500: "Unexpected error; only the request id is returned.",
+  501: "This deployment cannot do that (e.g. its storage keeps no history).",
   502: "The provider answered with an error.",
   503: "Misconfigured or a dependency is unavailable.",
 };
@@ -60,6 +61,7 @@ const EXAMPLE_ERRORS: Record<number, () => DomainError> = {
   426: () => fail("upgrade_required", "Upgrade to a WebSocket."),
   429: () => fail("rate_limited", "Too many requests; retry after the time in Retry-After."),
   500: () => fail("internal_error", "Something went wrong on our side; quote the request id."),
+  501: () => fail("restore_not_supported", "This deployment's Durable Object storage keeps no history to restore."),
   502: () => fail("provider_error", "The provider answered with an error; try again later."),
   503: () => fail("unavailable", "Try again shortly."),
 };

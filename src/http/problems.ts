@@ -42,6 +42,8 @@ const STATUS: Record<ErrorCode, StatusOf> = {
   admin_by_configuration: 409,
   cannot_delete_self: 409,
   cannot_delete_admin: 403,
+  // This deployment's storage keeps no history to restore from (local development).
+  restore_not_supported: 501,
   // A client asking for a provider not offered here (422), or one that stopped being offered
   // for an existing connection (503: not the client's doing).
   provider_not_available: (e) => (e.data.during === "existing_connection" ? 503 : 422),
@@ -83,6 +85,7 @@ const TITLES: Record<number, string> = {
   426: "Upgrade Required",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  501: "Not Implemented",
   502: "Bad Gateway",
   503: "Service Unavailable",
 };

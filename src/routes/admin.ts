@@ -10,6 +10,7 @@ import {
   listUsersPage,
   patchUser,
   removeUser,
+  restoreHome,
   rotateUserTokens,
 } from "../services/admin/users";
 import { Limit, Location, User } from "../wire/identity";
@@ -137,6 +138,35 @@ const routes = {
       ...problems(...ADMIN_PROBLEMS, 404),
     },
   }),
+  restoreHome: createRoute({
+    operationId: "adminRestoreUserHome",
+    method: "post",
+    path: "/users/{id}/restore-home",
+    tags,
+    security,
+    summary: "Restore the user's home (ledger, sync runs, limits) to a moment of the last 30 days.",
+    description:
+      "Durable Objects point-in-time recovery (docs/backup-restore.md). The home restarts at that moment; sessions revoked since are revoked again at once and the user's token version is kept, so a restore never revives a session. The next sync of each connection brings the ledger up to date; clients following the change feed should start again from an empty cursor. `undo_bookmark` is the home's state just before the restore. Audited as `admin.home_restored`. 501 `restore_not_supported` where the storage keeps no history (local development).",
+    middleware: guard,
+    request: {
+      params: UserId,
+      body: jsonBodyOf(
+        z
+          .object({
+            at: Timestamp.openapi({ description: "The moment to go back to: in the past, within 30 days." }),
+            reason: z.string().trim().min(3).max(500),
+          })
+          .strict(),
+      ),
+    },
+    responses: {
+      200: jsonContent(
+        z.object({ restored_to: z.string(), undo_bookmark: z.string() }),
+        "The home restarted at that moment.",
+      ),
+      ...problems(...ADMIN_PROBLEMS, ...BODY_PROBLEMS, 404, 501),
+    },
+  }),
   rotateUser: createRoute({
     operationId: "adminRotateUserTokens",
     method: "post",
@@ -209,6 +239,9 @@ export const adminRoutes = createRouter()
   })
   .openapi(routes.revoke, async (c) =>
     c.json({ revoked: await adminRevokeSessions(depsOf(c), metaOf(c), authOf(c), c.req.valid("param").id) }, 200),
+  )
+  .openapi(routes.restoreHome, async (c) =>
+    c.json(await restoreHome(depsOf(c), metaOf(c), authOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
   )
   .openapi(routes.rotateUser, async (c) =>
     c.json({ token_version: await rotateUserTokens(depsOf(c), metaOf(c), authOf(c), c.req.valid("param").id) }, 200),

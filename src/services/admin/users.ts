@@ -1,6 +1,6 @@
 import type { Config } from "../../config";
 import { insertAudit } from "../../db/audit";
-import { countLiveSessions } from "../../db/sessions";
+import { countLiveSessions, listRevokedSessionIds } from "../../db/sessions";
 import { bumpTokenVersion, findUserById, listUsers, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
 import { fail, notFound } from "../../errors";
@@ -181,4 +181,55 @@ export async function rotateUserTokens(deps: ServiceDeps, meta: RequestMeta, act
   // A concurrent bump may have gone further; the Gate only ever raises its minimum.
   if (version !== next) await deps.gate.setMinTokenVersion(id, version);
   return version;
+}
+
+/** How far back Durable Objects point-in-time recovery reaches (Cloudflare: 30 days). */
+export const HOME_HISTORY_MS = 30 * 86_400_000;
+
+/**
+ * Restores a user's home (their ledger, sync runs, limits) to its state at `at`, e.g. after a
+ * bad sync or a bug wrote wrong data (docs/backup-restore.md). A restore must never bring a
+ * revoked session back to life: the home's revocations and token version are older than D1's,
+ * so D1's are applied again at once (every session revoked since an access token could still
+ * be valid, the user's token version), and the cached profile is dropped.
+ */
+export async function restoreHome(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  actor: Actor,
+  id: string,
+  input: { at: string; reason: string },
+) {
+  const user = await mustFind(deps, id);
+  const now = deps.now();
+  const at = new Date(input.at);
+  const tooOld = at.getTime() < now.getTime() - HOME_HISTORY_MS + 60_000;
+  if (at.getTime() >= now.getTime() || tooOld) {
+    throw fail("validation_failed", "The request did not pass validation.", {
+      errors: [{ path: "at", message: tooOld ? "is older than the 30 days of history" : "must be in the past" }],
+    });
+  }
+  const details = { to: at.toISOString(), reason: input.reason };
+  const restored = await deps.gate.restoreHome(id, at);
+  if (!restored) {
+    await insertAudit(deps.db, {
+      ...adminAudit(meta, actor, now, "admin.home_restored", id, { ...details, supported: false }),
+      outcome: "failure",
+    });
+    throw fail("restore_not_supported", "This deployment's Durable Object storage keeps no history to restore.");
+  }
+  // Everything revoked since an access token alive at `at` could still be valid, to be sure.
+  const since = new Date(at.getTime() - (deps.config.tokens.accessTtlSeconds + 60) * 1000);
+  const revoked = await listRevokedSessionIds(deps.db, id, since);
+  await deps.gate.revokeSessions(
+    id,
+    revoked.map((s) => s.id),
+  );
+  await deps.gate.setMinTokenVersion(id, user.tokenVersion);
+  await deps.gate.forgetProfile(id);
+  await insertAudit(
+    deps.db,
+    adminAudit(meta, actor, now, "admin.home_restored", id, { ...details, undo_bookmark: restored.undo }),
+  );
+  return { restored_to: at.toISOString(), undo_bookmark: restored.undo };
 }

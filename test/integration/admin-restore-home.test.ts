@@ -1,0 +1,110 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { restoreHome } from "../../src/services/admin/users";
+import { loggedInAdmin } from "../support/admin";
+import { testDeps } from "../support/deps";
+import { homeOf } from "../support/home";
+import { problem } from "../support/http";
+import { authed } from "../support/identity";
+import { seededSession } from "../support/seed";
+
+// POST /api/v1/admin/users/{id}/restore-home: Durable Objects point-in-time recovery of one
+// user's home (docs/backup-restore.md).
+
+const restore = (token: string, userId: string, json: unknown) =>
+  authed(token, `/api/v1/admin/users/${userId}/restore-home`, { method: "POST", json });
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+describe("restoring a user's home", () => {
+  it("is for administrators only", async () => {
+    const user = await seededSession("restore-self");
+    const res = await restore(user.tokens.access_token, user.tokens.user.id, { at: minutesAgo(5), reason: "mine" });
+    expect(res.status).toBe(403);
+  });
+
+  it("refuses a moment in the future, beyond the 30 days of history, or not a timestamp, with 422", async () => {
+    const { tokens: admin } = await loggedInAdmin("restorer");
+    const user = await seededSession("restore-bad");
+    const cases: [unknown, string][] = [
+      [{ at: new Date(Date.now() + 60_000).toISOString(), reason: "future" }, "must be in the past"],
+      [{ at: minutesAgo(31 * 24 * 60), reason: "too old" }, "older than the 30 days"],
+      [{ at: "yesterday", reason: "words" }, "RFC 3339"],
+      [{ at: minutesAgo(5) }, ""],
+    ];
+    for (const [body, message] of cases) {
+      const res = await restore(admin.access_token, user.tokens.user.id, body);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+      const p = await problem(res);
+      expect(p.code).toBe("validation_failed");
+      expect(JSON.stringify(p.errors)).toContain(message);
+    }
+    expect((await restore(admin.access_token, "usr_nobody", { at: minutesAgo(5), reason: "who" })).status).toBe(404);
+  });
+
+  it("answers 501 restore_not_supported where storage keeps no history (local workerd), audited, nothing changed", async () => {
+    const { tokens: admin } = await loggedInAdmin("restorer-local");
+    const user = await seededSession("restore-local");
+    const res = await restore(admin.access_token, user.tokens.user.id, { at: minutesAgo(5), reason: "bad sync" });
+    expect(res.status).toBe(501);
+    expect(res.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
+    expect((await problem(res)).code).toBe("restore_not_supported");
+    const row = await env.DB.prepare(
+      "SELECT outcome, details FROM audit_events WHERE action = 'admin.home_restored' AND user_id = ?",
+    )
+      .bind(user.tokens.user.id)
+      .first<{ outcome: string; details: string }>();
+    expect(row?.outcome).toBe("failure");
+    expect(JSON.parse(row?.details ?? "{}")).toMatchObject({ reason: "bad sync", supported: false });
+    expect((await authed(user.tokens.access_token, "/api/v1/auth/me")).status).toBe(200);
+  });
+
+  it("never revives a session revoked after the moment restored to", async () => {
+    // The attack: a stolen session is revoked; later an operator restores the home to a moment
+    // before that revocation. The restored home has forgotten it, so D1's revocations must be
+    // applied again. Local workerd has no point-in-time history, so the rewind is simulated on
+    // the real home: its revocations are deleted from storage and it restarts, as a restore does.
+    const admin = await loggedInAdmin("restorer-attack");
+    const victim = await seededSession("restore-victim");
+    const userId = victim.tokens.user.id;
+    const before = minutesAgo(2);
+    const revoke = await authed(admin.tokens.access_token, `/api/v1/admin/users/${userId}/revoke-sessions`, {
+      method: "POST",
+    });
+    expect(revoke.status).toBe(200);
+    expect((await problem(await authed(victim.tokens.access_token, "/api/v1/auth/me"))).code).toBe("session_revoked");
+
+    const deps = await testDeps({});
+    deps.gate.restoreHome = async (id) => {
+      const home = homeOf(id);
+      await runInDurableObject(home, (_, state) => {
+        state.storage.sql.exec("DELETE FROM revoked_sessions");
+        state.storage.kv.delete("revocation_cutoff");
+      });
+      await home.restart().catch(() => undefined);
+      return { undo: "bookmark-before-restore" };
+    };
+    const meta = {
+      requestId: "t",
+      method: "POST",
+      path: "/t",
+      ip: null,
+      clientKey: "t",
+      userAgent: null,
+      location: null,
+    };
+    const actor = { userId: admin.tokens.user.id, sessionId: admin.tokens.session_id };
+    const answer = await restoreHome(deps, meta, actor, userId, { at: before, reason: "bad sync" });
+    expect(answer).toEqual({ restored_to: before, undo_bookmark: "bookmark-before-restore" });
+
+    // The home did forget (the simulation is real)...
+    expect(
+      await runInDurableObject(
+        homeOf(userId),
+        (_, s) => s.storage.sql.exec("SELECT * FROM revoked_sessions").toArray().length,
+      ),
+    ).toBeGreaterThan(0);
+    // ...and the stolen token stays refused.
+    expect((await problem(await authed(victim.tokens.access_token, "/api/v1/auth/me"))).code).toBe("session_revoked");
+  });
+});
