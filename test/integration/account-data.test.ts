@@ -5,7 +5,7 @@ import { AUDIT_LOG } from "../support/audit";
 import { connectSandbox } from "../support/connections";
 import { HOURLY_CRON, runCron } from "../support/deps";
 import { homeSql } from "../support/home";
-import { call, problem } from "../support/http";
+import { call, patientEnv, problem } from "../support/http";
 import { authed, emailTo, login, PASSWORD, type Tokens, verifiedUser } from "../support/identity";
 import { seededSession } from "../support/seed";
 import { attempt, queuedRun } from "../support/sync";
@@ -158,6 +158,24 @@ describe("DELETE /api/v1/auth/me", () => {
     const ua = "Mozilla/5.0 (Shred-Test; Linux) LeaverBrowser/9.9";
     const email = await verifiedUser("shredded");
     await login(email, "Wrong-Password-1!", { "CF-Connecting-IP": ip, "User-Agent": ua });
+    // From another network of theirs, enough failures to lock that client out (an auth.lockout event).
+    const other = "203.0.113.219";
+    for (let i = 0; i < 10; i++) {
+      // patientEnv: the per-IP login limit would answer 429 before the lockout counts ten.
+      const json = { email, password: "Wrong-Password-1!" };
+      await call("/api/v1/auth/login", {
+        method: "POST",
+        json,
+        headers: { "CF-Connecting-IP": other },
+        env: patientEnv,
+      });
+    }
+    const lockouts = await env.DB.prepare(
+      "SELECT count(*) AS n FROM audit_events WHERE action = 'auth.lockout' AND user_id = (SELECT id FROM users WHERE email = ?)",
+    )
+      .bind(email)
+      .first<{ n: number }>();
+    expect(lockouts?.n).toBe(1);
     const ok = await login(email, PASSWORD, { "CF-Connecting-IP": ip, "User-Agent": ua });
     const tokens = (await ok.json()) as Tokens;
     const userId = tokens.user.id;
@@ -187,6 +205,7 @@ describe("DELETE /api/v1/auth/me", () => {
       const rows = await env.DB.prepare(`SELECT * FROM ${table}`).all();
       const dump = JSON.stringify(rows.results);
       expect(dump, table).not.toContain(ip);
+      expect(dump, table).not.toContain(other);
       expect(dump, table).not.toContain("LeaverBrowser");
     }
     await expect(env.DB.prepare("UPDATE audit_events SET path = NULL").run()).rejects.toThrow(/append-only/);

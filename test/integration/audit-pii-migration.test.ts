@@ -31,10 +31,22 @@ describe("migration 0011 (audit_pii) upgrades a directory in place", () => {
       event("evt_admin", "usr_deleted_before", "192.0.2.4", "usr_live"),
     ]);
 
+    // A lockout event from before 0012, with the client's address copied into details.
+    await db
+      .prepare(
+        "INSERT INTO audit_events (id, occurred_at, action, outcome, user_id, details) VALUES ('evt_lock', 1, 'auth.lockout', 'success', 'usr_live', '{\"until\":\"x\",\"client\":\"192.0.2.9\"}')",
+      )
+      .run();
+
     await applyD1Migrations(db, env.TEST_MIGRATIONS);
+    expect(await db.prepare("SELECT details FROM audit_events WHERE id = 'evt_lock'").first()).toEqual({
+      details: '{"until":"x"}',
+    });
 
     const rows = await db
-      .prepare(`SELECT id, user_id, ip_address, user_agent, location FROM ${AUDIT_LOG} ORDER BY id`)
+      .prepare(
+        `SELECT id, user_id, ip_address, user_agent, location FROM ${AUDIT_LOG} WHERE action = 'auth.login' ORDER BY id`,
+      )
       .all<Record<string, unknown>>();
     expect(rows.results).toEqual([
       {
@@ -54,14 +66,16 @@ describe("migration 0011 (audit_pii) upgrades a directory in place", () => {
         location: expect.any(String),
       },
     ]);
-    const raw = await db.prepare("SELECT ip_address FROM audit_events WHERE user_id IS NOT NULL").all();
+    const raw = await db
+      .prepare("SELECT ip_address FROM audit_events WHERE user_id IS NOT NULL AND action = 'auth.login'")
+      .all();
     expect(raw.results).toEqual([{ ip_address: null }, { ip_address: null }, { ip_address: null }]);
 
     // Deleting the live user now erases its personal fields too, as actor and as user; the events stay.
     await db.prepare("DELETE FROM users WHERE id = 'usr_live'").run();
     const left = await db.prepare(`SELECT id, ip_address FROM ${AUDIT_LOG} WHERE ip_address IS NOT NULL`).all();
     expect(left.results).toEqual([{ id: "evt_anon", ip_address: "192.0.2.3" }]);
-    expect((await db.prepare("SELECT count(*) AS n FROM audit_events").first())?.n).toBe(4);
+    expect((await db.prepare("SELECT count(*) AS n FROM audit_events").first())?.n).toBe(5);
     await expect(db.prepare("UPDATE audit_events SET action = 'x'").run()).rejects.toThrow(/append-only/);
     await expect(db.prepare("DELETE FROM audit_events").run()).rejects.toThrow(/append-only/);
   });

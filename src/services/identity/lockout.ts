@@ -98,7 +98,8 @@ export async function countFailure(
         ...base,
         action: "auth.lockout",
         outcome: "success",
-        details: { until: until.toISOString(), client: meta.clientKey, ...hashed },
+        // The client (IP) is in the erasable request context, never in details (append-only).
+        details: { until: until.toISOString(), ...hashed },
       }),
     ]);
     if (a.user) {
