@@ -554,7 +554,7 @@ export interface paths {
         put?: never;
         /**
          * Restore the user's home (ledger, sync runs, limits) to a moment of the last 30 days.
-         * @description Durable Objects point-in-time recovery (docs/backup-restore.md). The home restarts at that moment; sessions revoked since are revoked again at once and the user's token version is kept, so a restore never revives a session. The next sync of each connection brings the ledger up to date; clients following the change feed should start again from an empty cursor. `undo_bookmark` is the home's state just before the restore. Audited as `admin.home_restored`. 501 `restore_not_supported` where the storage keeps no history (local development).
+         * @description Durable Objects point-in-time recovery (docs/backup-restore.md). The home restarts at that moment and is brought back in line with the directory at once: access tokens issued before the restore are refused (live sessions refresh once; revoked ones cannot), sessions revoked since are revoked again, the token version is kept, connections deleted since lose their data again, and a user deleted meanwhile has their home erased again (404). The next sync of each connection brings the ledger up to date; clients following the change feed should start again from an empty cursor. `undo_bookmark` is the home's state just before the restore. Audited as `admin.home_restored`. 501 `restore_not_supported` where the storage keeps no history (local development).
          */
         post: operations["adminRestoreUserHome"];
         delete?: never;

@@ -67,7 +67,7 @@ export const revokeUserSessions = (db: Db, userId: string, reason: string, now: 
     )
     .returning({ id: sessions.id });
 
-/** Sessions of a user revoked at or after `since` (their access tokens may still be unexpired). */
+/** Sessions of a user revoked after `since` (their access tokens may still be unexpired). */
 export const listRevokedSessionIds = (db: Db, userId: string, since: Date) =>
   db
     .select({ id: sessions.id })

@@ -117,10 +117,13 @@ export function createGateClient(
     eraseHome: (userId) => retry(() => user(userId).erase()),
     async restoreHome(userId, at) {
       const home = user(userId);
+      const before = await home.instanceId();
       const scheduled = await home.scheduleRestore(at.getTime());
       if (!scheduled) return null;
-      // abort() ends the call that asks for it, by design: the error is the restart.
+      // abort() ends the call that asks for it, by design: the error is the restart, and a new
+      // instance answering afterwards is the proof that it happened.
       await home.restart().catch(() => undefined);
+      if ((await home.instanceId()) === before) throw new Error("the home did not restart after the restore");
       return { undo: scheduled.undo };
     },
     openEvents: (userId, upgrade) => user(userId).fetch(upgrade) as unknown as Promise<Response>,

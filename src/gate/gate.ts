@@ -99,6 +99,8 @@ export class Gate extends DurableObject<Env> {
   private global: { value: GlobalRotation; fetchedAt: number } | null = null;
   private touched = new Map<string, number>();
   private alarmAt: number | null = null;
+  /** Which instance answers: a restart (e.g. a restore) gives a new one. */
+  private readonly instance = crypto.randomUUID();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -152,6 +154,10 @@ export class Gate extends DurableObject<Env> {
       throw err;
     }
     return { undo: await this.ctx.storage.onNextSessionRestoreBookmark(bookmark) };
+  }
+
+  instanceId(): string {
+    return this.instance;
   }
 
   /** Second step: ends this instance (and its sockets), so the next call starts at the bookmark. */
@@ -314,6 +320,14 @@ export class Gate extends DurableObject<Env> {
       this.wakeBy(this.now() + RECONCILE_EVERY_MS);
       return { stale: false as const, counts: plan.counts, rowsWritten, relinked };
     });
+  }
+
+  /** After a restore: removes the data of connections the directory no longer has. */
+  keepConnections(ids: string[]): { removed: string[] } {
+    const keep = new Set(ids);
+    const removed = this.ledger.connectionIds().filter((id) => !keep.has(id));
+    for (const id of removed) this.ledger.deleteConnection(id, this.now());
+    return { removed };
   }
 
   /** Removes a deleted connection's data (its transactions leave the feed as removed). */

@@ -397,6 +397,14 @@ export class Ledger {
    * Removes a connection's data: its transactions leave the change feed as `removed`
    * (`connection_deleted`), then the rows, holdings, accounts and the connection's runs go.
    */
+  /** Every connection the ledger holds data for. */
+  connectionIds(): string[] {
+    return this.sql
+      .exec<{ id: string }>("SELECT id FROM ledger_connections")
+      .toArray()
+      .map((r) => r.id);
+  }
+
   deleteConnection(connectionId: string, now: number): number {
     return this.storage.transactionSync(() => {
       let seq = this.storage.kv.get<number>(FEED_KEY) ?? 0;

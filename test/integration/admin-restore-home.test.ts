@@ -6,7 +6,7 @@ import { loggedInAdmin } from "../support/admin";
 import { testDeps } from "../support/deps";
 import { homeOf } from "../support/home";
 import { problem } from "../support/http";
-import { authed } from "../support/identity";
+import { authed, login, refresh, type Tokens } from "../support/identity";
 import { seededSession } from "../support/seed";
 
 // POST /api/v1/admin/users/{id}/restore-home: Durable Objects point-in-time recovery of one
@@ -59,7 +59,7 @@ describe("restoring a user's home", () => {
     expect((await authed(user.tokens.access_token, "/api/v1/auth/me")).status).toBe(200);
   });
 
-  it("never revives a session revoked after the moment restored to", async () => {
+  it("never revives a session revoked since, and brings back no connection deleted since", async () => {
     // The attack: a stolen session is revoked; later an operator restores the home to a moment
     // before that revocation. The restored home has forgotten it, so D1's revocations must be
     // applied again. Local workerd has no point-in-time history, so the rewind is simulated on
@@ -68,10 +68,13 @@ describe("restoring a user's home", () => {
     const victim = await seededSession("restore-victim");
     const userId = victim.tokens.user.id;
     const before = minutesAgo(2);
-    const revoke = await authed(admin.tokens.access_token, `/api/v1/admin/users/${userId}/revoke-sessions`, {
-      method: "POST",
+    // A device the victim keeps, and a connection deleted after `before` whose data the old state still has.
+    const kept = (await (await login(victim.email)).json()) as Tokens;
+    // The victim ends the stolen session from the device they keep.
+    const revoke = await authed(kept.access_token, `/api/v1/auth/sessions/${victim.tokens.session_id}`, {
+      method: "DELETE",
     });
-    expect(revoke.status).toBe(200);
+    expect(revoke.status).toBe(204);
     expect((await problem(await authed(victim.tokens.access_token, "/api/v1/auth/me"))).code).toBe("session_revoked");
 
     const deps = await testDeps({});
@@ -80,6 +83,7 @@ describe("restoring a user's home", () => {
       await runInDurableObject(home, (_, state) => {
         state.storage.sql.exec("DELETE FROM revoked_sessions");
         state.storage.kv.delete("revocation_cutoff");
+        state.storage.sql.exec("INSERT INTO ledger_connections (id, provider) VALUES ('con_deleted_since', 'sandbox')");
       });
       await home.restart().catch(() => undefined);
       return { undo: "bookmark-before-restore" };
@@ -97,14 +101,48 @@ describe("restoring a user's home", () => {
     const answer = await restoreHome(deps, meta, actor, userId, { at: before, reason: "bad sync" });
     expect(answer).toEqual({ restored_to: before, undo_bookmark: "bookmark-before-restore" });
 
-    // The home did forget (the simulation is real)...
-    expect(
-      await runInDurableObject(
-        homeOf(userId),
-        (_, s) => s.storage.sql.exec("SELECT * FROM revoked_sessions").toArray().length,
-      ),
-    ).toBeGreaterThan(0);
-    // ...and the stolen token stays refused.
+    // The stolen token stays refused, and its refresh token cannot mint another (D1 knows).
     expect((await problem(await authed(victim.tokens.access_token, "/api/v1/auth/me"))).code).toBe("session_revoked");
+    expect((await refresh(victim.tokens.refresh_token)).status).toBe(401);
+    // The kept device carries on: its session is live in D1, so it refreshes (its older access
+    // tokens are cut off by whole second; one from the cut's own second, as here, still passes).
+    const renewed = await refresh(kept.refresh_token);
+    expect(renewed.status).toBe(200);
+    expect((await authed(((await renewed.json()) as Tokens).access_token, "/api/v1/auth/me")).status).toBe(200);
+    // The connection deleted since has no data in the home again.
+    const left = await runInDurableObject(homeOf(userId), (_, st) =>
+      st.storage.sql.exec("SELECT id FROM ledger_connections WHERE id = 'con_deleted_since'").toArray(),
+    );
+    expect(left).toEqual([]);
+  });
+
+  it("erases the home again when the user was deleted while it was being restored", async () => {
+    const admin = await loggedInAdmin("restorer-race");
+    const leaver = await seededSession("restore-leaver");
+    const userId = leaver.tokens.user.id;
+    const deps = await testDeps({});
+    deps.gate.restoreHome = async (id) => {
+      // The user deletes their account meanwhile; the restore then brings back the old home.
+      await env.DB.prepare("DELETE FROM users WHERE id = ?").bind(id).run();
+      await runInDurableObject(homeOf(id), (_, state) => {
+        state.storage.sql.exec("INSERT INTO ledger_connections (id, provider) VALUES ('con_old', 'sandbox')");
+      });
+      return { undo: "bm" };
+    };
+    const meta = {
+      requestId: "t",
+      method: "POST",
+      path: "/t",
+      ip: null,
+      clientKey: "t",
+      userAgent: null,
+      location: null,
+    };
+    const actor = { userId: admin.tokens.user.id, sessionId: admin.tokens.session_id };
+    await expect(restoreHome(deps, meta, actor, userId, { at: minutesAgo(2), reason: "race" })).rejects.toThrow();
+    const left = await runInDurableObject(homeOf(userId), (_, st) =>
+      st.storage.sql.exec("SELECT id FROM ledger_connections").toArray(),
+    );
+    expect(left).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Config } from "../../config";
 import { insertAudit } from "../../db/audit";
+import { listUserConnections } from "../../db/connections";
 import { countLiveSessions, listRevokedSessionIds } from "../../db/sessions";
 import { bumpTokenVersion, findUserById, listUsers, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
@@ -188,10 +189,12 @@ export const HOME_HISTORY_MS = 30 * 86_400_000;
 
 /**
  * Restores a user's home (their ledger, sync runs, limits) to its state at `at`, e.g. after a
- * bad sync or a bug wrote wrong data (docs/backup-restore.md). A restore must never bring a
- * revoked session back to life: the home's revocations and token version are older than D1's,
- * so D1's are applied again at once (every session revoked since an access token could still
- * be valid, the user's token version), and the cached profile is dropped.
+ * bad sync or a bug wrote wrong data (docs/backup-restore.md). The home also holds the user's
+ * revocations and token version, older now than D1's, so at once after the restart: every
+ * access token issued before now is refused (live sessions refresh once, which D1 checks;
+ * revoked ones cannot), the token version is D1's, connections deleted since lose their data
+ * again, and a user deleted meanwhile has their home erased again. The restore is audited as
+ * soon as it happened, so a failure after it still leaves the record.
  */
 export async function restoreHome(
   deps: ServiceDeps,
@@ -200,7 +203,7 @@ export async function restoreHome(
   id: string,
   input: { at: string; reason: string },
 ) {
-  const user = await mustFind(deps, id);
+  await mustFind(deps, id);
   const now = deps.now();
   const at = new Date(input.at);
   const tooOld = at.getTime() < now.getTime() - HOME_HISTORY_MS + 60_000;
@@ -218,18 +221,32 @@ export async function restoreHome(
     });
     throw fail("restore_not_supported", "This deployment's Durable Object storage keeps no history to restore.");
   }
-  // Everything revoked since an access token alive at `at` could still be valid, to be sure.
-  const since = new Date(at.getTime() - (deps.config.tokens.accessTtlSeconds + 60) * 1000);
+  await insertAudit(
+    deps.db,
+    adminAudit(meta, actor, now, "admin.home_restored", id, { ...details, undo_bookmark: restored.undo }),
+  );
+  await reconcileRestoredHome(deps, id, deps.now());
+  return { restored_to: at.toISOString(), undo_bookmark: restored.undo };
+}
+
+/** Brings a restored home back in line with the directory (see restoreHome). */
+async function reconcileRestoredHome(deps: ServiceDeps, id: string, now: Date) {
+  const user = await findUserById(deps.db, id);
+  if (!user) {
+    await deps.gate.eraseHome(id);
+    throw notFound("user");
+  }
+  // Whole seconds: the cut spares a token of its own second, so the sessions D1 revoked within
+  // an access token's life (plus a minute of skew) are revoked by id as well.
+  await deps.gate.revokeBefore(id, now, null);
+  const since = new Date(now.getTime() - (deps.config.tokens.accessTtlSeconds + 60) * 1000);
   const revoked = await listRevokedSessionIds(deps.db, id, since);
   await deps.gate.revokeSessions(
     id,
     revoked.map((s) => s.id),
   );
   await deps.gate.setMinTokenVersion(id, user.tokenVersion);
+  const keep = (await listUserConnections(deps.db, id)).map((c) => c.id);
+  await deps.gate.home(id).keepConnections(keep);
   await deps.gate.forgetProfile(id);
-  await insertAudit(
-    deps.db,
-    adminAudit(meta, actor, now, "admin.home_restored", id, { ...details, undo_bookmark: restored.undo }),
-  );
-  return { restored_to: at.toISOString(), undo_bookmark: restored.undo };
 }
