@@ -2,7 +2,8 @@
 // `npm run bench:profile [-- <path>]`: where an authenticated read spends the Worker's CPU. Starts
 // the API under `wrangler dev` with the DevTools inspector, makes a synced user, drives the path
 // (default /api/v1/accounts) with autocannon while the V8 CPU profiler samples the Worker, and
-// prints the functions with the most self time, grouped by package or source file. Writes the
+// prints the share of busy time in the Worker's bundle against the runtime itself, then the
+// functions with the most self time (bundle line numbers). Writes the
 // raw profile (open it in Chrome DevTools) to bench/results/profile-<timestamp>.cpuprofile.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -73,11 +74,9 @@ try {
   const hits = new Map();
   for (const s of profile.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
   const byFn = new Map();
-  const byFile = new Map();
-  const where = (url) => {
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-    return m ? m[1] : url || "(runtime)";
-  };
+  const bySide = new Map();
+  // wrangler serves one bundle, so a frame is either in it (a url) or in the runtime (none).
+  const where = (url) => url || "(runtime)";
   let total = 0;
   for (const n of profile.nodes) {
     const h = hits.get(n.id) ?? 0;
@@ -86,7 +85,8 @@ try {
     const fn = `${cf.functionName || "(anonymous)"}  ${where(cf.url)}:${cf.lineNumber + 1}`;
     if (cf.functionName === "(idle)") continue;
     byFn.set(fn, (byFn.get(fn) ?? 0) + h);
-    byFile.set(where(cf.url), (byFile.get(where(cf.url)) ?? 0) + h);
+    const side = cf.url ? "the Worker's bundle" : "the runtime (V8, workerd)";
+    bySide.set(side, (bySide.get(side) ?? 0) + h);
     total += h;
   }
   const top = (m, n) =>
@@ -100,7 +100,7 @@ try {
   // V8 counts a callee inlined into its caller as the caller's self time, so read these as
   // "in or under this function"; the .cpuprofile has the full call tree.
   console.log(`${target}: ${Math.round(r.requests.average)} req/s over ${seconds} s; busy samples ${total}`);
-  console.log(`\nby package or file:\n${top(byFile, 15).join("\n")}`);
+  console.log(`\nbusy time:\n${top(bySide, 2).join("\n")}`);
   console.log(`\nby function (self time):\n${top(byFn, 30).join("\n")}`);
   console.log(`\nprofile: ${file}`);
 } finally {
