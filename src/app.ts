@@ -1,9 +1,9 @@
-import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { accessLog } from "./http/access-log";
 import { bodyLimit, jsonBody } from "./http/body";
 import { configGate } from "./http/config-gate";
+import { cors } from "./http/cors";
 import { onError, onMethodNotAllowed, onNotFound } from "./http/error-boundary";
 import { createRouter } from "./http/openapi";
 import { requestContext } from "./http/request-context";
@@ -43,19 +43,14 @@ export function createApp() {
   app.route("/health", healthRoutes);
 
   app.use(configGate());
-  app.use(
-    cors({
-      origin: (origin, c) => (c.get("config").corsAllowedOrigins.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-      exposeHeaders: ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"],
-      maxAge: 600,
-    }),
-  );
+  app.use(cors());
   app.use("/api/*", jsonBody());
-  // Responses under /api carry tokens or personal data (docs/contract.md "Conventions").
+  // Responses under /api carry tokens or personal data (docs/contract.md "Conventions"). Set
+  // before the handler (Hono merges it into the response it builds; problem responses set their
+  // own), since a header set after `next()` makes Hono copy the whole response.
   app.use("/api/*", async (c, next) => {
-    await next();
     c.header("Cache-Control", "no-store");
+    await next();
   });
 
   app.route("/.well-known", wellKnownRoutes);

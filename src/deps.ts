@@ -10,6 +10,7 @@ import { createDb, type Db } from "./db/client";
 import { createMailer, type Mailer } from "./email/mailer";
 import { createEmailSender, type SendEmailBinding } from "./email/sender";
 import { createGateClient, type GateClient } from "./gate/client";
+import type { Gate } from "./gate/gate";
 import type { Logger } from "./logger";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry";
 import type { DeadLetterMessage, SweepMessage, SyncMessage } from "./services/sync/messages";
@@ -61,12 +62,37 @@ function hasherFor(config: Config): PasswordHasher {
 /** The optional `send_email` binding (declared in wrangler.toml only by deployments that use it). */
 const emailBindingOf = (env: Env) => (env as Env & { EMAIL?: SendEmailBinding }).EMAIL;
 
+/** What does not change between requests of one isolate: built once per config and binding. */
+interface Shared {
+  gateNs: DurableObjectNamespace<Gate>;
+  now: Clock;
+  gate: GateClient;
+}
+const shared = new WeakMap<Config, Shared>();
+function sharedFor(env: Env, config: Config): Shared {
+  let s = shared.get(config);
+  if (!s || s.gateNs !== env.GATE) {
+    const now = clockFor(config.environment);
+    s = { gateNs: env.GATE, now, gate: createGateClient(env.GATE, config, now) };
+    shared.set(config, s);
+  }
+  return s;
+}
+
+/**
+ * The mailer and the providers are built on first use: most requests (every read) need neither,
+ * and building them was a measurable share of a read's cost (bench/README.md).
+ */
 export function createDeps(env: Env, config: Config, options: DepsOptions): Deps {
   const o = options.overrides ?? {};
   const db = o.db ?? createDb(env.DB);
   const logger = o.logger ?? options.logger;
-  const now = o.now ?? clockFor(config.environment);
-  const gate = o.gate ?? createGateClient(env.GATE, config, now);
+  const base = sharedFor(env, config);
+  const now = o.now ?? base.now;
+  const gate = o.gate ?? (o.now ? createGateClient(env.GATE, config, now) : base.gate);
+  const defer = o.defer ?? options.defer;
+  let mailer = o.mailer;
+  let providers = o.providers;
   return {
     config,
     db,
@@ -76,17 +102,21 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     sleep: o.sleep ?? sleep,
     passwords: o.passwords ?? hasherFor(config),
     gate,
-    mailer:
-      o.mailer ??
-      createMailer({
+    get mailer() {
+      mailer ??= createMailer({
         sender: createEmailSender(config, db, now, emailBindingOf(env)),
         gate,
         logger,
         defer: options.defer,
-      }),
-    providers: o.providers ?? createProviderRegistry(config, { logger }),
+      });
+      return mailer;
+    },
+    get providers() {
+      providers ??= createProviderRegistry(config, { logger });
+      return providers;
+    },
     queue: o.queue ?? env.SYNC_QUEUE,
     deadLetters: o.deadLetters ?? env.SYNC_DLQ,
-    defer: o.defer ?? options.defer,
+    defer,
   };
 }

@@ -99,6 +99,8 @@ export class Gate extends DurableObject<Env> {
   private global: { value: GlobalRotation; fetchedAt: number } | null = null;
   private touched = new Map<string, number>();
   private alarmAt: number | null = null;
+  /** The profile and its epoch as stored (PROFILE_KEY, PROFILE_EPOCH_KEY), once read. */
+  private profileCache: { value: { profile: PublicUser; at: number } | null; epoch: number } | null = null;
   /** Which instance answers: a restart (e.g. a restore) gives a new one. */
   private readonly instance = crypto.randomUUID();
 
@@ -120,6 +122,7 @@ export class Gate extends DurableObject<Env> {
     this.runs = new Runs(storage.sql);
     this.minVersion = storage.kv.get<number>(MIN_VERSION_KEY) ?? 0;
     this.global = null;
+    this.profileCache = null;
     this.touched.clear();
     this.alarmAt = await storage.getAlarm();
   }
@@ -211,21 +214,22 @@ export class Gate extends DurableObject<Env> {
   ): Promise<{ answer: AuthorizeAnswer; data: LedgerAnswer | null }> {
     const answer = await this.authorize(input);
     const through = !answer.revoked && answer.versionOk && (answer.rate?.allowed ?? true);
-    return { answer, data: through ? readLedger(this.ledger, this.runs, this.profile(), read) : null };
+    return { answer, data: through ? readLedger(this.ledger, this.runs, () => this.profile(), read) : null };
   }
 
   /** A read of the user's own data without the Gate's questions (the caller already asked them). */
   read(read: LedgerRead): LedgerAnswer {
-    return readLedger(this.ledger, this.runs, this.profile(), read);
+    return readLedger(this.ledger, this.runs, () => this.profile(), read);
   }
 
+  /** The cached profile, from memory after the first read (two storage reads cost more than the rest of `/auth/me`). */
   private profile(): { profile: PublicUser | null; epoch: number } {
-    const cached = this.ctx.storage.kv.get<{ profile: PublicUser; at: number }>(PROFILE_KEY);
-    const fresh = cached && this.now() - cached.at < PROFILE_TTL_MS;
-    return {
-      profile: fresh ? cached.profile : null,
+    this.profileCache ??= {
+      value: this.ctx.storage.kv.get<{ profile: PublicUser; at: number }>(PROFILE_KEY) ?? null,
       epoch: this.ctx.storage.kv.get<number>(PROFILE_EPOCH_KEY) ?? 0,
     };
+    const { value, epoch } = this.profileCache;
+    return { profile: value && this.now() - value.at < PROFILE_TTL_MS ? value.profile : null, epoch };
   }
 
   /**
@@ -233,15 +237,19 @@ export class Gate extends DurableObject<Env> {
    * forgotten since the caller's read began (`epoch`): a change that landed meanwhile wins.
    */
   setProfile(profile: PublicUser, epoch: number): boolean {
-    if ((this.ctx.storage.kv.get<number>(PROFILE_EPOCH_KEY) ?? 0) !== epoch) return false;
-    this.ctx.storage.kv.put(PROFILE_KEY, { profile, at: this.now() });
+    if (this.profile().epoch !== epoch) return false;
+    const value = { profile, at: this.now() };
+    this.ctx.storage.kv.put(PROFILE_KEY, value);
+    this.profileCache = { value, epoch };
     return true;
   }
 
   /** Drops the cached profile: every change of the user row calls this after writing D1. */
   forgetProfile(): void {
+    const epoch = this.profile().epoch + 1;
     this.ctx.storage.kv.delete(PROFILE_KEY);
-    this.ctx.storage.kv.put(PROFILE_EPOCH_KEY, (this.ctx.storage.kv.get<number>(PROFILE_EPOCH_KEY) ?? 0) + 1);
+    this.ctx.storage.kv.put(PROFILE_EPOCH_KEY, epoch);
+    this.profileCache = { value: null, epoch };
   }
 
   /** Notes one of the user's connections (created or completed), so reads can tell it is theirs. */

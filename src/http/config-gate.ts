@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { ConfigError, loadConfig } from "../config";
 import { fail } from "../errors";
-import { createLogger } from "../logger";
 import type { AppEnv } from "./app-env";
 
 /**
@@ -13,7 +12,7 @@ export function configGate(): MiddlewareHandler<AppEnv> {
     try {
       const config = await loadConfig(c.env);
       c.set("config", config);
-      c.set("logger", createLogger(config.logLevel, { request_id: c.get("requestId") }));
+      // The access log's logger already has this level: a valid LOG_LEVEL, or info (its default).
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       c.get("logger").error("configuration invalid", { issues: err.issues });

@@ -7,6 +7,15 @@ import { problemResponse, statusOf } from "./problems";
 
 const requestIdOf = (c: Context<AppEnv>) => c.get("requestId") ?? crypto.randomUUID();
 
+/**
+ * The problem as the context's response, so the headers set before the failure (rate-limit
+ * fields, request id, `Vary`) stay on it; Hono drops them from a bare Response.
+ */
+const answer = (c: Context<AppEnv>, problem: DomainError, requestId: string) => {
+  const res = problemResponse(problem, requestId);
+  return c.newResponse(res.body, res);
+};
+
 // Hono's own middleware signals with HTTPException; map the ones it raises to stable codes.
 function fromHttpException(err: HTTPException): DomainError {
   if (err.status === 400) {
@@ -35,15 +44,12 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
       error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
     });
   }
-  return problemResponse(problem, requestId);
+  return answer(c, problem, requestId);
 };
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  problemResponse(fail("not_found", `No route for ${c.req.method} ${c.req.path}.`), requestIdOf(c));
+  answer(c, fail("not_found", `No route for ${c.req.method} ${c.req.path}.`), requestIdOf(c));
 
 /** 405 with `Allow` (RFC 9110 §15.5.6), used by Hono's method-not-allowed middleware. */
 export const onMethodNotAllowed = (c: Context<AppEnv>, methods: string[]) =>
-  problemResponse(
-    fail("method_not_allowed", `${c.req.method} is not allowed here.`, { allow: methods }),
-    requestIdOf(c),
-  );
+  answer(c, fail("method_not_allowed", `${c.req.method} is not allowed here.`, { allow: methods }), requestIdOf(c));

@@ -4,18 +4,28 @@ import { clientKey } from "./client-key";
 
 const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : null);
 
-/** Reads client IP (`CF-Connecting-IP`), user agent and geo (`request.cf`) once per request. */
+/**
+ * Reads client IP (`CF-Connecting-IP`) and user agent once per request; geo (`request.cf`) only
+ * when asked (audit and sessions), since workerd builds `cf` anew on each access and reads never
+ * need it.
+ */
 export function clientInfo(req: Request): ClientInfo {
-  const cf = (req as Request & { cf?: Record<string, unknown> }).cf;
-  const country = str(cf?.country);
-  const region = str(cf?.region);
-  const city = str(cf?.city);
   const ip = str(req.headers.get("CF-Connecting-IP")?.trim());
+  let location: ClientInfo["location"] | undefined;
   return {
     ip,
     key: clientKey(ip),
     userAgent: str(req.headers.get("User-Agent")?.slice(0, 512)),
-    location: country || region || city ? { country, region, city } : null,
+    get location() {
+      if (location === undefined) {
+        const cf = (req as Request & { cf?: Record<string, unknown> }).cf;
+        const country = str(cf?.country);
+        const region = str(cf?.region);
+        const city = str(cf?.city);
+        location = country || region || city ? { country, region, city } : null;
+      }
+      return location;
+    },
   };
 }
 

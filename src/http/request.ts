@@ -13,7 +13,10 @@ export function metaOf(c: Context<AppEnv>): RequestMeta {
     ip: client.ip,
     clientKey: client.key,
     userAgent: client.userAgent,
-    location: client.location,
+    // Read only when used: geo costs a parse of `request.cf` (request-context.ts).
+    get location() {
+      return client.location;
+    },
   };
 }
 

@@ -36,12 +36,12 @@ export type LedgerAnswer =
 export function readLedger(
   ledger: Ledger,
   runs: Runs,
-  cached: { profile: PublicUser | null; epoch: number },
+  cached: () => { profile: PublicUser | null; epoch: number },
   read: LedgerRead,
 ): LedgerAnswer {
   switch (read.kind) {
     case "profile":
-      return { kind: "profile", ...cached };
+      return { kind: "profile", ...cached() };
     case "accounts":
       // A connection this user's ledger does not know answers as not theirs; the route decides.
       if (read.connectionId !== undefined && !ledger.hasConnection(read.connectionId)) {

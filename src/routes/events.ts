@@ -39,5 +39,7 @@ export const eventRoutes = createRouter().openapi(events, async (c) => {
   forwarded.headers.set(SOCKET_HEADERS.issuedAt, String(auth.issuedAt));
   forwarded.headers.set(SOCKET_HEADERS.expiresAt, String(auth.expiresAt));
   // The user's Gate holds the socket, so revocations and publications reach it directly.
-  return (await depsOf(c).gate.openEvents(auth.userId, forwarded)) as unknown as never;
+  const opened = await depsOf(c).gate.openEvents(auth.userId, forwarded);
+  // A copy the middleware may add headers to (the home's answer is immutable).
+  return new Response(opened.body, opened) as unknown as never;
 });

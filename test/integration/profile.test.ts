@@ -24,6 +24,9 @@ describe("me", () => {
     });
     expect(renamed.status).toBe(200);
     expect(await renamed.json()).toMatchObject({ name: "Ada King" });
+    // The home had the old profile cached (in memory too) from the first read: the rename reaches it.
+    const after = await authed(tokens.access_token, "/api/v1/auth/me");
+    expect(await after.json()).toMatchObject({ name: "Ada King" });
     const bad = await authed(tokens.access_token, "/api/v1/auth/me", { method: "PATCH", json: { name: "" } });
     expect(bad.status).toBe(422);
   });

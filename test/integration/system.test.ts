@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { call, problem } from "../support/http";
+import { seededSession } from "../support/seed";
 
 const ctx = () => ({ waitUntil() {}, passThroughOnException() {}, props: {} }) as unknown as ExecutionContext;
 
@@ -86,6 +87,34 @@ describe("request pipeline", () => {
   it("marks API responses no-store", async () => {
     const res = await call("/api/v1/unknown");
     expect(res.headers.get("Cache-Control")).toBe("no-store");
+  });
+
+  it("puts the contract's headers on an API answer, read or refused, and keeps the refusal's limit fields", async () => {
+    const s = await seededSession("headers");
+    const read = await call("/api/v1/auth/me", { headers: { Authorization: `Bearer ${s.tokens.access_token}` } });
+    const refused = await call("/api/v1/auth/me", { headers: { Authorization: "Bearer not-a-token" } });
+    for (const res of [read, refused]) {
+      expect(res.headers.get("Strict-Transport-Security")).toContain("max-age=63072000");
+      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+      expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
+      expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
+      expect(res.headers.get("Vary")).toContain("Origin");
+      expect(res.headers.get("X-Request-Id")).toBeTruthy();
+    }
+    expect(read.status).toBe(200);
+    expect(read.headers.get("RateLimit")).toMatch(/"user_read";r=\d+;t=\d+/);
+    expect(refused.status).toBe(401);
+  });
+
+  it("answers an allow-listed origin's request with CORS fields, and no other origin", async () => {
+    const allowed = await call("/api/v1/unknown", { headers: { Origin: "http://localhost:3000" } });
+    expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe("http://localhost:3000");
+    expect(allowed.headers.get("Access-Control-Expose-Headers")).toContain("RateLimit");
+    expect(allowed.headers.get("Vary")).toContain("Origin");
+    const other = await call("/api/v1/unknown", { headers: { Origin: "https://evil.example" } });
+    expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 
   it("answers CORS preflights only for allow-listed origins", async () => {
