@@ -167,4 +167,4 @@ export const purgeAbandonedConnections = (db: Db, before: Date, now: Date) =>
         ),
       ),
     )
-    .returning({ id: connections.id });
+    .returning({ id: connections.id, userId: connections.userId });

@@ -33,7 +33,23 @@ export async function runHourlyJobs(deps: Pick<Deps, "db" | "config" | "logger" 
           purgeOAuthStates(db, dayAgo),
           purgeAbandonedConnections(db, dayAgo, now),
         ]);
-        return { oauth_states: states.length, abandoned_connections: abandoned.length };
+        // The home learnt of the connection when the connect began (services/connections/
+        // authorize.ts): forget it there too, so no id outlives its directory row. Best effort:
+        // a home that cannot be reached keeps an empty entry, which nothing shows.
+        let homesMissed = 0;
+        for (const c of abandoned) {
+          try {
+            await deps.gate.home(c.userId).deleteConnectionData(c.id);
+          } catch (err) {
+            homesMissed++;
+            log.warn("abandoned connection not forgotten by its home", { error: String(err) });
+          }
+        }
+        return {
+          oauth_states: states.length,
+          abandoned_connections: abandoned.length,
+          ...(homesMissed ? { homes_missed: homesMissed } : {}),
+        };
       },
     ],
     ["credential health", () => checkCredentialHealth(db, now, config.providers.reauthWarningMs)],

@@ -8,6 +8,7 @@ import { rewrapCredentials } from "../../src/jobs/rewrap";
 import { createLogger } from "../../src/logger";
 import { auditFor, type ConnectionJson, connectSandbox, rawConnection } from "../support/connections";
 import { HOURLY_CRON, runCron } from "../support/deps";
+import { homeSql } from "../support/home";
 import { problem } from "../support/http";
 import { seededSession } from "../support/seed";
 
@@ -194,9 +195,16 @@ describe("hourly credential health", () => {
       .bind(Date.now() - 2 * DAY, resumed.start.connection.id)
       .run();
     const active = await connectSandbox(tokens.access_token);
+    const known = async () =>
+      (await homeSql<{ id: string }>(tokens.user.id, "SELECT id FROM ledger_connections")).map((r) => r.id);
+    expect(await known()).toContain(old.start.connection.id);
     await runHourlyCron(env);
     expect(await rawConnection(old.start.connection.id)).toBeNull();
     expect(await rawConnection(resumed.start.connection.id)).not.toBeNull();
     expect(await rawConnection(active.id)).not.toBeNull();
+    // The user's home forgets the purged connection too; the others stay known.
+    const after = await known();
+    expect(after).not.toContain(old.start.connection.id);
+    expect(after).toEqual(expect.arrayContaining([resumed.start.connection.id, active.id]));
   });
 });
