@@ -1,4 +1,5 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context, TypedResponse } from "hono";
 import { type DomainError, fail, notFound } from "../errors";
 import type { AppEnv } from "./app-env";
 import { problemBody } from "./problems";
@@ -100,3 +101,11 @@ export const jsonBodyOf = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { "application/json": { schema } },
 });
+
+/**
+ * A 200 JSON answer whose text was serialised elsewhere (by the user's home, src/ledger/reads.ts),
+ * typed as the route's schema `T` says it is.
+ */
+export function jsonText<T>(c: Context, text: string): TypedResponse<T, 200, "json"> {
+  return c.body(text, 200, { "Content-Type": "application/json" }) as unknown as TypedResponse<T, 200, "json">;
+}

@@ -2,8 +2,10 @@
  * What an authenticated read asks of the user's home object, answered in the same call as the
  * Gate's questions (revoked? version ok? rate ok?): one hop for a user reading their own data.
  */
+import { feedPage } from "../services/data/feed";
+import { transactionView } from "../services/data/views";
 import type { PublicUser } from "../services/identity/users";
-import type { HoldingRow, RemovalRow, SyncRunRow, TransactionRow } from "./rows";
+import type { HoldingRow, SyncRunRow, TransactionRow } from "./rows";
 import type { Runs } from "./runs";
 import type { AccountWithSync, Ledger } from "./store";
 
@@ -20,7 +22,15 @@ export type LedgerRead =
       limit: number;
       after?: { at: number; id: string } | undefined;
     }
-  | { kind: "feed"; after: number; limit: number }
+  | {
+      kind: "transactionsPage";
+      accountId: string;
+      from?: number | undefined;
+      to?: number | undefined;
+      pageSize: number;
+      after?: { at: number; id: string } | undefined;
+    }
+  | { kind: "feed"; after: number; count: number }
   | { kind: "runs"; connectionId: string; limit: number; after?: { at: number; id: string } | undefined };
 
 /** The answer of each read; `null` where the thing is not this user's (or not here yet). */
@@ -30,7 +40,10 @@ export type LedgerAnswer =
   | { kind: "account"; account: AccountWithSync | null }
   | { kind: "holdings"; account: AccountWithSync | null; holdings: HoldingRow[] }
   | { kind: "transactions"; account: AccountWithSync | null; transactions: TransactionRow[] }
-  | { kind: "feed"; changes: TransactionRow[]; removals: RemovalRow[] }
+  /** `page`: the JSON array of the page's wire transactions; `next`: the last one's key, if more follow. */
+  | { kind: "transactionsPage"; found: boolean; page: string; next: { at: number; id: string } | null }
+  /** `page`: the page's JSON body (services/data/feed.ts), serialised here like a transactions page. */
+  | { kind: "feed"; page: string }
   | { kind: "runs"; known: boolean; runs: SyncRunRow[] };
 
 export function readLedger(
@@ -59,8 +72,29 @@ export function readLedger(
       const { kind: _, accountId, ...window } = read;
       return { kind: "transactions", account, transactions: account ? ledger.transactions(accountId, window) : [] };
     }
+    case "transactionsPage": {
+      // The page leaves the home as the JSON it is served as: one string crosses the RPC instead
+      // of a structured clone of every row, and the Worker does not serialise it again (measured,
+      // bench/README.md).
+      if (!ledger.account(read.accountId)) return { kind: "transactionsPage", found: false, page: "[]", next: null };
+      const { kind: _, accountId, pageSize, ...window } = read;
+      // One more than asked: its presence says there is a next page.
+      const rows = ledger.transactions(accountId, { ...window, limit: pageSize + 1 });
+      const page = rows.slice(0, pageSize);
+      const last = page.at(-1);
+      return {
+        kind: "transactionsPage",
+        found: true,
+        page: JSON.stringify(page.map(transactionView)),
+        next: rows.length > pageSize && last ? { at: last.date.getTime(), id: last.id } : null,
+      };
+    }
     case "feed":
-      return { kind: "feed", ...ledger.feed(read.after, read.limit) };
+      // One more of each kind than asked: their presence says there is more.
+      return {
+        kind: "feed",
+        page: JSON.stringify(feedPage(ledger.feed(read.after, read.count + 1), read.after, read.count)),
+      };
     case "runs":
       return {
         kind: "runs",

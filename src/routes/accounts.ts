@@ -1,15 +1,21 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { readOwn, requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
-import { createRouter, jsonContent, problems } from "../http/openapi";
+import { createRouter, jsonContent, jsonText, problems } from "../http/openapi";
 import { authOf } from "../http/request";
-import type { LedgerRead } from "../ledger/reads";
-import { accountOne, accountsList, holdingsOf, transactionsPage, transactionsRead } from "../services/data/accounts";
+import {
+  accountOne,
+  accountsList,
+  holdingsOf,
+  transactionsPageJson,
+  transactionsRead,
+} from "../services/data/accounts";
 import { Account, Cursor, DateBound, Holding, IdParam, Transaction } from "../wire/data";
 import { Limit } from "../wire/identity";
 
 const tags = ["Data"];
 const security = [{ bearerAuth: [] }];
+const TransactionsPage = z.object({ transactions: z.array(Transaction), next_cursor: z.string().nullable() });
 const idParam = z.object({ id: IdParam("account", "acc_Qm3kR9xV2pL7nB4cT8wZyA") });
 
 const routes = {
@@ -79,10 +85,7 @@ add rows. To mirror a user's transactions incrementally, use \`GET /api/v1/trans
       query: z.object({ from: DateBound.optional(), to: DateBound.optional(), limit: Limit(500, 100), cursor: Cursor }),
     },
     responses: {
-      200: jsonContent(
-        z.object({ transactions: z.array(Transaction), next_cursor: z.string().nullable() }),
-        "A page of transactions.",
-      ),
+      200: jsonContent(TransactionsPage, "A page of transactions."),
       ...problems(401, 404, 422, 429),
     },
   }),
@@ -102,6 +105,6 @@ export const accountRoutes = createRouter()
   )
   .openapi(routes.transactions, async (c) => {
     const q = c.req.valid("query");
-    const read = transactionsRead(c.req.valid("param").id, q) as Extract<LedgerRead, { kind: "transactions" }>;
-    return c.json(transactionsPage(await readOwn(c, read), q.limit), 200);
+    const read = transactionsRead(c.req.valid("param").id, q);
+    return jsonText<z.infer<typeof TransactionsPage>>(c, transactionsPageJson(await readOwn(c, read)));
   });

@@ -94,6 +94,15 @@ describe("accounts, holdings and transactions", () => {
       cursor = page.body.next_cursor;
     } while (cursor);
     expect(seen).toHaveLength(120);
+    // The page arrives as JSON text from the user's home: still served as JSON, with every wire field.
+    const res = await authed(a.token, `/api/v1/accounts/${margin.id}/transactions?limit=1`);
+    expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
+    const [one] = ((await res.json()) as { transactions: Record<string, unknown>[] }).transactions;
+    expect(Object.keys(one ?? {}).sort()).toEqual(
+      ["account_id", "amount", "created_at", "currency", "date", "description", "id", "pending_transaction_id"]
+        .concat(["price", "quantity", "status", "symbol", "type", "updated_at"])
+        .sort(),
+    );
     expect(new Set(seen.map((t) => t.id)).size).toBe(120);
     const dates = seen.map((t) => Date.parse(t.date));
     expect([...dates].sort((x, y) => y - x)).toEqual(dates);

@@ -6,7 +6,7 @@ import { fail, notFound } from "../../errors";
 import type { LedgerAnswer, LedgerRead } from "../../ledger/reads";
 import { isOwnConnection } from "../connections/known";
 import { decodeCursor, encodeCursor } from "../cursor";
-import { accountView, holdingView, transactionView } from "./views";
+import { accountView, holdingView } from "./views";
 
 type Answer<K extends LedgerAnswer["kind"]> = Extract<LedgerAnswer, { kind: K }>;
 
@@ -51,7 +51,7 @@ function bound(value: string | undefined, end: boolean): number | undefined {
 export function transactionsRead(
   accountId: string,
   q: { from?: string; to?: string; limit: number; cursor?: string },
-): LedgerRead {
+): Extract<LedgerRead, { kind: "transactionsPage" }> {
   const from = bound(q.from, false);
   const to = bound(q.to, true);
   if (from !== undefined && to !== undefined && from > to) {
@@ -61,22 +61,18 @@ export function transactionsRead(
   }
   const after = decodeCursor(q.cursor);
   return {
-    kind: "transactions",
+    kind: "transactionsPage",
     accountId,
     from,
     to,
-    // One more than asked: its presence says there is a next page.
-    limit: q.limit + 1,
+    pageSize: q.limit,
     after: after ? { at: after.at.getTime(), id: after.id } : undefined,
   };
 }
 
-export function transactionsPage(answer: Answer<"transactions">, limit: number) {
-  if (!answer.account) throw notFound("account");
-  const page = answer.transactions.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    transactions: page.map(transactionView),
-    next_cursor: answer.transactions.length > limit && last ? encodeCursor(last.date, last.id) : null,
-  };
+/** The page's JSON body, `{ transactions, next_cursor }`, around the array the home serialised. */
+export function transactionsPageJson(answer: Answer<"transactionsPage">): string {
+  if (!answer.found) throw notFound("account");
+  const next = answer.next ? encodeCursor(new Date(answer.next.at), answer.next.id) : null;
+  return `{"transactions":${answer.page},"next_cursor":${JSON.stringify(next)}}`;
 }

@@ -8,7 +8,7 @@
  * removal as `removed` (an id the client never had is simply ignored by it).
  */
 import { fail } from "../../errors";
-import type { LedgerAnswer } from "../../ledger/reads";
+import type { RemovalRow, TransactionRow } from "../../ledger/rows";
 import { type TransactionView, transactionView } from "./views";
 
 const PREFIX = "f1.";
@@ -40,8 +40,12 @@ export interface FeedPage {
   has_more: boolean;
 }
 
-/** Shapes a page from the home's answer (read with `limit + 1` of each kind after `after`). */
-export function feedPage(answer: Extract<LedgerAnswer, { kind: "feed" }>, after: number, count: number): FeedPage {
+/** Shapes a page, in the user's home, from the rows after `after` (`count + 1` of each kind). */
+export function feedPage(
+  answer: { changes: TransactionRow[]; removals: RemovalRow[] },
+  after: number,
+  count: number,
+): FeedPage {
   const merged = [
     ...answer.changes.map((row) => ({ seq: row.changeSeq, row, removal: null })),
     ...answer.removals.map((removal) => ({ seq: removal.seq, row: null, removal })),
