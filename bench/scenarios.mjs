@@ -1,7 +1,7 @@
 // Benchmark scenarios. `setup(url, connections)` returns autocannon options for the scenario
 // (path, method, headers, body, or `requests` for chained calls). `bare: true` marks the bare
-// Hono Worker (bench/bare/) every scenario's throughput is divided by; `bare: "assets"` the same
-// Worker with static assets configured like the API (a second ratio).
+// Hono Worker (bench/bare/) every scenario's throughput is divided by; `bare: "hop"` the same
+// Worker plus one Durable Object RPC (bench/bare/hop.ts), the floor of any read of a user's home.
 import { session, syncedSession, verifiedUser } from "./identity.mjs";
 
 const bearer = (s) => ({ Authorization: `Bearer ${s.tokens.access_token}` });
@@ -9,8 +9,8 @@ const bearer = (s) => ({ Authorization: `Bearer ${s.tokens.access_token}` });
 export const scenarios = [
   { name: "bare Hono Worker (same wrangler, same run)", bare: true, setup: () => ({ path: "/" }) },
   {
-    name: "the same bare Worker with [assets] configured, as the API has",
-    bare: "assets",
+    name: "the bare Worker + one Durable Object RPC reading one SQLite row (the floor of one hop)",
+    bare: "hop",
     setup: () => ({ path: "/" }),
   },
   { name: "GET /health (the API's cheapest route)", setup: () => ({ path: "/health" }) },
