@@ -91,7 +91,7 @@ function admit(c: Context<AppEnv>, claims: AccessClaims, answer: AuthorizeAnswer
   if (answer.revoked) throw sessionRevoked();
   if (!answer.versionOk) throw tokenRevoked();
   if (answer.rate) {
-    if (!answer.rate.allowed) refuseIfLimited(deps, metaOf(c), [answer.rate], ["user"], claims.sub);
+    refuseIfLimited(deps, metaOf(c), [answer.rate], ["user"], claims.sub);
     applyRateLimitHeaders(c, [answer.rate]);
   }
   if (answer.touch) {

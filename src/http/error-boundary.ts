@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { DomainError, fail } from "../errors";
 import { createLogger } from "../logger";
 import type { AppEnv } from "./app-env";
-import { problemResponse, statusOf } from "./problems";
+import { problemAnswer, statusOf } from "./problems";
 
 const requestIdOf = (c: Context<AppEnv>) => c.get("requestId") ?? crypto.randomUUID();
 
@@ -12,8 +12,8 @@ const requestIdOf = (c: Context<AppEnv>) => c.get("requestId") ?? crypto.randomU
  * fields, request id, `Vary`) stay on it; Hono drops them from a bare Response.
  */
 const answer = (c: Context<AppEnv>, problem: DomainError, requestId: string) => {
-  const res = problemResponse(problem, requestId);
-  return c.newResponse(res.body, res);
+  const { body, init } = problemAnswer(problem, requestId);
+  return c.newResponse(body, init);
 };
 
 // Hono's own middleware signals with HTTPException; map the ones it raises to stable codes.

@@ -124,8 +124,14 @@ export function problemBody(err: DomainError, requestId: string): Problem {
   };
 }
 
-/** The problem+json Response for a domain error. */
-export function problemResponse(err: DomainError, requestId: string): Response {
+/**
+ * The problem+json answer for a domain error: its body and its status and headers, which the
+ * error boundary hands to the request's context (so headers set earlier stay on it).
+ */
+export function problemAnswer(
+  err: DomainError,
+  requestId: string,
+): { body: string; init: { status: ContentfulStatusCode; headers: Headers } } {
   const body = problemBody(err, requestId);
   const { status } = body;
   const headers = new Headers(FIXED_HEADERS[err.code]);
@@ -144,5 +150,5 @@ export function problemResponse(err: DomainError, requestId: string): Response {
     const bearerError = err.code === "invalid_credentials" ? "" : ', error="invalid_token"';
     headers.set("WWW-Authenticate", `Bearer realm="ledgerlink"${bearerError}`);
   }
-  return new Response(JSON.stringify(body), { status: status as ContentfulStatusCode, headers });
+  return { body: JSON.stringify(body), init: { status: status as ContentfulStatusCode, headers } };
 }

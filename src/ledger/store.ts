@@ -393,10 +393,6 @@ export class Ledger {
     });
   }
 
-  /**
-   * Removes a connection's data: its transactions leave the change feed as `removed`
-   * (`connection_deleted`), then the rows, holdings, accounts and the connection's runs go.
-   */
   /** Every connection the ledger holds data for. */
   connectionIds(): string[] {
     return this.sql
@@ -405,6 +401,10 @@ export class Ledger {
       .map((r) => r.id);
   }
 
+  /**
+   * Removes a connection's data: its transactions leave the change feed as `removed`
+   * (`connection_deleted`), then the rows, holdings, accounts and the connection's runs go.
+   */
   deleteConnection(connectionId: string, now: number): number {
     return this.storage.transactionSync(() => {
       let seq = this.storage.kv.get<number>(FEED_KEY) ?? 0;

@@ -16,6 +16,25 @@ const restore = (token: string, userId: string, json: unknown) =>
   authed(token, `/api/v1/admin/users/${userId}/restore-home`, { method: "POST", json });
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
+/** The service itself, called as an administrator (for tests that replace the home's restore). */
+const restoreAs = (
+  deps: Parameters<typeof restoreHome>[0],
+  admin: Tokens,
+  userId: string,
+  input: { at: string; reason: string },
+) => {
+  const meta = {
+    requestId: "t",
+    method: "POST",
+    path: "/t",
+    ip: null,
+    clientKey: "t",
+    userAgent: null,
+    location: null,
+  };
+  return restoreHome(deps, meta, { userId: admin.user.id, sessionId: admin.session_id }, userId, input);
+};
+
 describe("restoring a user's home", () => {
   it("is for administrators only", async () => {
     const user = await seededSession("restore-self");
@@ -88,17 +107,7 @@ describe("restoring a user's home", () => {
       await home.restart().catch(() => undefined);
       return { undo: "bookmark-before-restore" };
     };
-    const meta = {
-      requestId: "t",
-      method: "POST",
-      path: "/t",
-      ip: null,
-      clientKey: "t",
-      userAgent: null,
-      location: null,
-    };
-    const actor = { userId: admin.tokens.user.id, sessionId: admin.tokens.session_id };
-    const answer = await restoreHome(deps, meta, actor, userId, { at: before, reason: "bad sync" });
+    const answer = await restoreAs(deps, admin.tokens, userId, { at: before, reason: "bad sync" });
     expect(answer).toEqual({ restored_to: before, undo_bookmark: "bookmark-before-restore" });
 
     // The stolen token stays refused, and its refresh token cannot mint another (D1 knows).
@@ -129,17 +138,9 @@ describe("restoring a user's home", () => {
       });
       return { undo: "bm" };
     };
-    const meta = {
-      requestId: "t",
-      method: "POST",
-      path: "/t",
-      ip: null,
-      clientKey: "t",
-      userAgent: null,
-      location: null,
-    };
-    const actor = { userId: admin.tokens.user.id, sessionId: admin.tokens.session_id };
-    await expect(restoreHome(deps, meta, actor, userId, { at: minutesAgo(2), reason: "race" })).rejects.toThrow();
+    await expect(restoreAs(deps, admin.tokens, userId, { at: minutesAgo(2), reason: "race" })).rejects.toMatchObject({
+      code: "not_found",
+    });
     const left = await runInDurableObject(homeOf(userId), (_, st) =>
       st.storage.sql.exec("SELECT id FROM ledger_connections").toArray(),
     );
