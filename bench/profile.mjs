@@ -62,12 +62,17 @@ try {
   await send("Profiler.start");
   const r = await load(seconds);
   const { profile } = await send("Profiler.stop");
+  // The bundle's source as served, so the line numbers below can be read (ours are minify=false).
+  await send("Debugger.enable");
+  const scriptId = profile.nodes.find((n) => n.callFrame.url)?.callFrame.scriptId;
+  const source = scriptId ? (await send("Debugger.getScriptSource", { scriptId }))?.scriptSource : undefined;
   ws.close();
 
   const dir = resolve(ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
   const file = resolve(dir, `profile-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
+  if (source) writeFileSync(file.replace(/\.cpuprofile$/, ".js"), source);
 
   // Self time per node = samples landing on it; sum per function and per package/file.
   const dt = (profile.endTime - profile.startTime) / profile.samples.length;

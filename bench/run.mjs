@@ -4,7 +4,7 @@
 // concurrency for a fixed time, prints requests/s, p50 and p99 with the throughput ratio to the
 // bare Worker measured right before it, and to the one-hop floor (bench/bare/hop.ts), and writes
 // the results to bench/results/.
-// Knobs: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 10), BENCH_ONLY (substring).
+// Knobs: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 10), BENCH_ONLY (substrings, comma-separated).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import autocannon from "autocannon";
@@ -13,7 +13,7 @@ import { scenarios } from "./scenarios.mjs";
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const only = process.env.BENCH_ONLY;
+const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
 
 const run = (opts) =>
   new Promise((res, rej) => {
@@ -39,7 +39,7 @@ const measureBare = async (conns) =>
   (await run({ url: `${bare.url}/`, connections: conns, duration })).requests.average;
 try {
   for (const s of scenarios) {
-    if (only && !s.bare && !s.name.includes(only)) continue;
+    if (only && !s.bare && !only.some((o) => s.name.includes(o))) continue;
     const conns = s.connections ?? connections;
     const target = s.bare === "hop" ? hop.url : s.bare ? bare.url : server.url;
     const { path, ...req } = await s.setup(target, conns);

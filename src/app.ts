@@ -45,13 +45,6 @@ export function createApp() {
   app.use(configGate());
   app.use(cors());
   app.use("/api/*", jsonBody());
-  // Responses under /api carry tokens or personal data (docs/contract.md "Conventions"). Set
-  // before the handler (Hono merges it into the response it builds; problem responses set their
-  // own), since a header set after `next()` makes Hono copy the whole response.
-  app.use("/api/*", async (c, next) => {
-    c.header("Cache-Control", "no-store");
-    await next();
-  });
 
   app.route("/.well-known", wellKnownRoutes);
   app.route("/api/v1/auth/sessions", sessionRoutes);

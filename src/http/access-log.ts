@@ -18,6 +18,7 @@ export function accessLog(): MiddlewareHandler<AppEnv> {
     c.set("logger", createLogger(level, { request_id: c.get("requestId") }));
     await next();
     const status = c.res.status;
+    if (status < 400 && level !== "debug") return;
     const line = {
       method: c.req.method,
       path: c.req.path,

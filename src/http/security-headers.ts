@@ -28,40 +28,57 @@ const DEV_PAGES = new Set(["/verify-email", "/reset-password", "/forgot-password
 const DEV_PAGE_CSP = { ...HANDOFF_CSP, connectSrc: ["'self'"] };
 
 /**
- * HSTS (2 years), nosniff, frame denial and a CSP; the docs and hand-off pages get their own CSP,
- * pages (not `/api/`) also Hono's HTML-only defaults.
+ * What every response carries: HSTS (2 years), nosniff, frame denial, no referrer, same-origin
+ * resources. Pages also get Hono's HTML-only defaults.
+ */
+const COMMON = {
+  strictTransportSecurity: "max-age=63072000; includeSubDomains",
+  xFrameOptions: "DENY",
+  xContentTypeOptions: "nosniff",
+  referrerPolicy: "no-referrer",
+  crossOriginResourcePolicy: "same-origin",
+} as const;
+
+/**
+ * JSON under /api is never rendered as a page, so the headers that only guard HTML (COOP,
+ * Origin-Agent-Cluster, X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-
+ * Policies, X-XSS-Protection) are left off: OWASP REST Security Cheat Sheet, "Security Headers".
+ * Its answers carry tokens or personal data, so nothing may store them (docs/contract.md
+ * "Conventions"; RFC 9111 §5.2.2.5).
+ */
+const API_HEADERS: readonly [string, string][] = [
+  ["Strict-Transport-Security", COMMON.strictTransportSecurity],
+  ["X-Frame-Options", COMMON.xFrameOptions],
+  ["X-Content-Type-Options", COMMON.xContentTypeOptions],
+  ["Referrer-Policy", COMMON.referrerPolicy],
+  ["Cross-Origin-Resource-Policy", COMMON.crossOriginResourcePolicy],
+  ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"],
+  ["Cache-Control", "no-store"],
+];
+
+/**
+ * Security headers by kind of answer: the API's JSON (API_HEADERS), the docs page, the connect
+ * hand-off page and the development pages (each its own CSP), any other page.
  */
 export function securityHeaders(): MiddlewareHandler {
-  const common = {
-    strictTransportSecurity: "max-age=63072000; includeSubDomains",
-    xFrameOptions: "DENY",
-    xContentTypeOptions: "nosniff",
-    referrerPolicy: "no-referrer",
-    crossOriginResourcePolicy: "same-origin",
-  } as const;
-  const page = secureHeaders({ ...common, contentSecurityPolicy: API_CSP });
-  // JSON is never rendered as a page, so the headers that only guard HTML (COOP, Origin-Agent-
-  // Cluster, X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies,
-  // X-XSS-Protection) are left off: OWASP REST Security Cheat Sheet, "Security Headers". Each
-  // response header is a measurable share of a small read (bench/README.md).
-  const api = secureHeaders({
-    ...common,
-    contentSecurityPolicy: API_CSP,
-    crossOriginOpenerPolicy: false,
-    originAgentCluster: false,
-    xDnsPrefetchControl: false,
-    xDownloadOptions: false,
-    xPermittedCrossDomainPolicies: false,
-    xXssProtection: false,
-  });
-  const docs = secureHeaders({ ...common, contentSecurityPolicy: DOCS_CSP });
+  const page = secureHeaders({ ...COMMON, contentSecurityPolicy: API_CSP });
+  const docs = secureHeaders({ ...COMMON, contentSecurityPolicy: DOCS_CSP });
   // The hand-off page must keep its opener (a cross-origin popup's `window.opener`), so no COOP.
-  const handOff = secureHeaders({ ...common, contentSecurityPolicy: HANDOFF_CSP, crossOriginOpenerPolicy: false });
-  const devPage = secureHeaders({ ...common, contentSecurityPolicy: DEV_PAGE_CSP });
+  const handOff = secureHeaders({ ...COMMON, contentSecurityPolicy: HANDOFF_CSP, crossOriginOpenerPolicy: false });
+  const devPage = secureHeaders({ ...COMMON, contentSecurityPolicy: DEV_PAGE_CSP });
   return async function securityHeaders(c, next) {
-    if (c.req.path === "/docs") return docs(c, next);
-    if (c.req.path === HANDOFF_PATH && c.req.method === "GET") return handOff(c, next);
-    if (DEV_PAGES.has(c.req.path)) return devPage(c, next);
-    return c.req.path.startsWith("/api/") ? api(c, next) : page(c, next);
+    const path = c.req.path;
+    if (path === "/docs") return docs(c, next);
+    if (DEV_PAGES.has(path)) return devPage(c, next);
+    if (path === HANDOFF_PATH && c.req.method === "GET") {
+      c.header("Cache-Control", "no-store");
+      return handOff(c, next);
+    }
+    if (!path.startsWith("/api/")) return page(c, next);
+    // Set before the handler, so Hono builds them into the answer it makes (problem answers
+    // too) instead of setting each on a finished Response (one runtime call apiece, which was a
+    // measurable share of a small read: bench/README.md).
+    for (const [name, value] of API_HEADERS) c.header(name, value);
+    return next();
   };
 }

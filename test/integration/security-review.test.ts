@@ -103,6 +103,8 @@ describe("1 (high): the OAuth callback cannot be completed by the wrong person",
     const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
     expect(nonce).toBeTruthy();
     expect(csp).not.toContain("unsafe-inline");
+    // It carries the code exchange's outcome: nothing may store it.
+    expect(page.headers.get("Cache-Control")).toBe("no-store");
     const html = await page.text();
     expect(html).toContain(`<script nonce="${nonce}">`);
     expect(html).toContain('data-origin="http://localhost:3000"');

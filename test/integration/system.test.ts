@@ -108,6 +108,28 @@ describe("request pipeline", () => {
     expect(refused.status).toBe(401);
   });
 
+  it("puts the same headers on every kind of API refusal: unknown path, wrong method, body too large, bad input", async () => {
+    const answers = [
+      await call("/api/v1/unknown"),
+      await call("/api/v1/auth/login", { method: "PUT" }),
+      await call("/api/v1/auth/login", { method: "POST", json: { email: "x".repeat(70 * 1024) } }),
+      await call("/api/v1/auth/login", { method: "POST", json: { email: 42 } }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([404, 405, 413, 422]);
+    for (const res of answers) {
+      expect(res.headers.get("Content-Type")).toContain("application/problem+json");
+      expect(res.headers.get("Strict-Transport-Security")).toBe("max-age=63072000; includeSubDomains");
+      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+      expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
+      expect(res.headers.get("Cross-Origin-Resource-Policy")).toBe("same-origin");
+      expect(res.headers.get("Content-Security-Policy")).toBe(
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+      );
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
+    }
+  });
+
   it("answers an allow-listed origin's request with CORS fields, and no other origin", async () => {
     const allowed = await call("/api/v1/unknown", { headers: { Origin: "http://localhost:3000" } });
     expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe("http://localhost:3000");
