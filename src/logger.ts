@@ -11,20 +11,42 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-/** Structured JSON logs, one object per line, so Workers Logs can index every field. */
-export function createLogger(level: LogLevel = "info", base: LogFields = {}): Logger {
-  const at = ORDER[level];
-  const write = (lvl: Exclude<LogLevel, "silent">, msg: string, fields?: LogFields) => {
-    if (ORDER[lvl] < at) return;
-    const line = JSON.stringify({ level: lvl, msg, time: new Date().toISOString(), ...base, ...fields });
+/**
+ * Structured JSON logs, one object per line, so Workers Logs can index every field. A class, so
+ * the logger every request makes is one small object (its methods live on the prototype).
+ */
+class JsonLogger implements Logger {
+  private readonly at: number;
+
+  constructor(
+    level: LogLevel,
+    private readonly base: LogFields,
+  ) {
+    this.at = ORDER[level];
+  }
+
+  debug(msg: string, fields?: LogFields) {
+    this.write("debug", msg, fields);
+  }
+  info(msg: string, fields?: LogFields) {
+    this.write("info", msg, fields);
+  }
+  warn(msg: string, fields?: LogFields) {
+    this.write("warn", msg, fields);
+  }
+  error(msg: string, fields?: LogFields) {
+    this.write("error", msg, fields);
+  }
+
+  private write(lvl: Exclude<LogLevel, "silent">, msg: string, fields?: LogFields) {
+    if (ORDER[lvl] < this.at) return;
+    const line = JSON.stringify({ level: lvl, msg, time: new Date().toISOString(), ...this.base, ...fields });
     if (lvl === "error") console.error(line);
     else if (lvl === "warn") console.warn(line);
     else console.log(line);
-  };
-  return {
-    debug: (m, f) => write("debug", m, f),
-    info: (m, f) => write("info", m, f),
-    warn: (m, f) => write("warn", m, f),
-    error: (m, f) => write("error", m, f),
-  };
+  }
+}
+
+export function createLogger(level: LogLevel = "info", base: LogFields = {}): Logger {
+  return new JsonLogger(level, base);
 }

@@ -15,9 +15,9 @@ export function cors(): MiddlewareHandler<AppEnv> {
     exposeHeaders: ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"],
     maxAge: 600,
   });
-  return async function cors(c, next) {
+  return function cors(c, next) {
     if (c.req.header("Origin") !== undefined) return withOrigin(c, next);
     c.header("Vary", "Origin", { append: true });
-    await next();
+    return next();
   };
 }

@@ -31,8 +31,8 @@ export function clientInfo(req: Request): ClientInfo {
 
 /** Middleware: attaches `client` to the context. */
 export function requestContext(): MiddlewareHandler<AppEnv> {
-  return async function requestContext(c, next) {
+  return function requestContext(c, next) {
     c.set("client", clientInfo(c.req.raw));
-    await next();
+    return next();
   };
 }

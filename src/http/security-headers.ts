@@ -66,7 +66,7 @@ export function securityHeaders(): MiddlewareHandler {
   // The hand-off page must keep its opener (a cross-origin popup's `window.opener`), so no COOP.
   const handOff = secureHeaders({ ...COMMON, contentSecurityPolicy: HANDOFF_CSP, crossOriginOpenerPolicy: false });
   const devPage = secureHeaders({ ...COMMON, contentSecurityPolicy: DEV_PAGE_CSP });
-  return async function securityHeaders(c, next) {
+  return function securityHeaders(c, next) {
     const path = c.req.path;
     if (path === "/docs") return docs(c, next);
     if (DEV_PAGES.has(path)) return devPage(c, next);
