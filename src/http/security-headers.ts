@@ -40,24 +40,35 @@ const COMMON = {
 } as const;
 
 /**
- * JSON under /api is never rendered as a page, so the headers that only guard HTML (COOP,
- * Origin-Agent-Cluster, X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-
- * Policies, X-XSS-Protection) are left off: OWASP REST Security Cheat Sheet, "Security Headers".
- * Its answers carry tokens or personal data, so nothing may store them (docs/contract.md
- * "Conventions"; RFC 9111 §5.2.2.5).
+ * JSON is never rendered as a page, so the headers that only guard HTML (COOP, Origin-Agent-
+ * Cluster, X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies,
+ * X-XSS-Protection) are left off: OWASP REST Security Cheat Sheet, "Security Headers".
  */
-const API_HEADERS: readonly [string, string][] = [
+const JSON_HEADERS: readonly [string, string][] = [
   ["Strict-Transport-Security", COMMON.strictTransportSecurity],
   ["X-Frame-Options", COMMON.xFrameOptions],
   ["X-Content-Type-Options", COMMON.xContentTypeOptions],
   ["Referrer-Policy", COMMON.referrerPolicy],
   ["Cross-Origin-Resource-Policy", COMMON.crossOriginResourcePolicy],
   ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"],
-  ["Cache-Control", "no-store"],
 ];
 
 /**
- * Security headers by kind of answer: the API's JSON (API_HEADERS), the docs page, the connect
+ * The API's answers carry tokens or personal data, and health answers are about this instant:
+ * nothing may store either (docs/contract.md "Conventions"; RFC 9111 §5.2.2.5).
+ */
+const NO_STORE_HEADERS: readonly [string, string][] = [...JSON_HEADERS, ["Cache-Control", "no-store"]];
+
+/** Which JSON answer a path gets, or null for a page. */
+function jsonHeadersFor(path: string): readonly [string, string][] | null {
+  if (path.startsWith("/api/") || path === "/health" || path.startsWith("/health/")) return NO_STORE_HEADERS;
+  // The OpenAPI document and the JWKS may be cached (the JWKS route says for how long).
+  if (path === "/openapi.json" || path.startsWith("/.well-known/")) return JSON_HEADERS;
+  return null;
+}
+
+/**
+ * Security headers by kind of answer: JSON (jsonHeadersFor), the docs page, the connect
  * hand-off page and the development pages (each its own CSP), any other page.
  */
 export function securityHeaders(): MiddlewareHandler {
@@ -74,11 +85,12 @@ export function securityHeaders(): MiddlewareHandler {
       c.header("Cache-Control", "no-store");
       return handOff(c, next);
     }
-    if (!path.startsWith("/api/")) return page(c, next);
+    const json = jsonHeadersFor(path);
+    if (!json) return page(c, next);
     // Set before the handler, so Hono builds them into the answer it makes (problem answers
     // too) instead of setting each on a finished Response (one runtime call apiece, which was a
     // measurable share of a small read: bench/README.md).
-    for (const [name, value] of API_HEADERS) c.header(name, value);
+    for (const [name, value] of json) c.header(name, value);
     return next();
   };
 }

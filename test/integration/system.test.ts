@@ -84,6 +84,20 @@ describe("request pipeline", () => {
     expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
   });
 
+  it("gives JSON answers the JSON set, pages also the HTML-only headers, and lets the JWKS be cached", async () => {
+    const health = await call("/health");
+    expect(health.headers.get("Cache-Control")).toBe("no-store");
+    expect(health.headers.get("Cross-Origin-Opener-Policy")).toBeNull();
+    expect(health.headers.get("X-XSS-Protection")).toBeNull();
+    const jwks = await call("/.well-known/jwks.json");
+    expect(jwks.headers.get("Cache-Control")).toBe("public, max-age=300");
+    expect(jwks.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    const page = await call("/verify-email");
+    expect(page.headers.get("Content-Type")).toContain("text/html");
+    expect(page.headers.get("Cross-Origin-Opener-Policy")).toBe("same-origin");
+    expect(page.headers.get("X-Frame-Options")).toBe("DENY");
+  });
+
   it("marks API responses no-store", async () => {
     const res = await call("/api/v1/unknown");
     expect(res.headers.get("Cache-Control")).toBe("no-store");
