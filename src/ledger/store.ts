@@ -123,6 +123,10 @@ export class Ledger {
     return this.sql.exec("SELECT 1 FROM ledger_connections WHERE id = ?", id).toArray().length > 0;
   }
 
+  hasAccount(id: string): boolean {
+    return this.sql.exec("SELECT 1 FROM accounts WHERE id = ?", id).toArray().length > 0;
+  }
+
   connectionState(id: string): { lastSyncedAt: Date | null; appliedFetchedAt: number | null } | null {
     const r = this.sql
       .exec<Rec>("SELECT last_synced_at, applied_fetched_at FROM ledger_connections WHERE id = ?", id)

@@ -122,6 +122,14 @@ describe("accounts, holdings and transactions", () => {
       `/api/v1/accounts/${margin.id}/transactions?from=${exact}&to=${exact}`,
     );
     expect(point.body.transactions.map((t) => t.id)).toContain((seen[10] as Tx).id);
+
+    // The user's own account with nothing in the window is an empty page, not a 404.
+    const empty = await getJson<{ transactions: Tx[]; next_cursor: string | null }>(
+      a.token,
+      `/api/v1/accounts/${margin.id}/transactions?from=2099-01-01`,
+    );
+    expect(empty.status).toBe(200);
+    expect(empty.body).toEqual({ transactions: [], next_cursor: null });
   });
 
   it("answers bad filters with 422, never 500", async () => {
