@@ -108,6 +108,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
         gate,
         logger,
         defer: options.defer,
+        sleep: o.sleep ?? sleep,
       });
       return mailer;
     },

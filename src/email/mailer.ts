@@ -1,15 +1,23 @@
 import { type EmailSubject, emailSubject, type GateClient } from "../gate/client";
 import type { Logger } from "../logger";
-import type { EmailSender } from "./sender";
+import { type EmailSender, PermanentEmailError } from "./sender";
 import type { Email } from "./templates";
 
 /** docs/contract.md "Defaults": at most 5 emails of one kind to one address per hour; beyond, nothing is sent. */
 export const EMAILS_PER_KIND_PER_HOUR = 5;
 
 /**
+ * Waits before the second and third attempt at a send that failed in passing (a provider's 429 or
+ * 5xx, a timeout, a dropped connection). With the sender's 8 s timeout, all three attempts stay
+ * inside the 30 s that `waitUntil` allows after the response.
+ */
+export const EMAIL_RETRY_WAITS_MS = [1_000, 2_000] as const;
+
+/**
  * How services send email: off the response path and capped per address and kind. A request
  * answers the same whether or not an email goes out, how long the provider takes, or whether it
- * fails (no account enumeration through timing or errors); a failed send is logged.
+ * fails (no account enumeration through timing or errors). A send that fails in passing is tried
+ * again (EMAIL_RETRY_WAITS_MS); one that still fails, or is refused for good, is logged.
  */
 export interface Mailer {
   send(email: Email): void;
@@ -21,6 +29,7 @@ export interface MailerDeps {
   logger: Logger;
   /** Runs work after the response (the request's `waitUntil`). */
   defer: (work: Promise<unknown>) => void;
+  sleep: (ms: number) => Promise<void>;
 }
 
 export function createMailer(deps: MailerDeps): Mailer {
@@ -30,7 +39,22 @@ export function createMailer(deps: MailerDeps): Mailer {
       deps.logger.warn("email not sent: hourly quota for this address reached", { kind: email.kind });
       return;
     }
-    await deps.sender.send(email);
+    // The quota counted this email once, however many attempts it takes.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await deps.sender.send(email);
+        return;
+      } catch (err) {
+        const wait = EMAIL_RETRY_WAITS_MS[attempt];
+        if (err instanceof PermanentEmailError || wait === undefined) throw err;
+        deps.logger.warn("email send failed; trying again", {
+          kind: email.kind,
+          attempt: attempt + 1,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        await deps.sleep(wait);
+      }
+    }
   };
   return {
     send(email) {

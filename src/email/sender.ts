@@ -10,6 +10,14 @@ export interface EmailMessage {
   html: string;
 }
 
+/**
+ * A refusal the provider would repeat (a malformed address, a bad key or sender): sending again
+ * cannot help, so the mailer does not. Any other failure may be passing.
+ */
+export class PermanentEmailError extends Error {
+  override name = "PermanentEmailError";
+}
+
 /** Delivers email. Development and tests store it in the D1 outbox; production really sends. */
 export interface EmailSender {
   send(message: EmailMessage): Promise<void>;
@@ -28,7 +36,10 @@ export function outboxSender(db: Db, now: () => Date = () => new Date()): EmailS
   };
 }
 
-/** Resend's transactional HTTP API (https://resend.com/docs/api-reference/emails/send-email). */
+/**
+ * Resend's transactional HTTP API (https://resend.com/docs/api-reference/emails/send-email). 429
+ * and 5xx are passing (https://resend.com/docs/api-reference/errors); other refusals are not.
+ */
 export function resendSender(apiKey: string, from: string, fetcher: typeof fetch = fetch): EmailSender {
   return {
     async send(m) {
@@ -36,9 +47,12 @@ export function resendSender(apiKey: string, from: string, fetcher: typeof fetch
         method: "POST",
         headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
         body: JSON.stringify({ from, to: [m.to], subject: m.subject, text: m.text, html: m.html }),
-        signal: AbortSignal.timeout(10_000),
+        // Three attempts and their waits fit in the 30 s waitUntil allows after the response.
+        signal: AbortSignal.timeout(8_000),
       });
-      if (!res.ok) throw new Error(`email provider answered ${res.status}`);
+      if (res.ok) return;
+      const message = `email provider answered ${res.status}`;
+      throw res.status === 429 || res.status >= 500 ? new Error(message) : new PermanentEmailError(message);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cloudflareSender, resendSender } from "../../src/email/sender";
+import { cloudflareSender, PermanentEmailError, resendSender } from "../../src/email/sender";
 import { emails } from "../../src/email/templates";
 
 describe("resendSender", () => {
@@ -26,9 +26,19 @@ describe("resendSender", () => {
 
   it("fails loudly when the provider refuses, so the caller's error boundary sees it", async () => {
     const refuse = async () => new Response("nope", { status: 422 });
-    await expect(
-      resendSender("k", "f@example.com", refuse as typeof fetch).send(emails.passwordChanged("a@b.c", "A")),
-    ).rejects.toThrow("email provider answered 422");
+    const sent = resendSender("k", "f@example.com", refuse as typeof fetch).send(emails.passwordChanged("a@b.c", "A"));
+    await expect(sent).rejects.toThrow("email provider answered 422");
+    // A refusal the provider would repeat: the mailer does not try again.
+    await expect(sent).rejects.toBeInstanceOf(PermanentEmailError);
+  });
+
+  it("marks a rate limit or a server error as passing (worth another attempt)", async () => {
+    for (const status of [429, 500, 503]) {
+      const busy = async () => new Response("busy", { status });
+      const sent = resendSender("k", "f@example.com", busy as typeof fetch).send(emails.passwordChanged("a@b.c", "A"));
+      await expect(sent).rejects.toThrow(`email provider answered ${status}`);
+      await expect(sent).rejects.not.toBeInstanceOf(PermanentEmailError);
+    }
   });
 });
 
