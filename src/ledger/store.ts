@@ -87,6 +87,13 @@ const FEED_KEY = "feed_seq";
 const WINDOW_SLACK_MS = 86_400_000;
 
 export class Ledger {
+  /**
+   * The accounts list per filter ("" = all), kept between reads: it is the most read and least
+   * changed part of a ledger, and one SQLite statement was an eighth of the Worker's busy time in
+   * `GET /accounts` (bench/README.md). Every write goes through `write()`, which forgets it.
+   */
+  private readonly accountLists = new Map<string, AccountWithSync[]>();
+
   constructor(private readonly storage: DurableObjectStorage) {}
 
   private get sql() {
@@ -95,6 +102,7 @@ export class Ledger {
 
   /** Runs a write and returns how many rows it wrote. */
   private write(query: string, ...params: SqlStorageValue[]): number {
+    this.accountLists.clear();
     const cursor = this.sql.exec(query, ...params);
     cursor.toArray();
     return cursor.rowsWritten;
@@ -138,6 +146,16 @@ export class Ledger {
   // -- reads for the API ----------------------------------------------------------------------
 
   accounts(connectionId?: string): AccountWithSync[] {
+    const key = connectionId ?? "";
+    let list = this.accountLists.get(key);
+    if (!list) {
+      list = this.readAccounts(connectionId);
+      this.accountLists.set(key, list);
+    }
+    return list;
+  }
+
+  private readAccounts(connectionId: string | undefined): AccountWithSync[] {
     const rows = connectionId
       ? this.sql
           .exec<Rec>(

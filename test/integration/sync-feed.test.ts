@@ -171,6 +171,31 @@ describe("GET /api/v1/transactions/sync", () => {
     expect(replayed.state).toEqual(await listed(t));
   });
 
+  it("the accounts list, kept in the home between reads, follows every change: a sync, another connection, a deletion", async () => {
+    const { tokens } = await seededSession();
+    const t = tokens.access_token;
+    const list = async (filter = "") =>
+      (await getJson<{ accounts: { id: string; connection_id: string }[] }>(t, `/api/v1/accounts${filter}`)).body
+        .accounts;
+    const first = await connectSandbox(t, { login: "memo-first" });
+    expect(await list()).toEqual([]);
+    await sync(first.id);
+    const one = await list();
+    expect(one.length).toBeGreaterThan(0);
+    expect(await list()).toEqual(one);
+    expect(await list(`?connection_id=${first.id}`)).toEqual(one);
+
+    const second = await connectSandbox(t, { login: "memo-second" });
+    await sync(second.id);
+    const both = await list();
+    expect(both.filter((a) => a.connection_id === second.id).length).toBeGreaterThan(0);
+    expect(both.filter((a) => a.connection_id === first.id)).toEqual(one);
+
+    expect((await authed(t, `/api/v1/connections/${first.id}`, { method: "DELETE" })).status).toBe(204);
+    expect(await list()).toEqual(both.filter((a) => a.connection_id === second.id));
+    expect((await authed(t, `/api/v1/accounts?connection_id=${first.id}`)).status).toBe(404);
+  });
+
   it("refuses cursors it did not issue and out-of-range counts (422)", async () => {
     const { tokens } = await seededSession();
     for (const q of ["cursor=abc", "cursor=f1.%%%", "cursor=f1.LTE", "count=0", "count=501", "count=1.5"]) {
