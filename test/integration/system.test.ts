@@ -6,6 +6,19 @@ import { seededSession } from "../support/seed";
 
 const ctx = () => ({ waitUntil() {}, passThroughOnException() {}, props: {} }) as unknown as ExecutionContext;
 
+/** docs/contract.md "Conventions": what every API answer carries, served or refused. */
+function expectApiHeaders(res: Response) {
+  expect(res.headers.get("Strict-Transport-Security")).toBe("max-age=63072000; includeSubDomains");
+  expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+  expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
+  expect(res.headers.get("Cross-Origin-Resource-Policy")).toBe("same-origin");
+  expect(res.headers.get("Content-Security-Policy")).toBe(
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+  );
+  expect(res.headers.get("Cache-Control")).toBe("no-store");
+}
+
 describe("GET /health", () => {
   it("answers ok with version and environment, without I/O", async () => {
     const res = await call("/health");
@@ -108,12 +121,7 @@ describe("request pipeline", () => {
     const read = await call("/api/v1/auth/me", { headers: { Authorization: `Bearer ${s.tokens.access_token}` } });
     const refused = await call("/api/v1/auth/me", { headers: { Authorization: "Bearer not-a-token" } });
     for (const res of [read, refused]) {
-      expect(res.headers.get("Strict-Transport-Security")).toContain("max-age=63072000");
-      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
-      expect(res.headers.get("X-Frame-Options")).toBe("DENY");
-      expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
-      expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
-      expect(res.headers.get("Cache-Control")).toBe("no-store");
+      expectApiHeaders(res);
       expect(res.headers.get("Vary")).toContain("Origin");
       expect(res.headers.get("X-Request-Id")).toBeTruthy();
     }
@@ -132,15 +140,7 @@ describe("request pipeline", () => {
     expect(answers.map((r) => r.status)).toEqual([404, 405, 413, 422]);
     for (const res of answers) {
       expect(res.headers.get("Content-Type")).toContain("application/problem+json");
-      expect(res.headers.get("Strict-Transport-Security")).toBe("max-age=63072000; includeSubDomains");
-      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
-      expect(res.headers.get("X-Frame-Options")).toBe("DENY");
-      expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
-      expect(res.headers.get("Cross-Origin-Resource-Policy")).toBe("same-origin");
-      expect(res.headers.get("Content-Security-Policy")).toBe(
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-      );
-      expect(res.headers.get("Cache-Control")).toBe("no-store");
+      expectApiHeaders(res);
     }
   });
 
