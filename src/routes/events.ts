@@ -40,6 +40,10 @@ export const eventRoutes = createRouter().openapi(events, async (c) => {
   forwarded.headers.set(SOCKET_HEADERS.expiresAt, String(auth.expiresAt));
   // The user's Gate holds the socket, so revocations and publications reach it directly.
   const opened = await depsOf(c).gate.openEvents(auth.userId, forwarded);
-  // A copy the middleware may add headers to (the home's answer is immutable).
-  return new Response(opened.body, opened) as unknown as never;
+  // A copy the middleware may add headers to (the home's answer is immutable), with the headers
+  // set before the handler (security, request id, Vary): Hono adds those only to answers it
+  // builds itself, and its own would drop the socket.
+  const answer = new Response(opened.body, opened);
+  for (const [name, value] of c.res.headers) answer.headers.set(name, value);
+  return answer as unknown as never;
 });

@@ -42,6 +42,11 @@ describe("GET /api/v1/events", () => {
     // A browser offers the token as a subprotocol.
     const res = await open({ "Sec-WebSocket-Protocol": `ledgerlink.events, bearer.${tokens.access_token}` });
     expect(res.status).toBe(101);
+    // The upgrade is an API answer like any other (docs/contract.md "Conventions").
+    expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(res.headers.get("Strict-Transport-Security")).toContain("max-age=63072000");
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(res.headers.get("X-Request-Id")).toBeTruthy();
     const ws = res.webSocket as WebSocket;
     const { messages, closed } = collect(ws);
 
