@@ -1,6 +1,6 @@
 import { type EmailSubject, emailSubject, type GateClient } from "../gate/client";
 import type { Logger } from "../logger";
-import { type EmailSender, PermanentEmailError } from "./sender";
+import { ATTEMPT_TIMEOUT_MS, type EmailSender, PermanentEmailError } from "./sender";
 import type { Email } from "./templates";
 
 /** docs/contract.md "Defaults": at most 5 emails of one kind to one address per hour; beyond, nothing is sent. */
@@ -9,9 +9,11 @@ export const EMAILS_PER_KIND_PER_HOUR = 5;
 /**
  * Waits before the second and third attempt at a send that failed in passing (a provider's 429 or
  * 5xx, a timeout, a dropped connection). With the sender's 8 s timeout, all three attempts stay
- * inside the 30 s that `waitUntil` allows after the response.
+ * inside the 30 s that `waitUntil` allows after the response; a retry that could not finish
+ * within EMAIL_SEND_BUDGET_MS of the first attempt is not started.
  */
 export const EMAIL_RETRY_WAITS_MS = [1_000, 2_000] as const;
+export const EMAIL_SEND_BUDGET_MS = 28_000;
 
 /**
  * How services send email: off the response path and capped per address and kind. A request
@@ -32,6 +34,10 @@ export interface MailerDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
+/** A failure for the log: never the recipient, whatever a provider put in its message. */
+const describe = (err: unknown, email: Email) =>
+  (err instanceof Error ? err.message : String(err)).replaceAll(email.to, "<recipient>");
+
 export function createMailer(deps: MailerDeps): Mailer {
   const deliver = async (email: Email) => {
     const subject: EmailSubject = await emailSubject(email.to);
@@ -39,18 +45,22 @@ export function createMailer(deps: MailerDeps): Mailer {
       deps.logger.warn("email not sent: hourly quota for this address reached", { kind: email.kind });
       return;
     }
-    // The quota counted this email once, however many attempts it takes.
+    // The quota counted this email once, however many attempts it takes; the key makes the
+    // attempts one email at a provider that honours it.
+    const delivery = { key: crypto.randomUUID() };
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        await deps.sender.send(email);
+        await deps.sender.send(email, delivery);
         return;
       } catch (err) {
         const wait = EMAIL_RETRY_WAITS_MS[attempt];
         if (err instanceof PermanentEmailError || wait === undefined) throw err;
+        if (Date.now() - started + wait + ATTEMPT_TIMEOUT_MS > EMAIL_SEND_BUDGET_MS) throw err;
         deps.logger.warn("email send failed; trying again", {
           kind: email.kind,
           attempt: attempt + 1,
-          error: err instanceof Error ? err.message : String(err),
+          error: describe(err, email),
         });
         await deps.sleep(wait);
       }
@@ -62,7 +72,7 @@ export function createMailer(deps: MailerDeps): Mailer {
         deliver(email).catch((err) =>
           deps.logger.error("email not sent", {
             kind: email.kind,
-            error: err instanceof Error ? err.message : String(err),
+            error: describe(err, email),
           }),
         ),
       );

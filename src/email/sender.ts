@@ -18,9 +18,20 @@ export class PermanentEmailError extends Error {
   override name = "PermanentEmailError";
 }
 
+/**
+ * One email's identity across attempts: the same key on every attempt, so a provider that knows
+ * keys (Resend's `Idempotency-Key`, kept 24 h) sends it once even if an answer was lost.
+ */
+export interface Delivery {
+  key: string;
+}
+
+/** Longest one attempt may take (the Resend request's timeout). */
+export const ATTEMPT_TIMEOUT_MS = 8_000;
+
 /** Delivers email. Development and tests store it in the D1 outbox; production really sends. */
 export interface EmailSender {
-  send(message: EmailMessage): Promise<void>;
+  send(message: EmailMessage, delivery?: Delivery): Promise<void>;
 }
 
 /** Time-ordered id, so the outbox lists newest first even within one millisecond. */
@@ -37,22 +48,25 @@ export function outboxSender(db: Db, now: () => Date = () => new Date()): EmailS
 }
 
 /**
- * Resend's transactional HTTP API (https://resend.com/docs/api-reference/emails/send-email). 429
- * and 5xx are passing (https://resend.com/docs/api-reference/errors); other refusals are not.
+ * Resend's transactional HTTP API (https://resend.com/docs/api-reference/emails/send-email). 429,
+ * 5xx and 409 (the same key still in flight) are passing
+ * (https://resend.com/docs/api-reference/errors); other refusals are not.
  */
 export function resendSender(apiKey: string, from: string, fetcher: typeof fetch = fetch): EmailSender {
   return {
-    async send(m) {
+    async send(m, delivery) {
+      const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" };
+      if (delivery) headers["Idempotency-Key"] = delivery.key;
       const res = await fetcher("https://api.resend.com/emails", {
         method: "POST",
-        headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+        headers,
         body: JSON.stringify({ from, to: [m.to], subject: m.subject, text: m.text, html: m.html }),
-        // Three attempts and their waits fit in the 30 s waitUntil allows after the response.
-        signal: AbortSignal.timeout(8_000),
+        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
       });
       if (res.ok) return;
       const message = `email provider answered ${res.status}`;
-      throw res.status === 429 || res.status >= 500 ? new Error(message) : new PermanentEmailError(message);
+      const passing = res.status === 429 || res.status === 409 || res.status >= 500;
+      throw passing ? new Error(message) : new PermanentEmailError(message);
     },
   };
 }

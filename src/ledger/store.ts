@@ -108,6 +108,18 @@ export class Ledger {
     return cursor.rowsWritten;
   }
 
+  /**
+   * One `transactionSync()`. The accounts list is forgotten again when it ends: a read inside
+   * that saw rows a rollback then undid must not outlive it.
+   */
+  private atomically<T>(work: () => T): T {
+    try {
+      return this.storage.transactionSync(work);
+    } finally {
+      this.accountLists.clear();
+    }
+  }
+
   private all<T>(query: string, map: (r: Rec) => T, ...params: SqlStorageValue[]): T[] {
     return this.sql
       .exec<Rec>(query, ...params)
@@ -303,7 +315,7 @@ export class Ledger {
    * Returns the rows written (0 when nothing changed but the marks).
    */
   apply(connectionId: string, plan: SyncPlan, now: number, fetchedAt: number): number {
-    return this.storage.transactionSync(() => {
+    return this.atomically(() => {
       let written = 0;
       let seq = this.storage.kv.get<number>(FEED_KEY) ?? 0;
       for (const a of plan.accounts) {
@@ -428,7 +440,7 @@ export class Ledger {
    * (`connection_deleted`), then the rows, holdings, accounts and the connection's runs go.
    */
   deleteConnection(connectionId: string, now: number): number {
-    return this.storage.transactionSync(() => {
+    return this.atomically(() => {
       let seq = this.storage.kv.get<number>(FEED_KEY) ?? 0;
       const rows = this.all(
         `SELECT t.id, t.account_id FROM transactions t JOIN accounts a ON a.id = t.account_id
@@ -469,7 +481,7 @@ export class Ledger {
 
   /** Marks pending rows reported (after the report is written, so a failed write is retried). */
   markReported(ids: string[], now: number) {
-    this.storage.transactionSync(() => {
+    this.atomically(() => {
       for (const id of ids) this.write("UPDATE transactions SET stale_reported_at = ? WHERE id = ?", now, id);
     });
   }

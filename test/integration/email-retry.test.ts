@@ -8,14 +8,16 @@ import { testDeps } from "../support/deps";
 /** The provider (an outside service) as a script of answers; the quota is the real Gate's. */
 function scripted(answers: (Error | "ok")[]) {
   const attempts: EmailMessage[] = [];
+  const keys: (string | undefined)[] = [];
   const sender: EmailSender = {
-    async send(m) {
+    async send(m, delivery) {
       attempts.push(m);
+      keys.push(delivery?.key);
       const next = answers.shift() ?? "ok";
       if (next !== "ok") throw next;
     },
   };
-  return { sender, attempts };
+  return { sender, attempts, keys };
 }
 
 function recordingLogger() {
@@ -27,7 +29,7 @@ function recordingLogger() {
 
 async function mailerWith(answers: (Error | "ok")[]) {
   const deps = await testDeps();
-  const { sender, attempts } = scripted(answers);
+  const { sender, attempts, keys } = scripted(answers);
   const { logger, lines } = recordingLogger();
   const waits: number[] = [];
   const work: Promise<unknown>[] = [];
@@ -38,7 +40,7 @@ async function mailerWith(answers: (Error | "ok")[]) {
     defer: (w) => void work.push(w),
     sleep: async (ms) => void waits.push(ms),
   });
-  return { mailer, attempts, lines, waits, settle: () => Promise.all(work.splice(0)) };
+  return { mailer, attempts, keys, lines, waits, settle: () => Promise.all(work.splice(0)) };
 }
 
 const address = () => `retry-${crypto.randomUUID()}@example.com`;
@@ -50,6 +52,9 @@ describe("email delivery when the provider fails", () => {
     await m.settle();
     expect(m.attempts).toHaveLength(3);
     expect(m.waits).toEqual([...EMAIL_RETRY_WAITS_MS]);
+    // One email to the provider: the same idempotency key on every attempt.
+    expect(new Set(m.keys).size).toBe(1);
+    expect(m.keys[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(m.lines.filter((l) => l.level === "error")).toEqual([]);
     expect(m.lines.filter((l) => l.msg === "email send failed; trying again")).toHaveLength(2);
   });
@@ -63,14 +68,16 @@ describe("email delivery when the provider fails", () => {
     expect(m.lines.find((l) => l.level === "error")?.msg).toBe("email not sent");
   });
 
-  it("gives up after three attempts and logs it, without the address", async () => {
+  it("gives up after three attempts and logs it, without the address even when the provider names it", async () => {
     const to = address();
-    const m = await mailerWith([new Error("503"), new Error("503"), new Error("503"), "ok"]);
+    const refusal = () => new Error(`mailbox busy for ${to}`);
+    const m = await mailerWith([refusal(), refusal(), refusal(), "ok"]);
     m.mailer.send(emails.passwordChanged(to, "Ada"));
     await m.settle();
     expect(m.attempts).toHaveLength(3);
     const error = m.lines.find((l) => l.level === "error");
     expect(error?.msg).toBe("email not sent");
+    expect(error?.fields?.error).toBe("mailbox busy for <recipient>");
     expect(JSON.stringify(m.lines)).not.toContain(to);
   });
 

@@ -32,8 +32,20 @@ describe("resendSender", () => {
     await expect(sent).rejects.toBeInstanceOf(PermanentEmailError);
   });
 
-  it("marks a rate limit or a server error as passing (worth another attempt)", async () => {
-    for (const status of [429, 500, 503]) {
+  it("sends the delivery's key as Idempotency-Key, so a retried email goes out once", async () => {
+    const seen: Request[] = [];
+    const fake = async (input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(new Request(input, init));
+      return Response.json({ id: "email_1" });
+    };
+    await resendSender("k", "f@example.com", fake as typeof fetch).send(emails.passwordChanged("a@b.c", "A"), {
+      key: "key-1",
+    });
+    expect(seen[0]?.headers.get("Idempotency-Key")).toBe("key-1");
+  });
+
+  it("marks a rate limit, a key still in flight or a server error as passing (worth another attempt)", async () => {
+    for (const status of [409, 429, 500, 503]) {
       const busy = async () => new Response("busy", { status });
       const sent = resendSender("k", "f@example.com", busy as typeof fetch).send(emails.passwordChanged("a@b.c", "A"));
       await expect(sent).rejects.toThrow(`email provider answered ${status}`);
