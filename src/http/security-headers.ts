@@ -50,6 +50,7 @@ const JSON_HEADERS: readonly [string, string][] = [
   ["X-Content-Type-Options", COMMON.xContentTypeOptions],
   ["Referrer-Policy", COMMON.referrerPolicy],
   ["Cross-Origin-Resource-Policy", COMMON.crossOriginResourcePolicy],
+  // API_CSP as Hono writes it (test/integration/system.test.ts holds both to the same string).
   ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"],
 ];
 

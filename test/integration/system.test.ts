@@ -109,6 +109,9 @@ describe("request pipeline", () => {
     expect(page.headers.get("Content-Type")).toContain("text/html");
     expect(page.headers.get("Cross-Origin-Opener-Policy")).toBe("same-origin");
     expect(page.headers.get("X-Frame-Options")).toBe("DENY");
+    // Any other answer outside the API has Hono write the API's CSP: the two spellings agree.
+    const other = await call("/nope");
+    expect(other.headers.get("Content-Security-Policy")).toBe(health.headers.get("Content-Security-Policy"));
   });
 
   it("marks API responses no-store", async () => {
