@@ -91,6 +91,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
   const now = o.now ?? base.now;
   const gate = o.gate ?? (o.now ? createGateClient(env.GATE, config, now) : base.gate);
   const defer = o.defer ?? options.defer;
+  const wait = o.sleep ?? sleep;
   let mailer = o.mailer;
   let providers = o.providers;
   return {
@@ -99,7 +100,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     logger,
     now,
     random: o.random ?? Math.random,
-    sleep: o.sleep ?? sleep,
+    sleep: wait,
     passwords: o.passwords ?? hasherFor(config),
     gate,
     get mailer() {
@@ -107,8 +108,8 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
         sender: createEmailSender(config, db, now, emailBindingOf(env)),
         gate,
         logger,
-        defer: options.defer,
-        sleep: o.sleep ?? sleep,
+        defer,
+        sleep: wait,
       });
       return mailer;
     },

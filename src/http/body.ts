@@ -23,7 +23,8 @@ const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * 400 `malformed_json`). The parsed body stays cached on the request for the validators.
  */
 export function jsonBody(): MiddlewareHandler {
-  const check: MiddlewareHandler = async (c, next) => {
+  return async function jsonBody(c, next) {
+    if (!METHODS_WITH_BODY.has(c.req.method)) return next();
     const raw = await c.req.arrayBuffer();
     if (raw.byteLength === 0) return next();
     const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
@@ -36,8 +37,5 @@ export function jsonBody(): MiddlewareHandler {
       throw fail("malformed_json", "The request body is not valid JSON.");
     }
     return next();
-  };
-  return function jsonBody(c, next) {
-    return METHODS_WITH_BODY.has(c.req.method) ? check(c, next) : next();
   };
 }
