@@ -38,6 +38,8 @@ const ISOLATED_SUITES = [
   "test/integration/gate-revocation.test.ts",
   // Moves the shared test clock and rebuilds objects from an older schema.
   "test/integration/home.test.ts",
+  // Pins the shared test clock (TOTP steps).
+  "test/integration/security-review-2.test.ts",
 ];
 
 // Wrangler's own informational lines (which files it read) are noise in a test run.
@@ -58,6 +60,8 @@ export default defineConfig(async () => {
           ...committedSettings(),
           ...secrets,
           ENVIRONMENT: "test",
+          // The local-only switch (src/config.ts LOCAL_SWITCH): without it "test" runs as production.
+          LEDGERLINK_LOCAL: "1",
           // `TEST_LOG=warn npx vitest run …` shows the Worker's own logs (silent otherwise).
           LOG_LEVEL: process.env.TEST_LOG ?? "silent",
           ADMIN_EMAILS: "root@ledgerlink.test",

@@ -10,6 +10,22 @@ import { buildSyncConfig, refineSyncEnv, type SyncConfig, syncEnvShape } from ".
 /** Deployment environments; `production` is the only one with the strict secret rules. */
 export const ENVIRONMENTS = ["development", "test", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
+
+/**
+ * The local-only switch (docs/security.md, second pass item 10): `ENVIRONMENT` may say
+ * `development` or `test` only together with `LEDGERLINK_LOCAL=1`, which `npm run dev` and the
+ * test configuration set and nothing deployed carries (wrangler.toml never declares it). Without
+ * it, the Worker behaves as production and runs every production check: one mistaken string can
+ * no longer serve the unauthenticated outbox or skip the secret rules.
+ */
+export const LOCAL_SWITCH = "LEDGERLINK_LOCAL";
+
+/** The environment the Worker really runs as, from its raw env (also read by the Durable Objects). */
+export function effectiveEnvironment(env: { ENVIRONMENT?: unknown } & Record<string, unknown>): string {
+  const declared = String(env.ENVIRONMENT ?? "");
+  if (declared === "development" || declared === "test") return env[LOCAL_SWITCH] === "1" ? declared : "production";
+  return declared;
+}
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -326,7 +342,7 @@ function withoutEmpty(env: EnvInput): EnvInput {
 
 /** Validates the env and builds the typed Config; throws ConfigError listing bad keys only. */
 export async function parseConfig(env: EnvInput): Promise<Config> {
-  const parsed = EnvSchema.safeParse(withoutEmpty(env));
+  const parsed = EnvSchema.safeParse(withoutEmpty({ ...env, ENVIRONMENT: effectiveEnvironment(env) }));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => ({ key: String(i.path[0] ?? "env"), message: i.message })));
   }

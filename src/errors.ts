@@ -66,6 +66,7 @@ export const ERROR_CODES = [
   "internal_error",
   "misconfigured",
   "unavailable",
+  "gate_unavailable",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -115,6 +116,18 @@ export const fail = (code: ErrorCode, detail: string, data?: ErrorData, cause?: 
   new DomainError(code, detail, data, cause === undefined ? undefined : { cause });
 
 export const notFound = (what = "resource") => fail("not_found", `No such ${what}.`);
+
+/**
+ * 503 `gate_unavailable`: a security check (a limit, a lockout, a count of wrong answers) could
+ * not be made, so the request is refused rather than let through unchecked (fail closed).
+ */
+export const gateUnavailable = (cause?: unknown) =>
+  fail(
+    "gate_unavailable",
+    "A security check could not be made right now; try again shortly.",
+    { retryAfterSeconds: 5 },
+    cause,
+  );
 
 /** 422 `validation_failed` for one field, in the shape zod failures take. */
 export const invalidField = (path: string, message: string, detail = "The request did not pass validation.") =>

@@ -292,13 +292,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Download your data (NDJSON, streamed).
-         * @description Everything the account owns, one JSON record `{type, data}` a line, streamed so any size fits: first `export` (`{version, generated_at}`), then `user`, `session`s, `security_event`s, `connection`s (never credentials), `account`s, `holding`s and `transaction`s (the same shapes as their endpoints), and last `end` (`{records}`, the count before it). A download without the `end` line was cut short: ask again. Nothing of any other user is ever in it.
-         */
-        get: operations["exportMyData"];
+        get?: never;
         put?: never;
-        post?: never;
+        /**
+         * Download your data (NDJSON, streamed), proving it is you.
+         * @description A complete dump needs more than an access token: prove it with `password`, and with MFA on also a current `code` (or a `backup_code`), exactly as for deleting the account (wrong answers count the same way). Everything the account owns, one JSON record `{type, data}` a line, streamed so any size fits: first `export` (`{version, generated_at}`), then `user`, `session`s, `security_event`s, `connection`s (never credentials), `account`s, `holding`s and `transaction`s (the same shapes as their endpoints), and last `end` (`{records}`, the count before it). A download without the `end` line was cut short: ask again. Nothing of any other user is ever in it.
+         */
+        post: operations["exportMyData"];
         delete?: never;
         options?: never;
         head?: never;
@@ -316,7 +316,7 @@ export interface paths {
         put?: never;
         /**
          * Start an email change; the new address must be verified before it replaces the old.
-         * @description `current_password` re-authenticates: a wrong one answers 401 `invalid_credentials` and counts toward this client's lockout (423 `account_locked`); ten wrong in a row end the session (401 `session_revoked`). Every emailed link sent before this change stops working.
+         * @description `current_password` re-authenticates: a wrong one answers 401 `invalid_credentials` and counts toward this client's lockout (423 `account_locked`); ten wrong in a row end the session (401 `session_revoked`). With MFA on, a current `code` (or a `backup_code`) is needed too: missing or wrong, 400 `invalid_mfa_code`; wrong codes spend the account's budget (429 once spent). Every emailed link sent before this change stops working.
          */
         post: operations["changeEmail"];
         delete?: never;
@@ -336,7 +336,7 @@ export interface paths {
         put?: never;
         /**
          * Change the password; every other session is revoked, this one keeps working as it is.
-         * @description `current_password` re-authenticates: a wrong one answers 401 `invalid_credentials` and counts toward this client's lockout (423 `account_locked`); ten wrong in a row end the session (401 `session_revoked`). Every emailed link sent before this change stops working.
+         * @description `current_password` re-authenticates: a wrong one answers 401 `invalid_credentials` and counts toward this client's lockout (423 `account_locked`); ten wrong in a row end the session (401 `session_revoked`). With MFA on, a current `code` (or a `backup_code`) is needed too: missing or wrong, 400 `invalid_mfa_code`; wrong codes spend the account's budget (429 once spent). Every emailed link sent before this change stops working.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -3912,7 +3912,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountDeleteBody"];
+            };
+        };
         responses: {
             /** @description The export, `application/x-ndjson`, as an attachment. */
             200: {
@@ -3921,6 +3925,25 @@ export interface operations {
                 };
                 content: {
                     "application/x-ndjson": string;
+                };
+            };
+            /** @description Malformed JSON or an invalid/used/expired token. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:malformed_json",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is not valid JSON.",
+                     *       "code": "malformed_json",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials (see `code`). */
@@ -3955,6 +3978,88 @@ export interface operations {
                      *       "status": 404,
                      *       "detail": "No such connection.",
                      *       "code": "not_found",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body exceeds 65536 bytes.",
+                     *       "code": "payload_too_large",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Send the body as application/json.",
+                     *       "code": "unsupported_media_type",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation; see `errors`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:validation_failed",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "The request did not pass validation.",
+                     *       "code": "validation_failed",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17",
+                     *       "errors": [
+                     *         {
+                     *           "path": "email",
+                     *           "message": "must be an email address"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Account locked; see `Retry-After`. */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:account_locked",
+                     *       "title": "Locked",
+                     *       "status": 423,
+                     *       "detail": "Too many failed attempts from this client; try again later.",
+                     *       "code": "account_locked",
                      *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
                      *     }
                      */
@@ -4040,6 +4145,16 @@ export interface operations {
                      * @example Correct-Horse-9-Battery
                      */
                     current_password: string;
+                    /**
+                     * @description The current 6-digit TOTP code (RFC 6238: SHA-1, 30 s steps).
+                     * @example 123456
+                     */
+                    code?: string;
+                    /**
+                     * @description One of the backup codes given when MFA was enabled; works once.
+                     * @example k3m9q-x7p2d
+                     */
+                    backup_code?: string;
                 };
             };
         };
@@ -4252,6 +4367,16 @@ export interface operations {
                      * @example Correct-Horse-9-Battery
                      */
                     new_password: string;
+                    /**
+                     * @description The current 6-digit TOTP code (RFC 6238: SHA-1, 30 s steps).
+                     * @example 123456
+                     */
+                    code?: string;
+                    /**
+                     * @description One of the backup codes given when MFA was enabled; works once.
+                     * @example k3m9q-x7p2d
+                     */
+                    backup_code?: string;
                 };
             };
         };

@@ -29,7 +29,9 @@ export function generateSecrets() {
  * .dev.vars by hand (e.g. ADMIN_EMAILS, RATE_LIMITS); wrangler dev reads every entry.
  */
 export function devSettings() {
-  return { ENVIRONMENT: "development", ...generateSecrets() };
+  // LEDGERLINK_LOCAL=1 is the local-only switch (src/config.ts): development behaviour needs it as
+  // well as ENVIRONMENT, and nothing deployed carries it.
+  return { ENVIRONMENT: "development", LEDGERLINK_LOCAL: "1", ...generateSecrets() };
 }
 
 /** The settings rendered as a .dev.vars file (dotenv syntax; values single-quoted). */

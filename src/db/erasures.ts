@@ -2,8 +2,9 @@ import { asc, eq, lte } from "drizzle-orm";
 import type { Db } from "./client";
 import { pendingErasures } from "./schema";
 
-export const recordErasure = (db: Db, userId: string, now: Date) =>
-  db.insert(pendingErasures).values({ userId, requestedAt: now }).onConflictDoNothing();
+/** The intent to erase a user, with the audit row to write once it is done (kept if asked again). */
+export const recordErasure = (db: Db, userId: string, now: Date, audit: string) =>
+  db.insert(pendingErasures).values({ userId, requestedAt: now, audit }).onConflictDoNothing();
 
 export const clearErasure = (db: Db, userId: string) =>
   db.delete(pendingErasures).where(eq(pendingErasures.userId, userId));

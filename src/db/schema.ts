@@ -341,4 +341,6 @@ export const syncDeadLetters = sqliteTable(
 export const pendingErasures = sqliteTable("pending_erasures", {
   userId: text("user_id").primaryKey(),
   requestedAt: utc("requested_at").notNull(),
+  /** The deletion's audit row (JSON), written when the erasure completes, by whichever step completes it. */
+  audit: text("audit"),
 });

@@ -53,6 +53,22 @@ export class BucketStore {
     return { ...decision, firstDenial };
   }
 
+  /**
+   * Whether a token could be taken now, taking none: for budgets that only failures spend (wrong
+   * second factors, failed logins per address), checked before the attempt.
+   */
+  peek(id: string, rule: Rule, now: number): Decision & { firstDenial: boolean } {
+    const row = this.row(id);
+    const { decision } = take(rule, row ? { tokens: row.tokens, at: row.at } : undefined, now, true);
+    const firstDenial = !decision.allowed && !row?.denied;
+    if (firstDenial && row) {
+      // Remembered, so a burst of refusals is audited once (the row exists: a spent budget).
+      this.rows.set(id, { ...row, denied: 1 });
+      this.sql.exec("UPDATE buckets SET denied = 1 WHERE id = ?", id);
+    }
+    return { ...decision, firstDenial };
+  }
+
   /** Drops buckets that have refilled completely (they behave exactly like absent ones). */
   purge(now: number): void {
     // Memory stays: it is exact, and a bucket it still holds is used before any row.

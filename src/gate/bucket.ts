@@ -17,15 +17,20 @@ export interface Decision {
 }
 
 /**
- * Takes one token if it can. Pure: the caller owns the state, so a single-threaded owner (the
- * Gate) makes the decision exact.
+ * Takes one token if it can (`peek`: only says whether it could). Pure: the caller owns the
+ * state, so a single-threaded owner (the Gate) makes the decision exact.
  */
-export function take(rule: Rule, bucket: Bucket | undefined, now: number): { bucket: Bucket; decision: Decision } {
+export function take(
+  rule: Rule,
+  bucket: Bucket | undefined,
+  now: number,
+  peek = false,
+): { bucket: Bucket; decision: Decision } {
   const ratePerMs = rule.refill / (rule.perSeconds * 1000);
   const prev = bucket ?? { tokens: rule.burst, at: now };
   const tokens = Math.min(rule.burst, prev.tokens + Math.max(0, now - prev.at) * ratePerMs);
   const allowed = tokens >= 1;
-  const left = allowed ? tokens - 1 : tokens;
+  const left = allowed && !peek ? tokens - 1 : tokens;
   const next = { tokens: left, at: now };
   return {
     bucket: next,

@@ -10,6 +10,8 @@ import {
   gateFor,
   type LimitAnswer,
   type LockoutAnswer,
+  type LoginGateAnswer,
+  type StagedRestore,
 } from "./gate";
 import type { RuleName } from "./rules";
 
@@ -30,10 +32,30 @@ export interface GateClient {
   rotateGlobal(): Promise<GlobalRotation>;
   readGlobal(): Promise<GlobalRotation>;
   limit(subject: string, rule: RuleName, key?: string): Promise<LimitAnswer>;
-  /** Is this client locked out of the account behind `email`? (Known or not, alike.) */
-  lockoutStatus(email: EmailSubject, client: string): Promise<{ lockedUntil: number | null }>;
-  lockoutFail(email: EmailSubject, client: string): Promise<LockoutAnswer>;
-  lockoutReset(email: EmailSubject, client: string, lift?: boolean): Promise<void>;
+  /**
+   * Is this client locked out of the account behind `email`? (Known or not, alike.) With
+   * `budget`, also the address's budget of failed logins (`login_email`; null for a client that
+   * logged in there within 30 days).
+   */
+  lockoutStatus(email: EmailSubject, client: string, budget?: boolean): Promise<LoginGateAnswer>;
+  /** Counts a failed credential check; with `budget` it spends the address's budget too. */
+  lockoutFail(
+    email: EmailSubject,
+    client: string,
+    budget?: boolean,
+  ): Promise<LockoutAnswer & { budget: LimitAnswer | null }>;
+  /** A success: the client's count starts again (`lift`: its lock ends; `known`: it logged in). */
+  lockoutReset(email: EmailSubject, client: string, lift?: boolean, known?: boolean): Promise<void>;
+  /**
+   * The account's budget of wrong second-factor answers (`mfa_user`, nothing taken) and whether
+   * the login challenge (its token hash), if any, is still alive.
+   */
+  secondFactorGate(userId: string, challenge: string | null): Promise<LimitAnswer & { challengeDead: boolean }>;
+  /** Counts a wrong second-factor answer against the account and its login challenge, if any. */
+  secondFactorFailed(
+    userId: string,
+    challenge: { id: string; expiresAt: number } | null,
+  ): Promise<{ limit: LimitAnswer; challengeFailures: number }>;
   /** Counts a wrong re-authentication in a session; returns how many in a row. */
   reauthFailed(userId: string, sessionId: string): Promise<number>;
   reauthSucceeded(userId: string, sessionId: string): Promise<void>;
@@ -56,6 +78,8 @@ export interface GateClient {
    * restarts it; the bookmark that undoes it, or null where the storage keeps no history.
    */
   restoreHome(userId: string, at: Date): Promise<{ undo: string } | null>;
+  /** Stages what the restored home applies before it serves anything (kept outside the home). */
+  stageRestore(userId: string, restore: StagedRestore): Promise<void>;
 }
 
 /** Retries a Gate call once: a DO can be reset mid-call (e.g. on deploy); calls are idempotent. */
@@ -77,6 +101,7 @@ export function createGateClient(
   const revocationTtlMs = (config.tokens.accessTtlSeconds + 60) * 1000;
   const user = (id: string) => gateFor(ns, `user:${id}`);
   const policy = { threshold: config.lockout.threshold, durationMs: config.lockout.durationSeconds * 1000 };
+  const rule = (name: RuleName) => ({ name, rule: config.rateLimits[name] });
   return {
     async revokeSessions(userId, sessionIds) {
       if (sessionIds.length === 0) return;
@@ -95,6 +120,7 @@ export function createGateClient(
     },
     rotateGlobal: () => retry(() => gateFor(ns, "global").rotateGlobal()),
     readGlobal: () => retry(() => gateFor(ns, "global").readGlobal()),
+    stageRestore: (userId, restore) => retry(() => gateFor(ns, "global").stageRestore(userId, restore)),
     async publish(userId, event) {
       try {
         await user(userId).publish(event);
@@ -104,10 +130,15 @@ export function createGateClient(
     },
     limit: (subject, rule, key) =>
       gateFor(ns, subject).limit({ name: rule, rule: config.rateLimits[rule], ...(key ? { key } : {}) }),
-    lockoutStatus: (email, client) => retry(() => gateFor(ns, email).lockoutStatus(client)),
+    lockoutStatus: (email, client, budget) =>
+      retry(() => gateFor(ns, email).loginGate(client, budget ? rule("login_email") : undefined)),
     // Counting calls are not retried: a lost answer must not count one failure twice.
-    lockoutFail: (email, client) => gateFor(ns, email).lockoutFail(client, policy),
-    lockoutReset: (email, client, lift) => retry(() => gateFor(ns, email).lockoutReset(client, lift ?? false)),
+    lockoutFail: (email, client, budget) =>
+      gateFor(ns, email).lockoutFail(client, policy, budget ? rule("login_email") : undefined),
+    lockoutReset: (email, client, lift, known) =>
+      retry(() => gateFor(ns, email).lockoutReset(client, lift ?? false, known ?? false)),
+    secondFactorGate: (userId, challenge) => retry(() => user(userId).secondFactorGate(rule("mfa_user"), challenge)),
+    secondFactorFailed: (userId, challenge) => user(userId).secondFactorFailed(rule("mfa_user"), challenge),
     reauthFailed: (userId, sessionId) => user(userId).reauthFailed(sessionId),
     reauthSucceeded: (userId, sessionId) => retry(() => user(userId).reauthSucceeded(sessionId)),
     allowEmail: (email, kind, perHour) => gateFor(ns, email).allowEmail(kind, perHour),

@@ -19,4 +19,13 @@ export const GATE_SCHEMA: readonly SchemaStep[] = [
   },
   // v3: a user's Gate is their home: their ledger and sync runs (src/ledger/schema.ts).
   LEDGER_SCHEMA_STEP,
+  // v4 (second security pass): deleted connections a late write must not bring back; wrong
+  // second-factor answers per login challenge; clients that logged in to an address.
+  (sql) => {
+    sql.exec("CREATE TABLE deleted_connections (id TEXT PRIMARY KEY, deleted_at INTEGER NOT NULL)");
+    sql.exec(
+      "CREATE TABLE challenge_failures (challenge TEXT PRIMARY KEY, failures INTEGER NOT NULL, expires_at INTEGER NOT NULL)",
+    );
+    sql.exec("CREATE TABLE known_clients (client TEXT PRIMARY KEY, last_success_at INTEGER NOT NULL)");
+  },
 ];

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { nowMs } from "../clock";
-import { loadConfig } from "../config";
+import { effectiveEnvironment, loadConfig } from "../config";
 import { newId } from "../crypto/random";
 import { createDb } from "../db/client";
 import { type LedgerAnswer, type LedgerRead, readLedger } from "../ledger/reads";
@@ -16,11 +16,13 @@ import { BucketStore } from "./bucket-store";
 import { EmailQuota } from "./email-quota";
 import { EVENTS_PROTOCOL, type LiveEvent } from "./events";
 import { GATE_SCHEMA } from "./gate-schema";
+import { KnownClients } from "./known-clients";
 import { type LockoutAnswer, type LockoutPolicy, LockoutStore } from "./lockout-store";
 import { type Cutoff, Revocations } from "./revocations";
 import type { Rule } from "./rules";
 import { migrate } from "./schema";
 import { type SocketInfo, Sockets } from "./sockets";
+import { Tombstones } from "./tombstones";
 
 /** A rate-limit check: which rule, its bucket parameters, and an optional sub-key. */
 export interface LimitRequest {
@@ -59,12 +61,43 @@ export interface GlobalRotation {
   notBefore: number;
 }
 
+/**
+ * What a home restored to an earlier point must apply before it serves anything (the directory's
+ * view when the restore was staged): docs/security.md, second pass item 8.
+ */
+export interface StagedRestore {
+  id: string;
+  /** Tokens issued before this second are refused (but none is kept). */
+  cutSecond: number;
+  /** Sessions D1 revoked while their access tokens could still live. */
+  revokedSessionIds: string[];
+  /** How long those revocations must be kept (epoch ms). */
+  revokedUntil: number;
+  minTokenVersion: number;
+  /** The user's connections in the directory: the data of any other goes again. */
+  connectionIds: string[];
+  stagedAt: number;
+}
+
 export type { Cutoff, LockoutAnswer, LockoutPolicy, SocketInfo };
 
 /** Accounts a sync re-linked from the user's other connections, and the connections left empty. */
 export type Relinked = { moved: number; emptied: string[] };
 
+/** A login's lock state at an address, and its per-address budget of failures (null: a known client). */
+export interface LoginGateAnswer {
+  lockedUntil: number | null;
+  budget: LimitAnswer | null;
+}
+
+/** How many wrong codes a login challenge (`mfa_token`) survives. */
+export const CHALLENGE_MAX_FAILURES = 5;
+
 const GLOBAL_CACHE_MS = 60_000; // docs/contract.md "Administration": global rotation reaches access tokens within 60 s.
+/** A staged restore is offered to its home this long (a restore restarts the home at once). */
+const STAGED_RESTORE_MS = 86_400_000;
+const RESTORE_PREFIX = "restore:";
+const APPLIED_RESTORE_KEY = "applied_restore";
 const TOUCH_EVERY_MS = 60_000;
 /** An erased account's sessions answer "revoked" this long (longer than any access token lives). */
 const ERASED_CUTOFF_MS = 86_400_000;
@@ -92,6 +125,8 @@ export class Gate extends DurableObject<Env> {
   private lockouts!: LockoutStore;
   private quota!: EmailQuota;
   private revocations!: Revocations;
+  private knownClients!: KnownClients;
+  private tombstones!: Tombstones;
   private ledger!: Ledger;
   private runs!: Runs;
   private sockets: Sockets;
@@ -103,9 +138,12 @@ export class Gate extends DurableObject<Env> {
   private profileCache: { value: { profile: PublicUser; at: number } | null; epoch: number } | null = null;
   /** Which instance answers: a restart (e.g. a restore) gives a new one. */
   private readonly instance = crypto.randomUUID();
+  /** What the Worker runs as (src/config.ts): only local test runs move this object's clock. */
+  private readonly environment: string;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.environment = effectiveEnvironment(env as unknown as Record<string, unknown>);
     this.sockets = new Sockets(ctx);
     ctx.blockConcurrencyWhile(() => this.open());
   }
@@ -118,6 +156,8 @@ export class Gate extends DurableObject<Env> {
     this.lockouts = new LockoutStore(storage.sql);
     this.quota = new EmailQuota(storage.sql);
     this.revocations = new Revocations(storage);
+    this.knownClients = new KnownClients(storage.sql);
+    this.tombstones = new Tombstones(storage);
     this.ledger = new Ledger(storage);
     this.runs = new Runs(storage.sql);
     this.minVersion = storage.kv.get<number>(MIN_VERSION_KEY) ?? 0;
@@ -130,8 +170,9 @@ export class Gate extends DurableObject<Env> {
   /**
    * Erases the user's home (account deletion): every row and key goes with `deleteAll()`, open
    * sockets close, and two markers stay so the erased user's tokens are refused: every session
-   * counts as revoked while an access token could live, and no token version is ever enough.
-   * Nothing personal remains.
+   * counts as revoked while an access token could live, no token version is ever enough, and
+   * the erased mark refuses every later write (a sync that fetched before the deletion finds
+   * it here and writes nothing). Nothing personal remains.
    */
   async erase(): Promise<void> {
     this.sockets.endWhere("account deleted", () => true);
@@ -139,6 +180,7 @@ export class Gate extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     await this.open();
     const now = this.now();
+    this.tombstones.markErased(now);
     this.revokeBefore({ beforeSecond: Number.MAX_SAFE_INTEGER, keep: null, until: now + ERASED_CUTOFF_MS });
     this.setMinTokenVersion(Number.MAX_SAFE_INTEGER);
   }
@@ -171,7 +213,7 @@ export class Gate extends DurableObject<Env> {
 
   /** Epoch ms from the one clock (src/clock.ts), so tests can move the Gate's time too. */
   private now(): number {
-    return nowMs(this.env.ENVIRONMENT);
+    return nowMs(this.environment);
   }
 
   /** Liveness probe used by /health/ready. */
@@ -193,8 +235,9 @@ export class Gate extends DurableObject<Env> {
    */
   async authorize(input: AuthorizeRequest): Promise<AuthorizeAnswer> {
     const now = this.now();
-    const revoked = this.revocations.refuses(input.sessionId, Math.floor(input.issuedAtMs / 1000), now);
+    // First: a home just restored applies its staged restore here, before anything is decided.
     const global = await this.globalRotation(now);
+    const revoked = this.revocations.refuses(input.sessionId, Math.floor(input.issuedAtMs / 1000), now);
     const versionOk = input.tokenVersion >= this.minVersion && input.issuedAtMs >= global.notBefore;
     const rate = input.limit && !revoked && versionOk ? this.limit(input.limit, now) : null;
     const last = this.touched.get(input.sessionId) ?? 0;
@@ -237,7 +280,7 @@ export class Gate extends DurableObject<Env> {
    * forgotten since the caller's read began (`epoch`): a change that landed meanwhile wins.
    */
   setProfile(profile: PublicUser, epoch: number): boolean {
-    if (this.profile().epoch !== epoch) return false;
+    if (this.tombstones.erased || this.profile().epoch !== epoch) return false;
     const value = { profile, at: this.now() };
     this.ctx.storage.kv.put(PROFILE_KEY, value);
     this.profileCache = { value, epoch };
@@ -252,14 +295,26 @@ export class Gate extends DurableObject<Env> {
     this.profileCache = { value: null, epoch };
   }
 
-  /** Notes one of the user's connections (created or completed), so reads can tell it is theirs. */
-  recordConnection(userId: string, id: string, provider: string): void {
+  /**
+   * Notes one of the user's connections (created or completed), so reads can tell it is theirs;
+   * false (nothing written) for a deleted connection or an erased account.
+   */
+  recordConnection(userId: string, id: string, provider: string): boolean {
+    if (this.tombstones.refuses(id)) return false;
     this.ctx.storage.kv.put(OWNER_KEY, userId);
     this.ledger.recordConnection(id, provider);
+    return true;
   }
 
-  /** Records a queued run (idempotent on its key) before its message is sent: the outbox. */
-  beginRun(run: { id: string; connectionId: string; trigger: SyncTrigger; idempotencyKey: string }) {
+  /**
+   * Records a queued run (idempotent on its key) before its message is sent: the outbox. A
+   * deleted connection or an erased account gets no run (`run: null`).
+   */
+  beginRun(run: { id: string; connectionId: string; trigger: SyncTrigger; idempotencyKey: string }): {
+    run: SyncRunRow | null;
+    created: boolean;
+  } {
+    if (this.tombstones.refuses(run.connectionId)) return { run: null, created: false };
     const now = this.now();
     const begun = this.runs.begin(run, now);
     const resend = this.runs.nextResend();
@@ -315,8 +370,12 @@ export class Gate extends DurableObject<Env> {
     provider: string,
     answer: AnsweredAccount[],
     fetchedAt: number,
-  ): { stale: true } | { stale: false; counts: PlanCounts; rowsWritten: number; relinked: Relinked } {
-    this.recordConnection(userId, connectionId, provider);
+  ):
+    | { gone: true; stale?: never }
+    | { gone?: never; stale: true }
+    | { gone?: never; stale: false; counts: PlanCounts; rowsWritten: number; relinked: Relinked } {
+    // Deleted while the sync talked to the provider: nothing comes back.
+    if (!this.recordConnection(userId, connectionId, provider)) return { gone: true };
     const applied = this.ledger.connectionState(connectionId)?.appliedFetchedAt ?? null;
     if (applied !== null && applied > fetchedAt) return { stale: true };
     // One transaction: the re-link and the snapshot land together or not at all.
@@ -334,13 +393,18 @@ export class Gate extends DurableObject<Env> {
   keepConnections(ids: string[]): { removed: string[] } {
     const keep = new Set(ids);
     const removed = this.ledger.connectionIds().filter((id) => !keep.has(id));
-    for (const id of removed) this.ledger.deleteConnection(id, this.now());
+    for (const id of removed) this.deleteConnectionData(id);
     return { removed };
   }
 
-  /** Removes a deleted connection's data (its transactions leave the feed as removed). */
+  /**
+   * Removes a deleted connection's data (its transactions leave the feed as removed) and keeps
+   * its id, so a run that fetched before the deletion writes nothing when it arrives.
+   */
   deleteConnectionData(connectionId: string): { removedTransactions: number } {
-    return { removedTransactions: this.ledger.deleteConnection(connectionId, this.now()) };
+    const now = this.now();
+    this.tombstones.bury(connectionId, now);
+    return { removedTransactions: this.ledger.deleteConnection(connectionId, now) };
   }
 
   /**
@@ -413,26 +477,111 @@ export class Gate extends DurableObject<Env> {
     return next;
   }
 
-  /** On the `global` Gate: the current global rotation. */
-  readGlobal(): GlobalRotation {
-    return this.ctx.storage.kv.get<GlobalRotation>("global") ?? { version: 0, notBefore: 0 };
+  /**
+   * On the `global` Gate: the current global rotation, and for a user's home the restore staged
+   * for it, if any (each home asks at its first authorization after it starts).
+   */
+  readGlobal(userId?: string): GlobalRotation & { restore: StagedRestore | null } {
+    const rotation = this.ctx.storage.kv.get<GlobalRotation>("global") ?? { version: 0, notBefore: 0 };
+    const staged = userId ? this.ctx.storage.kv.get<StagedRestore>(RESTORE_PREFIX + userId) : undefined;
+    const restore = staged && this.now() - staged.stagedAt < STAGED_RESTORE_MS ? staged : null;
+    return { ...rotation, restore };
   }
 
-  /** On an `email:` Gate: is this client locked out of the account? */
-  lockoutStatus(client: string, now = this.now()): { lockedUntil: number | null } {
-    return this.lockouts.status(client, now);
+  /**
+   * On the `global` Gate: stages what a user's home must apply once restored, before the restore
+   * restarts it. Stored here rather than in the home, whose own storage the restore rewinds.
+   */
+  stageRestore(userId: string, restore: StagedRestore): void {
+    this.ctx.storage.kv.put(RESTORE_PREFIX + userId, restore);
+    this.wakeBy(restore.stagedAt + STAGED_RESTORE_MS);
   }
 
-  /** On an `email:` Gate: counts a failed credential check from this client. */
-  lockoutFail(client: string, policy: LockoutPolicy, now = this.now()): LockoutAnswer {
+  /**
+   * On an `email:` Gate: is this client locked out of the address, and (with `budget`) is the
+   * address's budget of failed logins left? A client that logged in here within 30 days is never
+   * refused by the budget (null), so strangers spending it cannot keep the owner out.
+   */
+  loginGate(client: string, budget?: LimitRequest, now = this.now()): LoginGateAnswer {
+    const { lockedUntil } = this.lockouts.status(client, now);
+    if (!budget || this.knownClients.has(client, now)) return { lockedUntil, budget: null };
+    const id = budget.key ? `${budget.name}:${budget.key}` : budget.name;
+    return {
+      lockedUntil,
+      budget: { ...this.buckets.peek(id, budget.rule, now), name: budget.name, rule: budget.rule },
+    };
+  }
+
+  /** On an `email:` Gate: counts a failed credential check from this client (`budget`: and spends the address's). */
+  lockoutFail(
+    client: string,
+    policy: LockoutPolicy,
+    budget?: LimitRequest,
+    now = this.now(),
+  ): LockoutAnswer & { budget: LimitAnswer | null } {
     const answer = this.lockouts.fail(client, policy, now);
     this.wakeBy(now + 86_400_000);
-    return answer;
+    const spent = budget && !this.knownClients.has(client, now) ? this.limit(budget, now) : null;
+    return { ...answer, budget: spent };
   }
 
-  /** On an `email:` Gate: a success from this client clears its count (`lift`: and its lock). */
-  lockoutReset(client: string, lift = false): void {
+  /**
+   * On an `email:` Gate: a success from this client clears its count (`lift`: and its lock);
+   * `known`: it logged in, so the address's budget never refuses it for 30 days.
+   */
+  lockoutReset(client: string, lift = false, known = false, now = this.now()): void {
     this.lockouts.reset(client, lift);
+    if (known) {
+      this.knownClients.remember(client, now);
+      this.wakeBy(now + 86_400_000);
+    }
+  }
+
+  /**
+   * On a `user:` home: whether the account's budget of wrong second-factor answers is left
+   * (nothing taken), and for a login challenge whether it is still alive.
+   */
+  secondFactorGate(
+    budget: LimitRequest,
+    challenge: string | null,
+    now = this.now(),
+  ): LimitAnswer & { challengeDead: boolean } {
+    const answer = { ...this.buckets.peek(budget.name, budget.rule, now), name: budget.name, rule: budget.rule };
+    return {
+      ...answer,
+      challengeDead: challenge !== null && this.challengeFailures(challenge) >= CHALLENGE_MAX_FAILURES,
+    };
+  }
+
+  /**
+   * On a `user:` home: counts a wrong second-factor answer against the account's budget, and
+   * against its login challenge if there is one; returns the budget and the challenge's count.
+   */
+  secondFactorFailed(
+    budget: LimitRequest,
+    challenge: { id: string; expiresAt: number } | null,
+    now = this.now(),
+  ): { limit: LimitAnswer; challengeFailures: number } {
+    const limit = this.limit(budget, now);
+    if (!challenge) return { limit, challengeFailures: 0 };
+    const failures = this.ctx.storage.sql
+      .exec<{ failures: number }>(
+        `INSERT INTO challenge_failures (challenge, failures, expires_at) VALUES (?, 1, ?)
+         ON CONFLICT(challenge) DO UPDATE SET failures = failures + 1 RETURNING failures`,
+        challenge.id,
+        challenge.expiresAt,
+      )
+      .one().failures;
+    this.wakeBy(challenge.expiresAt);
+    return { limit, challengeFailures: failures };
+  }
+
+  private challengeFailures(challenge: string): number {
+    return (
+      this.ctx.storage.sql
+        .exec<{ failures: number }>("SELECT failures FROM challenge_failures WHERE challenge = ?", challenge)
+        .toArray()[0]?.failures ?? 0
+    );
   }
 
   /** On an `email:` Gate: may one more email of this kind go to the address? (Records it if so.) */
@@ -458,13 +607,33 @@ export class Gate extends DurableObject<Env> {
     this.ctx.storage.sql.exec("DELETE FROM reauth_failures WHERE session_id = ?", sessionId);
   }
 
-  // Each user Gate asks the global one at most once a minute.
+  /**
+   * Each user Gate asks the global one at most once a minute, and always first after it starts:
+   * a home just restored to an earlier point applies its staged restore then, before it answers.
+   */
   private async globalRotation(now: number): Promise<GlobalRotation> {
     if (this.global && now - this.global.fetchedAt < GLOBAL_CACHE_MS) return this.global.value;
     const stub = this.env.GATE.get(this.env.GATE.idFromName("global"));
-    const value = await stub.readGlobal();
+    const { restore, ...value } = await stub.readGlobal(this.userId ?? undefined);
+    if (restore && this.ctx.storage.kv.get<string>(APPLIED_RESTORE_KEY) !== restore.id) this.applyRestore(restore);
     this.global = { value, fetchedAt: now };
     return value;
+  }
+
+  /** The user whose home this is, from the object's name (`user:<id>`); null for other subjects. */
+  private get userId(): string | null {
+    const name = this.ctx.id.name;
+    return name?.startsWith("user:") ? name.slice(5) : null;
+  }
+
+  /** Brings a restored home in line with the directory (once per restore). */
+  private applyRestore(r: StagedRestore) {
+    this.revokeBefore({ beforeSecond: r.cutSecond, keep: null, until: r.revokedUntil });
+    if (r.revokedSessionIds.length > 0) this.revokeSessions(r.revokedSessionIds, r.revokedUntil);
+    this.setMinTokenVersion(r.minTokenVersion);
+    this.keepConnections(r.connectionIds);
+    this.forgetProfile();
+    this.ctx.storage.kv.put(APPLIED_RESTORE_KEY, r.id);
   }
 
   /** The per-user half of reconciliation (src/ledger/tend.ts). */
@@ -500,8 +669,14 @@ export class Gate extends DurableObject<Env> {
     const now = this.now();
     this.alarmAt = null;
     this.revocations.purge(now);
+    for (const [key, staged] of this.ctx.storage.kv.list<StagedRestore>({ prefix: RESTORE_PREFIX })) {
+      if (now - staged.stagedAt >= STAGED_RESTORE_MS) this.ctx.storage.kv.delete(key);
+    }
     this.buckets.purge(now);
     this.lockouts.purge(now);
+    this.knownClients.purge(now);
+    this.tombstones.purge(now);
+    this.ctx.storage.sql.exec("DELETE FROM challenge_failures WHERE expires_at <= ?", now);
     this.quota.purge(now);
     this.sockets.endExpired(now);
     if (this.sockets.open > 0) {
@@ -515,6 +690,8 @@ export class Gate extends DurableObject<Env> {
       this.revocations.nextPurge(),
       this.buckets.nextPurge(),
       this.lockouts.nextPurge(),
+      this.knownClients.nextPurge(),
+      this.tombstones.nextPurge(),
       this.quota.nextPurge(),
       this.sockets.nextExpiry(),
       this.sockets.open > 0 ? now + GLOBAL_CACHE_MS : null,

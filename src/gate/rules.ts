@@ -10,7 +10,10 @@ export interface Rule {
 /** Every rate limit in one place (docs/contract.md "Defaults"); overridable with RATE_LIMITS. */
 export const DEFAULT_RULES = {
   login_ip: { burst: 5, refill: 5, perSeconds: 60 },
+  // Spent only by failed logins, and never by a client that logged in to the account within 30 days.
   login_email: { burst: 20, refill: 20, perSeconds: 900 },
+  // Per account: wrong second-factor answers, wherever they are given (login, deletion, MFA off…).
+  mfa_user: { burst: 10, refill: 10, perSeconds: 3600 },
   register_ip: { burst: 3, refill: 3, perSeconds: 60 },
   email_request_ip: { burst: 3, refill: 1, perSeconds: 60 },
   token_submit_ip: { burst: 10, refill: 10, perSeconds: 60 },

@@ -7,7 +7,7 @@ import type { AuthorizeAnswer } from "../gate/gate";
 import type { RuleName } from "../gate/rules";
 import type { LedgerAnswer, LedgerRead } from "../ledger/reads";
 import { type AccessClaims, AccessTokenError, verifyAccessToken } from "../services/access-tokens";
-import { isAdmin } from "../services/admin/users";
+import { isAdmin } from "../services/identity/users";
 import { refuseIfLimited } from "../services/limits";
 import type { AppEnv } from "./app-env";
 import { depsOf } from "./deps";

@@ -63,6 +63,7 @@ const STATUS: Record<ErrorCode, StatusOf> = {
   internal_error: 500,
   misconfigured: 503,
   unavailable: 503,
+  gate_unavailable: 503,
 };
 
 /** Headers a code always carries. */

@@ -28,8 +28,13 @@ export function applyRateLimitHeaders(c: Context<AppEnv>, answers: Parameters<ty
 /**
  * Rate limits an anonymous route by client (IPv4, or IPv6 /64) and/or the body's email, each in
  * its own Gate (`ip:<client>`, `email:<sha256>`); src/services/limits.ts decides and refuses.
+ * `failClosed`: the route guards credentials, so a Gate outage refuses it (503) instead of
+ * letting it through unlimited.
  */
-export function rateLimit(limits: { rule: RuleName; by: LimitKey }[]): MiddlewareHandler<AppEnv> {
+export function rateLimit(
+  limits: { rule: RuleName; by: LimitKey }[],
+  options: { failClosed?: boolean } = {},
+): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
     const checks: LimitCheck[] = [];
     for (const l of limits) {
@@ -39,7 +44,7 @@ export function rateLimit(limits: { rule: RuleName; by: LimitKey }[]): Middlewar
         if (email) checks.push({ rule: l.rule, subject: await emailSubject(email), kind: "email" });
       }
     }
-    applyRateLimitHeaders(c, await takeLimits(depsOf(c), metaOf(c), checks));
+    applyRateLimitHeaders(c, await takeLimits(depsOf(c), metaOf(c), checks, options));
     await next();
   };
 }

@@ -5,17 +5,20 @@ import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "
 import { applyRateLimitHeaders, rateLimit } from "../http/rate-limit";
 import { authOf, metaOf } from "../http/request";
 import { deleteOwnAccount } from "../services/identity/delete-account";
+import { requestEmailChange } from "../services/identity/email-change";
 import { exportAccount } from "../services/identity/export";
 import { login } from "../services/identity/login";
 import { disableMfa, enableTotp, setupTotp, verifyMfa } from "../services/identity/mfa";
 import { changePassword, requestPasswordReset, resetPassword } from "../services/identity/passwords";
-import { myProfile, requestEmailChange, uncachedProfile, updateName } from "../services/identity/profile";
+import { myProfile, uncachedProfile, updateName } from "../services/identity/profile";
 import { logout, refresh } from "../services/identity/refresh";
 import { register, resendVerification, verifyEmail } from "../services/identity/registration";
 import { securityEvents } from "../services/identity/security-events";
 import {
   AccountDeleteBody,
   BackupCodes,
+  ChangeEmailBody,
+  ChangePasswordBody,
   Email,
   Limit,
   Message,
@@ -38,7 +41,7 @@ const accepted = (description: string) => jsonContent(Message, description);
 const ACCEPTED =
   "Accepted. The same answer, in the same time, whether or not the account exists; at most 5 emails of one kind go to an address per hour.";
 const REAUTH =
-  "`current_password` re-authenticates: a wrong one answers 401 `invalid_credentials` and counts toward this client's lockout (423 `account_locked`); ten wrong in a row end the session (401 `session_revoked`). Every emailed link sent before this change stops working.";
+  "`current_password` re-authenticates: a wrong one answers 401 `invalid_credentials` and counts toward this client's lockout (423 `account_locked`); ten wrong in a row end the session (401 `session_revoked`). With MFA on, a current `code` (or a `backup_code`) is needed too: missing or wrong, 400 `invalid_mfa_code`; wrong codes spend the account's budget (429 once spent). Every emailed link sent before this change stops working.";
 
 const routes = {
   register: createRoute({
@@ -83,12 +86,8 @@ const routes = {
     method: "post",
     path: "/login",
     tags,
-    middleware: [
-      rateLimit([
-        { rule: "login_ip", by: "ip" },
-        { rule: "login_email", by: "email" },
-      ]),
-    ] as const,
+    // The per-address budget (login_email) is the service's: only failures spend it.
+    middleware: [rateLimit([{ rule: "login_ip", by: "ip" }], { failClosed: true })] as const,
     summary: "Log in with email and password; creates a session, or asks for a second factor when MFA is on.",
     description:
       "When MFA is on, a correct password answers `{mfa_required: true, mfa_token, methods}` instead of tokens; " +
@@ -193,20 +192,22 @@ const routes = {
   }),
   exportMe: createRoute({
     operationId: "exportMyData",
-    method: "get",
+    method: "post",
     path: "/me/export",
     tags,
     security,
-    summary: "Download your data (NDJSON, streamed).",
+    summary: "Download your data (NDJSON, streamed), proving it is you.",
     description:
+      "A complete dump needs more than an access token: prove it with `password`, and with MFA on also a current `code` (or a `backup_code`), exactly as for deleting the account (wrong answers count the same way). " +
       "Everything the account owns, one JSON record `{type, data}` a line, streamed so any size fits: first `export` (`{version, generated_at}`), then `user`, `session`s, `security_event`s, `connection`s (never credentials), `account`s, `holding`s and `transaction`s (the same shapes as their endpoints), and last `end` (`{records}`, the count before it). A download without the `end` line was cut short: ask again. Nothing of any other user is ever in it.",
     middleware: [requireAuth()] as const,
+    request: { body: jsonBodyOf(AccountDeleteBody) },
     responses: {
       200: {
         description: "The export, `application/x-ndjson`, as an attachment.",
         content: { "application/x-ndjson": { schema: z.string().openapi({ format: "binary" }) } },
       },
-      ...problems(401, 404, 429),
+      ...problems(...BODY_PROBLEMS, 400, 401, 404, 423, 429),
     },
   }),
   changeEmail: createRoute({
@@ -218,10 +219,10 @@ const routes = {
     summary: "Start an email change; the new address must be verified before it replaces the old.",
     description: REAUTH,
     middleware: [requireAuth()] as const,
-    request: { body: jsonBodyOf(z.object({ new_email: Email, current_password: Password })) },
+    request: { body: jsonBodyOf(ChangeEmailBody) },
     responses: {
       202: accepted("Verification sent to the new address."),
-      ...problems(...BODY_PROBLEMS, 401, 423, 429),
+      ...problems(...BODY_PROBLEMS, 400, 401, 423, 429),
     },
   }),
   changePassword: createRoute({
@@ -233,13 +234,13 @@ const routes = {
     summary: "Change the password; every other session is revoked, this one keeps working as it is.",
     description: REAUTH,
     middleware: [requireAuth()] as const,
-    request: { body: jsonBodyOf(z.object({ current_password: Password, new_password: Password })) },
+    request: { body: jsonBodyOf(ChangePasswordBody) },
     responses: {
       200: jsonContent(
         z.object({ password_changed: z.literal(true), revoked_sessions: z.number().int() }),
         "Changed; the count of sessions revoked.",
       ),
-      ...problems(...BODY_PROBLEMS, 401, 423, 429),
+      ...problems(...BODY_PROBLEMS, 400, 401, 423, 429),
     },
   }),
   mfaSetup: createRoute({
@@ -284,7 +285,7 @@ const routes = {
     method: "post",
     path: "/mfa/verify",
     tags,
-    middleware: [rateLimit([{ rule: "login_ip", by: "ip" }])] as const,
+    middleware: [rateLimit([{ rule: "login_ip", by: "ip" }], { failClosed: true })] as const,
     summary: "Second login step: the `mfa_token` from login plus a TOTP code or a backup code.",
     // 403 when an administrator locked the account after the password step.
     description:
@@ -376,7 +377,12 @@ export const authRoutes = createRouter()
     return c.body(null, 204);
   })
   .openapi(routes.exportMe, async (c) => {
-    const stream = await exportAccount(depsOf(c), authOf(c));
+    const body = c.req.valid("json");
+    const stream = await exportAccount(depsOf(c), metaOf(c), authOf(c), {
+      password: body.password,
+      code: body.code,
+      backupCode: body.backup_code,
+    });
     const day = depsOf(c).now().toISOString().slice(0, 10);
     // A stream, not JSON: the typed-response helpers describe JSON bodies only.
     return c.body(stream, 200, {
@@ -392,6 +398,8 @@ export const authRoutes = createRouter()
     await requestEmailChange(depsOf(c), metaOf(c), authOf(c), {
       newEmail: body.new_email,
       currentPassword: body.current_password,
+      code: body.code,
+      backupCode: body.backup_code,
     });
     return c.json({ message: "Confirm the new address from the email we sent it." }, 202);
   })
@@ -400,6 +408,8 @@ export const authRoutes = createRouter()
     const result = await changePassword(depsOf(c), metaOf(c), authOf(c), {
       currentPassword: body.current_password,
       newPassword: body.new_password,
+      code: body.code,
+      backupCode: body.backup_code,
     });
     return c.json({ password_changed: true as const, revoked_sessions: result.revokedSessionIds.length }, 200);
   })

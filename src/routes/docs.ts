@@ -29,6 +29,23 @@ const DOCS_PAGE = `<!doctype html>
 </body>
 </html>`;
 
+const TAGS = [
+  { name: "System", description: "Health, readiness, documentation and keys." },
+  { name: "Identity", description: "Accounts, email verification, login, tokens and password flows." },
+  { name: "Sessions", description: "Your devices: list and revoke sessions." },
+  { name: "Administration", description: "Admins only: users, locks, rotations and the audit trail." },
+  {
+    name: "Connections",
+    description:
+      "Providers and your connections to them: OAuth 2 with PKCE, credentials encrypted at rest. Outside production a Schwab simulator is served at /sandbox.",
+  },
+  { name: "Events", description: "Live updates over a WebSocket." },
+  { name: "Development", description: "Available only outside production." },
+];
+
+/** Paths that exist only outside production (src/http/dev-only.ts). */
+const isDevelopmentPath = (path: string) => path.startsWith("/api/v1/dev/") || path.startsWith("/sandbox");
+
 /** Serves the OpenAPI 3.1 document generated from the route schemas, and the reference page. */
 export function mountDocs(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -36,23 +53,21 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: { title: "Ledgerlink API", version: VERSION, description: DESCRIPTION, license: { name: "Proprietary" } },
-    servers: [{ url: new URL(c.req.url).origin }],
-    tags: [
-      { name: "System", description: "Health, readiness, documentation and keys." },
-      { name: "Identity", description: "Accounts, email verification, login, tokens and password flows." },
-      { name: "Sessions", description: "Your devices: list and revoke sessions." },
-      { name: "Administration", description: "Admins only: users, locks, rotations and the audit trail." },
-      {
-        name: "Connections",
-        description:
-          "Providers and your connections to them: OAuth 2 with PKCE, credentials encrypted at rest. Outside production a Schwab simulator is served at /sandbox.",
-      },
-      { name: "Events", description: "Live updates over a WebSocket." },
-      { name: "Development", description: "Available only outside production." },
-    ],
-  }));
+  const document = (origin: string) =>
+    app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: { title: "Ledgerlink API", version: VERSION, description: DESCRIPTION, license: { name: "Proprietary" } },
+      servers: [{ url: origin }],
+      tags: TAGS,
+    });
+  app.get("/openapi.json", (c) => {
+    const doc = document(new URL(c.req.url).origin);
+    // Development operations answer 404 in production, so its document does not list them.
+    if (c.get("config").environment === "production") {
+      doc.paths = Object.fromEntries(Object.entries(doc.paths ?? {}).filter(([path]) => !isDevelopmentPath(path)));
+      doc.tags = doc.tags?.filter((t) => t.name !== "Development");
+    }
+    return c.json(doc);
+  });
   app.get("/docs", (c) => c.html(DOCS_PAGE));
 }

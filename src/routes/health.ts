@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { loadConfig } from "../config";
+import { effectiveEnvironment, loadConfig } from "../config";
 import { gateFor } from "../gate/gate";
 import { createRouter, jsonContent, problemDoc } from "../http/openapi";
 import { readiness } from "../services/readiness";
@@ -45,7 +45,14 @@ const ready = createRoute({
 
 export const healthRoutes = createRouter()
   .openapi(health, (c) =>
-    c.json({ status: "ok" as const, version: VERSION, environment: String(c.env.ENVIRONMENT ?? "unknown") }, 200),
+    c.json(
+      {
+        status: "ok" as const,
+        version: VERSION,
+        environment: effectiveEnvironment(c.env as unknown as Record<string, unknown>) || "unknown",
+      },
+      200,
+    ),
   )
   .openapi(ready, async (c) => {
     const result = await readiness({

@@ -6,6 +6,7 @@
  */
 import { insertAudit } from "../db/audit";
 import type { Deps } from "../deps";
+import { gateUnavailable } from "../errors";
 import type { LimitAnswer } from "../gate/gate";
 import { rateLimited } from "../gate/refusal";
 import type { RuleName } from "../gate/rules";
@@ -25,17 +26,25 @@ export interface LimitCheck {
 
 type LimitDeps = Pick<Deps, "gate" | "db" | "logger" | "now" | "defer">;
 
-/** Takes one token from each check's bucket; throws 429 when any refuses. */
+/**
+ * Takes one token from each check's bucket; throws 429 when any refuses. A Gate that cannot be
+ * reached skips the limits (fail open, logged), unless `failClosed`: limits that guard
+ * credentials (login, MFA verification) answer 503 `gate_unavailable` instead.
+ */
 export async function takeLimits(
   deps: LimitDeps,
   meta: RequestMeta,
   checks: LimitCheck[],
-  userId?: string,
+  options: { userId?: string; failClosed?: boolean } = {},
 ): Promise<LimitAnswer[]> {
   let answers: LimitAnswer[];
   try {
     answers = await Promise.all(checks.map((ch) => deps.gate.limit(ch.subject, ch.rule, ch.key)));
   } catch (err) {
+    if (options.failClosed) {
+      deps.logger.error("gate unreachable; request refused (fail closed)", { error: String(err) });
+      throw gateUnavailable(err);
+    }
     deps.logger.error("gate unreachable; rate limit skipped (fail open)", { error: String(err) });
     return [];
   }
@@ -44,7 +53,7 @@ export async function takeLimits(
     meta,
     answers,
     checks.map((ch) => ch.kind),
-    userId,
+    options.userId,
   );
   return answers;
 }

@@ -136,14 +136,27 @@ export const MfaVerifyBody = z
   .object({ mfa_token: MfaToken, code: TotpCode.optional(), backup_code: BackupCode.optional() })
   .refine(oneFactor, ONE_FACTOR);
 
-/** DELETE /me: the password, and with MFA on one of `code` and `backup_code` (never both). */
+/** The optional second factor of a step-up: with MFA on, one of `code` and `backup_code` (never both). */
+const stepUpFactor = { code: TotpCode.optional(), backup_code: BackupCode.optional() };
+const AT_MOST_ONE_FACTOR = { message: "send at most one of code and backup_code", path: ["code"] };
+const atMostOneFactor = (b: { code?: string | undefined; backup_code?: string | undefined }) =>
+  b.code === undefined || b.backup_code === undefined;
+
+/** DELETE /me and POST /me/export: the password, and with MFA on one of `code` and `backup_code`. */
 export const AccountDeleteBody = z
-  .object({ password: Password, code: TotpCode.optional(), backup_code: BackupCode.optional() })
-  .refine((b) => b.code === undefined || b.backup_code === undefined, {
-    message: "send at most one of code and backup_code",
-    path: ["code"],
-  })
+  .object({ password: Password, ...stepUpFactor })
+  .refine(atMostOneFactor, AT_MOST_ONE_FACTOR)
   .openapi("AccountDeleteBody");
+
+/** POST /change-password: the current password (and with MFA on a code) and the new one. */
+export const ChangePasswordBody = z
+  .object({ current_password: Password, new_password: Password, ...stepUpFactor })
+  .refine(atMostOneFactor, AT_MOST_ONE_FACTOR);
+
+/** POST /change-email: the new address, the current password (and with MFA on a code). */
+export const ChangeEmailBody = z
+  .object({ new_email: Email, current_password: Password, ...stepUpFactor })
+  .refine(atMostOneFactor, AT_MOST_ONE_FACTOR);
 
 /** POST /mfa/disable: the password with exactly one of `code` and `backup_code`. */
 export const MfaDisableBody = z

@@ -22,7 +22,7 @@ async function syncedUser(tag: string, login = tag) {
 }
 
 async function exportOf(token: string) {
-  const res = await authed(token, "/api/v1/auth/me/export");
+  const res = await authed(token, "/api/v1/auth/me/export", { method: "POST", json: { password: PASSWORD } });
   expect(res.status).toBe(200);
   expect(res.headers.get("Content-Type")).toMatch(/^application\/x-ndjson/);
   expect(res.headers.get("Content-Disposition")).toMatch(/^attachment; filename="ledgerlink-export-/);
@@ -39,7 +39,7 @@ async function exportOf(token: string) {
 
 const countOf = (lines: Line[], type: string) => lines.filter((l) => l.type === type).length;
 
-describe("GET /api/v1/auth/me/export", () => {
+describe("POST /api/v1/auth/me/export", () => {
   it("is the user's whole data, one record a line, in order, ending with the count", async () => {
     const u = await syncedUser("exporter");
     const { text, lines } = await exportOf(u.token);
@@ -87,8 +87,15 @@ describe("GET /api/v1/auth/me/export", () => {
     }
   });
 
+  it("is complete for a user with nothing yet (empty pages never stall the stream)", async () => {
+    const { tokens } = await seededSession("empty-exporter");
+    const { lines } = await exportOf(tokens.access_token);
+    // Its only security event is this export's own (audited before the first line).
+    expect(lines.map((l) => l.type)).toEqual(["export", "user", "session", "security_event", "end"]);
+  });
+
   it("needs a token (401)", async () => {
-    const res = await call("/api/v1/auth/me/export");
+    const res = await call("/api/v1/auth/me/export", { method: "POST", json: { password: PASSWORD } });
     expect(res.status).toBe(401);
     expect((await problem(res)).code).toBe("unauthenticated");
   });
@@ -227,7 +234,7 @@ describe("DELETE /api/v1/auth/me", () => {
     expect((await authed(u.token, "/api/v1/accounts")).status).toBe(401);
   });
 
-  it("a home out of reach is erased by the hourly job later", async () => {
+  it("a home out of reach: 503, the directory kept until the hourly job erases the home, then the user", async () => {
     const u = await syncedUser("unreachable");
     const unreachable = {
       ...env,
@@ -249,11 +256,20 @@ describe("DELETE /api/v1/auth/me", () => {
       json: { password: PASSWORD },
       env: unreachable,
     });
-    expect(res.status).toBe(204);
-    expect(await userRows(u.userId)).toMatchObject({ users: 0, pending: 1 });
+    // The home goes first (docs/contract.md "Your data"): it could not, so the directory stays
+    // whole, the intent is recorded, and the answer says to come back.
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(await userRows(u.userId)).toMatchObject({ users: 1, pending: 1 });
     expect((await homeSql(u.userId, "SELECT id FROM transactions")).length).toBe(200);
     await runCron(HOURLY_CRON, env, Date.now() + 120_000);
     expect(await homeSql(u.userId, "SELECT id FROM transactions")).toEqual([]);
-    expect(await userRows(u.userId)).toMatchObject({ pending: 0 });
+    expect(await userRows(u.userId)).toMatchObject({ users: 0, pending: 0 });
+    const audit = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'auth.account_deleted' AND user_id = ?",
+    )
+      .bind(u.userId)
+      .first<{ n: number }>();
+    expect(audit?.n).toBe(1);
   });
 });

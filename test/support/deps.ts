@@ -2,6 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { loadConfig } from "../../src/config";
 import { createDeps, type Deps } from "../../src/deps";
+import type { GateClient } from "../../src/gate/client";
 import worker from "../../src/index";
 import { createLogger } from "../../src/logger";
 
@@ -18,6 +19,16 @@ export async function testDeps(overrides: Partial<Deps> = {}, envOf: Env = env) 
     overrides,
   });
   return Object.assign(deps, { settle: () => Promise.allSettled(deferred.splice(0)) });
+}
+
+/**
+ * Test deps whose Gate client has some calls replaced. The Worker's own client is shared by
+ * every request of the isolate (src/deps.ts), so a test never patches it in place: it gets a
+ * copy with the replacements.
+ */
+export async function depsWithGate(replace: Partial<GateClient>, overrides: Partial<Deps> = {}) {
+  const base = await testDeps();
+  return testDeps({ ...overrides, gate: { ...base.gate, ...replace } });
 }
 
 /** Fires a Cron Trigger through the Worker's own `scheduled` handler and waits for its work. */

@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { generateSecrets, newEncryptionKey, newSigningJwk } from "../../scripts/lib/secrets.mjs";
 import { ConfigError, parseConfig } from "../../src/config";
 
-const base = () => ({ ENVIRONMENT: "test", CORS_ALLOWED_ORIGINS: "http://localhost:3000", ...generateSecrets() });
+const base = () => ({
+  ENVIRONMENT: "test",
+  LEDGERLINK_LOCAL: "1",
+  CORS_ALLOWED_ORIGINS: "http://localhost:3000",
+  ...generateSecrets(),
+});
 
 async function issuesOf(env: Record<string, unknown>) {
   try {

@@ -1,20 +1,18 @@
 import type { Config } from "../../config";
+import { newId } from "../../crypto/random";
 import { insertAudit } from "../../db/audit";
 import { listUserConnections } from "../../db/connections";
 import { countLiveSessions, listRevokedSessionIds } from "../../db/sessions";
 import { bumpTokenVersion, findUserById, listUsers, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
 import { fail, notFound } from "../../errors";
+import type { StagedRestore } from "../../gate/gate";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { eraseAccount } from "../identity/erase";
 import { profileChanged } from "../identity/profile";
-import { toPublicUser } from "../identity/users";
+import { isAdmin, toPublicUser } from "../identity/users";
 import { revokeSessions } from "../sessions";
-
-/** Admin by role, or by ADMIN_EMAILS. */
-export const isAdmin = (config: Config, user: Pick<UserRow, "role" | "email">) =>
-  user.role === "admin" || config.adminEmails.includes(user.email);
 
 function adminView(config: Config, u: UserRow, sessionCount: number) {
   return {
@@ -89,7 +87,7 @@ export async function patchUser(
   if (id === actor.userId && (patch.role === "user" || patch.locked === true)) {
     throw fail("cannot_modify_self", "Administrators cannot demote or lock themselves.");
   }
-  if (patch.role === "user" && deps.config.adminEmails.includes(user.email)) {
+  if (patch.role === "user" && isAdmin(deps.config, { ...user, role: "user" })) {
     throw fail("admin_by_configuration", "This account is an admin through ADMIN_EMAILS.");
   }
   const changes: Partial<UserRow> = {};
@@ -213,6 +211,9 @@ export async function restoreHome(
     });
   }
   const details = { to: at.toISOString(), reason: input.reason };
+  // Staged before the restart, outside the home (whose storage the restore rewinds): the home
+  // applies it at its first authorization, so it never serves on stale revocations.
+  await deps.gate.stageRestore(id, await restoreReconciliation(deps, id, now));
   const restored = await deps.gate.restoreHome(id, at);
   if (!restored) {
     await insertAudit(deps.db, {
@@ -227,6 +228,22 @@ export async function restoreHome(
   );
   await reconcileRestoredHome(deps, id, deps.now());
   return { restored_to: at.toISOString(), undo_bookmark: restored.undo };
+}
+
+/** What a restored home must apply to agree with the directory as it is now. */
+async function restoreReconciliation(deps: ServiceDeps, id: string, now: Date): Promise<StagedRestore> {
+  const user = await mustFind(deps, id);
+  const ttlMs = (deps.config.tokens.accessTtlSeconds + 60) * 1000;
+  const revoked = await listRevokedSessionIds(deps.db, id, new Date(now.getTime() - ttlMs));
+  return {
+    id: newId("rst"),
+    cutSecond: Math.floor(now.getTime() / 1000),
+    revokedSessionIds: revoked.map((s) => s.id),
+    revokedUntil: now.getTime() + ttlMs,
+    minTokenVersion: user.tokenVersion,
+    connectionIds: (await listUserConnections(deps.db, id)).map((c) => c.id),
+    stagedAt: now.getTime(),
+  };
 }
 
 /** Brings a restored home back in line with the directory (see restoreHome). */

@@ -3,8 +3,8 @@ import { emails, greeting } from "../../email/templates";
 import { notFound } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { eraseAccount } from "./erase";
-import { confirmSecondFactor, type Factor } from "./mfa";
-import { reauthenticate } from "./reauth";
+import type { Factor } from "./mfa";
+import { stepUp } from "./step-up";
 
 /**
  * `DELETE /api/v1/auth/me`: the user erases their own account, proving it with the password
@@ -19,8 +19,7 @@ export async function deleteOwnAccount(
 ) {
   const user = await findUserById(deps.db, auth.userId);
   if (!user) throw notFound("user");
-  await reauthenticate(deps, meta, auth, user, input.password, "auth.account_deleted");
-  const factor = await confirmSecondFactor(deps, meta, auth, user, input, "auth.account_deleted");
+  const { factor } = await stepUp(deps, meta, auth, user, input, "auth.account_deleted");
   // The audit row outlives the account (append-only): ids and the proof used, nothing personal
   // (not even the address this request came from).
   await eraseAccount(deps, user, {

@@ -1,32 +1,48 @@
 /**
- * Erasing an account everywhere (docs/contract.md "Your data"): D1 first, in one batch: the
- * user row (sessions, emailed links, MFA codes, connections and their sealed credentials go
- * with it by foreign-key cascade), a pending erasure, and an audit row with no personal data.
- * Then the user's home object (`deleteAll()`: ledger, sync runs, limits; open sockets close and
- * the user's tokens stop). A home that cannot be reached now is erased by the hourly job.
+ * Erasing an account everywhere (docs/contract.md "Your data"), in an order no race can undo:
+ *
+ * 1. D1 records the intent (`pending_erasures`, with the audit row to write at the end), so an
+ *    erasure interrupted anywhere below is finished by the hourly job.
+ * 2. The user's home object is erased (`deleteAll()`: ledger, sync runs, limits; open sockets
+ *    close, the user's tokens stop) and keeps the erased mark, which refuses every later write:
+ *    a sync that fetched before the deletion brings nothing back.
+ * 3. D1 deletes the user row (sessions, emailed links, MFA codes, connections and their sealed
+ *    credentials go with it by foreign-key cascade), clears the intent and writes the audit row
+ *    (no personal data), in one batch.
+ *
+ * The home goes before the directory, so a token that is still valid never reads a ledger whose
+ * directory rows are gone. A home that cannot be reached answers 503: the intent is kept and the
+ * hourly job finishes the erasure (home, then directory) once it can.
  */
-import type { NewAuditRow } from "../../db/audit";
-import { insertAudit } from "../../db/audit";
+import { insertAudit, type NewAuditRow } from "../../db/audit";
 import { clearErasure, pendingErasuresBefore, recordErasure } from "../../db/erasures";
 import { deleteUser, type UserRow } from "../../db/users";
+import { fail } from "../../errors";
 import type { ServiceDeps } from "../context";
 
 type EraseDeps = Pick<ServiceDeps, "db" | "gate" | "logger" | "now">;
 
-export async function eraseAccount(deps: EraseDeps, user: UserRow, audit: NewAuditRow) {
-  await deps.db.batch([
-    deleteUser(deps.db, user.id),
-    recordErasure(deps.db, user.id, deps.now()),
-    insertAudit(deps.db, audit),
-  ]);
-  await eraseHome(deps, user.id);
+const auditJson = (audit: NewAuditRow) => JSON.stringify({ ...audit, occurredAt: audit.occurredAt.getTime() });
+const auditOf = (json: string | null): NewAuditRow | null => {
+  if (!json) return null;
+  const row = JSON.parse(json) as NewAuditRow & { occurredAt: number };
+  return { ...row, occurredAt: new Date(row.occurredAt) };
+};
+
+export async function eraseAccount(deps: EraseDeps, user: Pick<UserRow, "id">, audit: NewAuditRow) {
+  await recordErasure(deps.db, user.id, deps.now(), auditJson(audit));
+  if (!(await eraseHome(deps, user.id))) {
+    throw fail("unavailable", "The account could not be erased completely right now; it will be within the hour.", {
+      retryAfterSeconds: 60,
+    });
+  }
+  await finishInDirectory(deps, user.id, audit);
 }
 
-/** Erases one home and clears its pending row; false (logged) if the home could not be reached. */
+/** Erases one home; false (logged) if it could not be reached. */
 async function eraseHome(deps: EraseDeps, userId: string): Promise<boolean> {
   try {
     await deps.gate.eraseHome(userId);
-    await clearErasure(deps.db, userId);
     return true;
   } catch (err) {
     deps.logger.error("home not erased yet; the hourly job retries", { user_id: userId, error: String(err) });
@@ -34,10 +50,23 @@ async function eraseHome(deps: EraseDeps, userId: string): Promise<boolean> {
   }
 }
 
-/** The hourly job's part: homes whose erasure was requested over a minute ago and is not done. */
+/** The directory's part, once the home is erased: the user row, the intent, the audit row. */
+async function finishInDirectory(deps: EraseDeps, userId: string, audit: NewAuditRow | null) {
+  await deps.db.batch([
+    deleteUser(deps.db, userId),
+    clearErasure(deps.db, userId),
+    ...(audit ? [insertAudit(deps.db, audit)] : []),
+  ]);
+}
+
+/** The hourly job's part: erasures requested over a minute ago and not finished. */
 export async function finishErasures(deps: EraseDeps, now: Date): Promise<{ erased: number; pending: number }> {
   const rows = await pendingErasuresBefore(deps.db, new Date(now.getTime() - 60_000), 100);
   let erased = 0;
-  for (const row of rows) if (await eraseHome(deps, row.userId)) erased++;
+  for (const row of rows) {
+    if (!(await eraseHome(deps, row.userId))) continue;
+    await finishInDirectory(deps, row.userId, auditOf(row.audit));
+    erased++;
+  }
   return { erased, pending: rows.length - erased };
 }

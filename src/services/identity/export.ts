@@ -1,12 +1,15 @@
+import { insertAudit } from "../../db/audit";
 import { findUserById, type UserRow } from "../../db/users";
 import { notFound } from "../../errors";
 import type { AccountWithSync } from "../../ledger/store";
 import { listConnections } from "../connections/manage";
-import type { ServiceDeps } from "../context";
+import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { accountView, holdingView, transactionView } from "../data/views";
 import { listSessions } from "../sessions";
+import type { Factor } from "./mfa";
 import { securityEvents } from "./security-events";
-import { toPublicUser } from "./users";
+import { stepUp } from "./step-up";
+import { toPublicUser, withCurrentRole } from "./users";
 
 export const EXPORT_VERSION = 1;
 /** Rows fetched per call to the user's home (and per security-log page). */
@@ -20,7 +23,7 @@ async function* records(deps: ServiceDeps, auth: Auth, user: UserRow): AsyncGene
   const { userId } = auth;
   yield [
     { type: "export", data: { version: EXPORT_VERSION, generated_at: deps.now().toISOString() } },
-    { type: "user", data: toPublicUser(user) },
+    { type: "user", data: withCurrentRole(deps.config, toPublicUser(user)) },
   ];
   yield (await listSessions(deps, userId, auth.sessionId)).map((data) => ({ type: "session", data }));
   for (let cursor: string | undefined, more = true; more; ) {
@@ -58,9 +61,26 @@ async function* records(deps: ServiceDeps, auth: Auth, user: UserRow): AsyncGene
  * The export as a byte stream: each page becomes lines when the client asks for more. The user
  * is looked up first, so a missing one is a proper 404 rather than a broken stream.
  */
-export async function exportAccount(deps: ServiceDeps, auth: Auth): Promise<ReadableStream<Uint8Array>> {
+export async function exportAccount(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  auth: Auth,
+  proof: { password: string } & Factor,
+): Promise<ReadableStream<Uint8Array>> {
   const user = await findUserById(deps.db, auth.userId);
   if (!user) throw notFound("user");
+  // A complete dump (the security log included) needs the password, and a code with MFA on: a
+  // stolen access token alone cannot take it (docs/security.md, second pass item 6).
+  const { factor } = await stepUp(deps, meta, auth, user, proof, "auth.account_exported");
+  await insertAudit(deps.db, {
+    ...auditContext(meta),
+    occurredAt: deps.now(),
+    action: "auth.account_exported",
+    outcome: "success",
+    userId: user.id,
+    sessionId: auth.sessionId,
+    details: { mfa: factor?.method ?? null },
+  });
   const encoder = new TextEncoder();
   const source = records(deps, auth, user);
   let count = 0;
@@ -69,15 +89,20 @@ export async function exportAccount(deps: ServiceDeps, auth: Auth): Promise<Read
     async pull(controller) {
       if (ended) return controller.close();
       try {
-        const next = await source.next();
-        if (next.done) {
-          ended = true;
-          controller.enqueue(encoder.encode(`${JSON.stringify({ type: "end", data: { records: count } })}\n`));
-          return;
-        }
-        count += next.value.length;
-        if (next.value.length > 0) {
-          controller.enqueue(encoder.encode(next.value.map((r) => `${JSON.stringify(r)}\n`).join("")));
+        // A pull must enqueue something (or end): a stream whose pull settles with nothing queued
+        // is not pulled again, and the download would hang on an empty page.
+        for (;;) {
+          const next = await source.next();
+          if (next.done) {
+            ended = true;
+            controller.enqueue(encoder.encode(`${JSON.stringify({ type: "end", data: { records: count } })}\n`));
+            return;
+          }
+          count += next.value.length;
+          if (next.value.length > 0) {
+            controller.enqueue(encoder.encode(next.value.map((r) => `${JSON.stringify(r)}\n`).join("")));
+            return;
+          }
         }
       } catch (err) {
         // Mid-stream the status is already 200: the stream errors and the missing end line says so.

@@ -1,18 +1,22 @@
 /**
  * The failed-login lockout, per (account, client): counted in the address's Gate, so an
  * unknown address locks exactly like a known one, and a stranger's failures never lock the
- * owner's other devices out (docs/contract.md "Defaults"). Login, MFA verification and re-authentication
- * all count here. A Gate outage fails open (logged), like the rate limits.
+ * owner's other devices out (docs/contract.md "Defaults"). Login, MFA verification and
+ * re-authentication all count here. Login also spends the address's budget of failures
+ * (`login_email`), which never refuses a client that logged in to the account within 30 days.
+ * These are security checks: a Gate that cannot be reached refuses the attempt (503
+ * `gate_unavailable`) rather than skip them.
  */
 
 import { sha256Hex } from "../../crypto/random";
 import { insertAudit } from "../../db/audit";
 import type { UserRow } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
-import type { DomainError } from "../../errors";
+import { type DomainError, gateUnavailable } from "../../errors";
 import { type EmailSubject, emailSubject } from "../../gate/client";
 import type { LockoutAnswer } from "../../gate/gate";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
+import { refuseIfLimited } from "../limits";
 import { accountLocked } from "./errors";
 
 /** How a failure is recorded: the audit action, its reason, and the error when not (yet) locked. */
@@ -20,6 +24,8 @@ export interface FailureKind {
   action: string;
   reason: string;
   error: () => DomainError;
+  /** A wrong password at login: it also spends the address's budget of failures. */
+  spendsAddressBudget?: boolean;
 }
 
 /** The lockout's view of an attempt: the address tried (known or not) and the account, if any. */
@@ -28,8 +34,6 @@ export interface Attempt {
   user: UserRow | undefined;
   sessionId?: string | null;
 }
-
-const NOT_LOCKED: LockoutAnswer = { failures: 0, lockedUntil: null, lockedNow: false };
 
 /** Audit columns of an attempt; an unknown address appears only as its SHA-256. */
 async function attemptAudit(meta: RequestMeta, a: Attempt, now: Date) {
@@ -44,15 +48,33 @@ async function attemptAudit(meta: RequestMeta, a: Attempt, now: Date) {
 
 const subjectOf = (a: Attempt): Promise<EmailSubject> => emailSubject(a.email);
 
-/** Answers 423 (audited) when this client is locked out of the account. */
-export async function refuseIfLocked(deps: ServiceDeps, meta: RequestMeta, a: Attempt, action: string) {
-  const now = deps.now();
-  let lockedUntil: number | null = null;
+/** Runs a Gate call of a security check; unreachable means refused (503), never skipped. */
+async function checked<T>(deps: ServiceDeps, what: string, call: () => Promise<T>): Promise<T> {
   try {
-    ({ lockedUntil } = await deps.gate.lockoutStatus(await subjectOf(a), meta.clientKey));
+    return await call();
   } catch (err) {
-    deps.logger.error("gate unreachable; lockout not checked (fail open)", { error: String(err) });
+    deps.logger.error(`gate unreachable; ${what} refused (fail closed)`, { error: String(err) });
+    throw gateUnavailable(err);
   }
+}
+
+/**
+ * Answers 423 (audited) when this client is locked out of the account; with `addressBudget`
+ * (login), 429 when the address's budget of failures is spent and this client is not known.
+ */
+export async function refuseIfLocked(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  a: Attempt,
+  action: string,
+  options: { addressBudget?: boolean } = {},
+) {
+  const now = deps.now();
+  const subject = await subjectOf(a);
+  const { lockedUntil, budget } = await checked(deps, "lockout check", () =>
+    deps.gate.lockoutStatus(subject, meta.clientKey, options.addressBudget ?? false),
+  );
+  if (budget) refuseIfLimited(deps, meta, [budget], ["email"], a.user?.id);
   if (lockedUntil === null) return;
   const { unknownEmailSha256, ...base } = await attemptAudit(meta, a, now);
   await insertAudit(deps.db, {
@@ -75,12 +97,10 @@ export async function countFailure(
   kind: FailureKind,
 ): Promise<never> {
   const now = deps.now();
-  let answer = NOT_LOCKED;
-  try {
-    answer = await deps.gate.lockoutFail(await subjectOf(a), meta.clientKey);
-  } catch (err) {
-    deps.logger.error("gate unreachable; failure not counted (fail open)", { error: String(err) });
-  }
+  const subject = await subjectOf(a);
+  const answer: LockoutAnswer = await checked(deps, "failure count", () =>
+    deps.gate.lockoutFail(subject, meta.clientKey, kind.spendsAddressBudget ?? false),
+  );
   const { unknownEmailSha256, ...base } = await attemptAudit(meta, a, now);
   const hashed = unknownEmailSha256 ? { email_sha256: unknownEmailSha256 } : {};
   const failure = insertAudit(deps.db, {
@@ -112,10 +132,19 @@ export async function countFailure(
   throw kind.error();
 }
 
-/** A success from this client: its count starts again (`lift` also ends a running lock). */
-export async function clearFailures(deps: ServiceDeps, meta: RequestMeta, email: string, lift = false) {
+/**
+ * A success from this client: its count starts again (`lift` also ends a running lock; `known`:
+ * it logged in, so the address's budget never refuses it). Best effort: a miss only means the
+ * count runs on.
+ */
+export async function clearFailures(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  email: string,
+  options: { lift?: boolean; known?: boolean } = {},
+) {
   try {
-    await deps.gate.lockoutReset(await emailSubject(email), meta.clientKey, lift);
+    await deps.gate.lockoutReset(await emailSubject(email), meta.clientKey, options.lift, options.known);
   } catch (err) {
     deps.logger.warn("gate unreachable; lockout count not cleared", { error: String(err) });
   }

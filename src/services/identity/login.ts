@@ -10,7 +10,12 @@ import { clearFailures, countFailure, type FailureKind, refuseIfLocked } from ".
 import { newSession, type TokenResponse, tokenResponse } from "./tokens";
 import { normalizeEmail } from "./users";
 
-const BAD_PASSWORD: FailureKind = { action: "auth.login", reason: "bad_password", error: invalidCredentials };
+const BAD_PASSWORD: FailureKind = {
+  action: "auth.login",
+  reason: "bad_password",
+  error: invalidCredentials,
+  spendsAddressBudget: true,
+};
 
 /**
  * Password login. An unknown address and a wrong password answer alike, cost the same hashing
@@ -25,7 +30,7 @@ export async function login(
   const email = normalizeEmail(input.email);
   const user = await findUserByEmail(deps.db, email);
   const attempt = { email, user };
-  await refuseIfLocked(deps, meta, attempt, "auth.login");
+  await refuseIfLocked(deps, meta, attempt, "auth.login", { addressBudget: true });
   const check = await deps.passwords.verifyPassword(
     input.password,
     user?.passwordHash ?? (await deps.passwords.dummyHash()),
@@ -53,7 +58,7 @@ export async function login(
   // Only after the checks above: the MFA step must still count wrong codes for this client.
   if (user.mfaEnabled) return mfaChallenge(deps, meta, user, now, check.needsRehash ? input.password : null);
 
-  await clearFailures(deps, meta, email);
+  await clearFailures(deps, meta, email, { known: true });
   const { session, refreshToken, inserts } = await newSession(deps.db, deps.config, meta, user, now);
   await deps.db.batch([
     ...inserts,

@@ -6,6 +6,9 @@
  * - Backup codes are stored only as HMAC-SHA-256 under a server key (a stolen table alone cannot
  *   be searched for 50-bit codes) and work once.
  * - Wrong codes at login count toward the client's lockout like wrong passwords.
+ * - Wrong codes anywhere (login, deletion, MFA off, export, email and password changes) spend
+ *   the account's own budget (`mfa_user`, counted in the user's home), whatever addresses they
+ *   come from; a login challenge dies after 5 wrong codes (docs/security.md, second pass item 2).
  * - Setting up and turning off need the password (re-authentication, ASVS 5.0 V7.5.1).
  * - Turning MFA on or off is a credential change: outstanding emailed links stop working and the
  *   owner is told by email.
@@ -26,8 +29,10 @@ import {
 } from "../../db/mfa";
 import { findUserById, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
-import { notFound } from "../../errors";
+import { gateUnavailable, notFound } from "../../errors";
+import { CHALLENGE_MAX_FAILURES } from "../../gate/gate";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
+import { refuseIfLimited } from "../limits";
 import {
   accountDisabled,
   invalidMfaCode,
@@ -114,6 +119,42 @@ async function spendFactor(
   const step = await matchTotp(key, factor.code, now, { afterStep: user.mfaTotpLastStep });
   if (step === null) return null;
   return (await claimTotpStep(deps.db, user.id, step)) ? { method: "totp" } : null;
+}
+
+/** A second-factor check's place: the account, and the login challenge when there is one. */
+interface FactorSite {
+  userId: string;
+  challenge: { id: string; expiresAt: number } | null;
+}
+
+/**
+ * Before a code is checked: 429 when the account's budget of wrong answers is spent; `false`
+ * when the login challenge already died of wrong codes. Unreachable home: 503 (fail closed).
+ */
+async function secondFactorOpen(deps: ServiceDeps, meta: RequestMeta, site: FactorSite): Promise<boolean> {
+  let gate: Awaited<ReturnType<ServiceDeps["gate"]["secondFactorGate"]>>;
+  try {
+    gate = await deps.gate.secondFactorGate(site.userId, site.challenge?.id ?? null);
+  } catch (err) {
+    deps.logger.error("gate unreachable; second factor refused (fail closed)", { error: String(err) });
+    throw gateUnavailable(err);
+  }
+  refuseIfLimited(deps, meta, [gate], ["user"], site.userId);
+  return !gate.challengeDead;
+}
+
+/** After a wrong code: spends the account's budget; a challenge at its 5th wrong code dies. */
+async function secondFactorWrong(deps: ServiceDeps, site: FactorSite, now: Date) {
+  let counted: Awaited<ReturnType<ServiceDeps["gate"]["secondFactorFailed"]>>;
+  try {
+    counted = await deps.gate.secondFactorFailed(site.userId, site.challenge);
+  } catch (err) {
+    deps.logger.error("gate unreachable; wrong second factor not counted (fail closed)", { error: String(err) });
+    throw gateUnavailable(err);
+  }
+  if (site.challenge && counted.challengeFailures >= CHALLENGE_MAX_FAILURES) {
+    await spendMfaChallenge(deps.db, site.challenge.id, site.userId, now);
+  }
 }
 
 async function loadUser(deps: ServiceDeps, userId: string): Promise<UserRow> {
@@ -203,9 +244,12 @@ export async function verifyMfa(
     throw invalidMfaToken();
   }
   const attempt = { email: user.email, user };
+  const site = { userId: user.id, challenge: { id: tokenHash, expiresAt: challenge?.expiresAt.getTime() ?? 0 } };
   await refuseIfLocked(deps, meta, attempt, "auth.mfa_verified");
+  if (!(await secondFactorOpen(deps, meta, site))) throw invalidMfaToken();
   const spent = await spendFactor(deps, user, input, now);
   if (!spent) {
+    await secondFactorWrong(deps, site, now);
     return countFailure(deps, meta, attempt, {
       action: "auth.mfa_verified",
       reason: input.backupCode !== undefined ? "bad_backup_code" : "bad_totp_code",
@@ -225,7 +269,7 @@ export async function verifyMfa(
   // Single use: of two racing verifications with valid codes only one spends the token.
   if (!(await spendMfaChallenge(deps.db, tokenHash, user.id, now))) throw invalidMfaToken();
 
-  await clearFailures(deps, meta, user.email);
+  await clearFailures(deps, meta, user.email, { known: true });
   const { session, refreshToken, inserts } = await newSession(deps.db, deps.config, meta, user, now);
   const done = { ...base, sessionId: session.id, outcome: "success" as const };
   await deps.db.batch([
@@ -239,8 +283,9 @@ export async function verifyMfa(
 
 /**
  * A logged-in user's current TOTP or backup code, for what needs more than the password (turning
- * MFA off, deleting the account). Null when MFA is off. A missing code is refused without
- * counting; a wrong one counts toward the client's lockout.
+ * MFA off, deleting the account, exporting it, changing its email or password). Null when MFA is
+ * off. A missing code is refused without counting; a wrong one counts toward the client's lockout
+ * and spends the account's budget of wrong answers.
  */
 export async function confirmSecondFactor(
   deps: ServiceDeps,
@@ -252,8 +297,12 @@ export async function confirmSecondFactor(
 ): Promise<{ method: "totp" | "backup_code" } | null> {
   if (!user.mfaEnabled) return null;
   if (factor.code === undefined && factor.backupCode === undefined) throw invalidMfaCode("session");
-  const spent = await spendFactor(deps, user, factor, deps.now());
+  const site = { userId: user.id, challenge: null };
+  await secondFactorOpen(deps, meta, site);
+  const now = deps.now();
+  const spent = await spendFactor(deps, user, factor, now);
   if (spent) return spent;
+  await secondFactorWrong(deps, site, now);
   return countFailure(
     deps,
     meta,

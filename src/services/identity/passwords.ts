@@ -11,8 +11,9 @@ import { revokeSessions } from "../sessions";
 import { emailLink, replaceEmailToken, spendEmailToken } from "./email-tokens";
 import { weakPassword } from "./errors";
 import { clearFailures } from "./lockout";
+import type { Factor } from "./mfa";
 import { profileChanged } from "./profile";
-import { reauthenticate } from "./reauth";
+import { stepUp } from "./step-up";
 import { normalizeEmail } from "./users";
 
 /**
@@ -85,24 +86,24 @@ export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token:
     revoked.map((r) => r.id),
   );
   await profileChanged(deps, user.id);
-  await clearFailures(deps, meta, user.email, true);
+  await clearFailures(deps, meta, user.email, { lift: true });
   deps.mailer.send(emails.passwordResetDone(user.email, greeting(user)));
   return { revokedSessionIds: revoked.map((r) => r.id) };
 }
 
 /**
- * Changes the password of a logged-in user (re-authenticated with the current one): every other
+ * Changes the password of a logged-in user (stepped up: the current one, and a code with MFA on): every other
  * session ends and every emailed link expires; the current session keeps working as it is.
  */
 export async function changePassword(
   deps: ServiceDeps,
   meta: RequestMeta,
   auth: { userId: string; sessionId: string },
-  input: { currentPassword: string; newPassword: string },
+  input: { currentPassword: string; newPassword: string } & Factor,
 ) {
   const user = await findUserById(deps.db, auth.userId);
   if (!user) throw notFound("user");
-  await reauthenticate(deps, meta, auth, user, input.currentPassword, "auth.password_changed");
+  await stepUp(deps, meta, auth, user, { ...input, password: input.currentPassword }, "auth.password_changed");
   const reasons = passwordProblems(input.newPassword, { email: user.email, name: user.name });
   if (input.newPassword === input.currentPassword) reasons.push("must differ from the current password");
   if (reasons.length > 0) throw weakPassword(reasons, "new_password");

@@ -4,6 +4,7 @@
  * wrong in a row end the session, so a stolen session cannot brute-force the password.
  */
 import type { UserRow } from "../../db/users";
+import { gateUnavailable } from "../../errors";
 import type { RequestMeta, ServiceDeps } from "../context";
 import { endSession } from "../sessions";
 import { invalidCredentials, sessionEndedByReauth } from "./errors";
@@ -37,11 +38,13 @@ export async function reauthenticate(
     ]);
     return { needsRehash: check.needsRehash };
   }
-  let run = 0;
+  let run: number;
   try {
     run = await deps.gate.reauthFailed(auth.userId, auth.sessionId);
   } catch (err) {
-    deps.logger.error("gate unreachable; wrong re-authentication not counted", { error: String(err) });
+    // Fail closed: an uncounted wrong answer is a free guess.
+    deps.logger.error("gate unreachable; re-authentication refused (fail closed)", { error: String(err) });
+    throw gateUnavailable(err);
   }
   const counted = countFailure(deps, meta, attempt, { action, reason: "bad_password", error: invalidCredentials });
   if (run < REAUTH_MAX_FAILURES) return counted;

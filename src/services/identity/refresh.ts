@@ -46,7 +46,7 @@ export async function refresh(
     deps,
     meta,
     [{ rule: "refresh_session", subject: `user:${user.id}`, kind: "session", key: session.id }],
-    user.id,
+    { userId: user.id },
   );
 
   // An administrator's lock ends sessions at once; this refuses a refresh that raced it.

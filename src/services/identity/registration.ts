@@ -45,7 +45,8 @@ export async function register(
         email,
         name: input.name,
         passwordHash,
-        role: deps.config.adminEmails.includes(email) ? "admin" : "user",
+        // ADMIN_EMAILS is applied per request, never stored (isAdmin).
+        role: "user",
         createdAt: now,
         updatedAt: now,
       }),

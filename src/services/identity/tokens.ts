@@ -8,7 +8,7 @@ import type { UserRow } from "../../db/users";
 import type { TokenResponse as TokenResponseSchema } from "../../wire/identity";
 import { issueAccessToken } from "../access-tokens";
 import type { RequestMeta } from "../context";
-import { toPublicUser } from "./users";
+import { toPublicUser, withCurrentRole } from "./users";
 
 /** The wire shape of tokens (src/wire/identity.ts). */
 export type TokenResponse = z.infer<typeof TokenResponseSchema>;
@@ -63,6 +63,6 @@ export async function tokenResponse(
     expires_in: access.expiresIn,
     refresh_token: refreshToken,
     session_id: sessionId,
-    user: toPublicUser(user),
+    user: withCurrentRole(config, toPublicUser(user)),
   };
 }

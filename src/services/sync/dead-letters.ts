@@ -24,7 +24,7 @@ import type { SyncDeps } from "./deps";
 import type { DeadLetterMessage } from "./messages";
 import { failedPatch } from "./outcome";
 import { syncDisabled } from "./request";
-import { newRun, recordRun } from "./runs";
+import { newRun, recordRunOrGone } from "./runs";
 import { runHorizon } from "./timing";
 
 /** The wire shape of a dead letter (admin API). */
@@ -148,7 +148,7 @@ export async function replayDeadLetter(deps: SyncDeps, meta: RequestMeta, actorI
     replayedBy: actorId,
   });
   if (!marked) throw alreadyReplayed(letter);
-  await recordRun(deps, row.userId, run);
+  await recordRunOrGone(deps, row.userId, run);
   await deps.db.batch([
     claimForSync(deps.db, row.id, now, runHorizon(now, deps.config.sync)),
     connectionAudit(deps.db, meta, now, {

@@ -63,6 +63,12 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
     const answer = await fetchAnswer(deps, row, knownAccounts, started, attempt === 1);
     const applied = await home.applySync(row.userId, row.id, row.provider, answer, started.getTime());
     const done = deps.now();
+    if (applied.gone) {
+      // Deleted (the connection, or the whole account) while we talked to the provider: the
+      // home refused the write and the run went with the data. Nothing to record.
+      deps.logger.info("sync dropped: deleted meanwhile", { run_id: run.id, connection_id: row.id });
+      return ack("skipped");
+    }
     if (applied.stale) {
       // A newer snapshot was applied meanwhile (this run outlived its lease): it decides the data.
       await home.finishRun(run.id, {

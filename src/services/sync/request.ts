@@ -13,7 +13,7 @@ import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import type { RequestMeta } from "../context";
 import type { SyncDeps } from "./deps";
-import { newRun, recordRun } from "./runs";
+import { newRun, recordRunOrGone } from "./runs";
 import { runHorizon } from "./timing";
 
 export const syncDisabled = () =>
@@ -86,7 +86,7 @@ export async function requestSync(
   }
 
   const run = newRun(row, "manual", "manual:{run}");
-  await recordRun(deps, userId, run);
+  await recordRunOrGone(deps, userId, run);
   await connectionAudit(deps.db, meta, now, {
     action: "sync.requested",
     outcome: "success",

@@ -47,10 +47,18 @@ export function newRun(connection: { id: string }, trigger: SyncTrigger, key: st
 /**
  * Records the run in the user's home (the outbox) before anything is sent: if this Worker dies
  * before the message leaves, the home sends it again (src/ledger/runs.ts). Returns the run and
- * whether this call created it (its idempotency key may exist already).
+ * whether this call created it (its idempotency key may exist already); `run: null` when the
+ * home refused it (the connection was deleted meanwhile).
  */
 export async function recordRun(deps: Pick<SyncDeps, "gate">, userId: string, run: ReturnType<typeof newRun>) {
   return deps.gate.home(userId).beginRun(run.spec);
+}
+
+/** Records a run for a connection the caller just read from D1: one deleted meanwhile is 404. */
+export async function recordRunOrGone(deps: Pick<SyncDeps, "gate">, userId: string, run: ReturnType<typeof newRun>) {
+  const begun = await recordRun(deps, userId, run);
+  if (!begun.run) throw notFound("connection");
+  return begun;
 }
 
 /** A page of a connection's runs, newest first, from `limit + 1` read (the extra says "more"). */

@@ -1,0 +1,1 @@
+ALTER TABLE `pending_erasures` ADD `audit` text;
