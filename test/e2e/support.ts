@@ -8,6 +8,17 @@ export { waitForEmail, waitForToken };
 
 export const PASSWORD = "Tr1cky-Bison-42!";
 
+/** What `client/examples/journey.ts` prints when the whole journey succeeds, step by step. */
+export const JOURNEY_STEPS = [
+  /✓ registered/,
+  /✓ verified/,
+  /✓ logged in/,
+  /✓ connected sandbox/,
+  /✓ synced: 2 accounts, 200 transactions/,
+  /✓ read the change feed: 200 transactions/,
+  /✓ logged out/,
+];
+
 /** A random private-range address: each client gets its own per-IP rate limits. */
 const randomIp = () =>
   `10.${(Math.random() * 255) | 0}.${(Math.random() * 255) | 0}.${((Math.random() * 254) | 0) + 1}`;
