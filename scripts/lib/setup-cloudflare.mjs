@@ -14,6 +14,11 @@ export const PLACEHOLDER_DATABASE_ID = "00000000-0000-0000-0000-000000000000";
 /** The generated, uncommitted config every deploy goes through (beside wrangler.toml, so its paths hold). */
 export const DEPLOY_CONFIG_NAME = "wrangler.deploy.jsonc";
 
+/** The metrics binding and dataset every query in ops/analytics/ reads (docs/operations.md). */
+export const METRICS = (({ binding, dataset }) => ({ binding, dataset }))(
+  JSON.parse(readFileSync(resolve(ROOT, "ops/analytics/contract.json"), "utf8")),
+);
+
 /** wrangler.toml as written (relative paths, no defaults filled in), parsed by wrangler itself. */
 export function readRawConfig(path) {
   return experimental_readRawConfig({ config: path }).rawConfig;
@@ -51,7 +56,10 @@ export function resourcesOf(raw) {
  * each resource (its look-up and the create run if it is missing), the deploy config, the
  * production settings, the secrets, the D1 migrations and the deploy.
  */
-export function planSetup(raw, { deployConfig = DEPLOY_CONFIG_NAME, source = "wrangler.toml" } = {}) {
+export function planSetup(
+  raw,
+  { deployConfig = DEPLOY_CONFIG_NAME, source = "wrangler.toml", metrics = METRICS } = {},
+) {
   const { databases, queues, datasets, sendEmail } = resourcesOf(raw);
   const vars = raw.vars ?? {};
   const through = ["--config", deployConfig];
@@ -77,10 +85,20 @@ export function planSetup(raw, { deployConfig = DEPLOY_CONFIG_NAME, source = "wr
     });
   }
   for (const d of datasets) {
+    const other = d.binding === metrics.binding && d.dataset !== metrics.dataset;
     steps.push({
       kind: "dataset",
       title: `Analytics Engine dataset ${d.dataset ?? "(unnamed)"} (binding ${d.binding})`,
-      note: "declared; Cloudflare creates a dataset on its first write, so there is nothing to create",
+      note: other
+        ? `declared, but the queries in ops/analytics/ read ${metrics.dataset}; nothing to create`
+        : "declared; Cloudflare creates a dataset on its first write, so there is nothing to create",
+    });
+  }
+  if (!datasets.some((d) => d.binding === metrics.binding)) {
+    steps.push({
+      kind: "dataset",
+      title: `Analytics Engine dataset ${metrics.dataset} (binding ${metrics.binding})`,
+      note: `not declared in ${source}: no metrics are written until it has [[analytics_engine_datasets]] binding = "${metrics.binding}", dataset = "${metrics.dataset}"`,
     });
   }
   steps.push({

@@ -65,6 +65,7 @@ describe("the setup plan", () => {
       "d1",
       "queue",
       "queue",
+      "dataset",
       "deploy-config",
       "settings",
       "secrets",
@@ -93,6 +94,11 @@ describe("the setup plan", () => {
       ...through,
     ]);
     expect(steps.at(-1)?.run).toEqual(["deploy", ...through]);
+    // The metrics binding is not declared yet: said, nothing created, nothing blocked.
+    expect(steps.find((s) => s.kind === "dataset")).toMatchObject({
+      title: "Analytics Engine dataset ledgerlink_metrics (binding METRICS)",
+      note: expect.stringContaining("not declared"),
+    });
   });
 
   it("picks up queues, dead-letter queues and datasets added to wrangler.toml, creating no dataset", () => {
@@ -107,6 +113,7 @@ describe("the setup plan", () => {
     expect(dataset).toHaveLength(1);
     expect(dataset[0]).toMatchObject({ title: expect.stringContaining("ledgerlink_metrics (binding METRICS)") });
     expect(dataset[0]).not.toHaveProperty("create");
+    expect(dataset[0]).toMatchObject({ note: expect.stringContaining("first write") });
     expect(steps.findIndex((s) => s.kind === "dataset")).toBeLessThan(steps.findIndex((s) => s.kind === "secrets"));
   });
 
