@@ -122,6 +122,8 @@ export function planSetup(
       kind: "migrations",
       title: `D1 migrations (binding ${db.binding})`,
       run: ["d1", "migrations", "apply", db.binding, "--remote", ...through],
+      // Declining wrangler's confirmation exits 0 too: the deploy waits until none is pending.
+      check: ["d1", "migrations", "list", db.binding, "--remote", ...through],
     });
   }
   steps.push({ kind: "deploy", title: "Deploy", run: ["deploy", ...through] });
@@ -146,6 +148,7 @@ export function renderPlan(steps) {
       lines.push(`   $ ${shown(s.lookup)}`);
     }
     if (s.run) lines.push(`   $ ${shown(s.run)}`);
+    if (s.check) lines.push(`   then $ ${shown(s.check)} (must find none pending)`);
     if (s.note) lines.push(`   ${s.note}`);
     if (s.kind === "settings") {
       if (s.problems.length === 0) lines.push("   ok: nothing production refuses");
@@ -239,9 +242,12 @@ function execute(steps, { raw, source, deployConfigPath, deployConfig, wrangler,
   for (const [i, s] of steps.entries()) {
     const head = `${i + 1}. ${s.title}:`;
     if (s.kind === "auth") {
-      if (wrangler(s.lookup).status !== 0) {
+      const r = wrangler(s.lookup);
+      if (r.status !== 0) {
         throw new SetupError(
-          "Not logged in to Cloudflare: run `npx wrangler login` (or set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID), then run this again.",
+          "wrangler is not logged in to Cloudflare (or cannot reach it): run `npx wrangler login` " +
+            "(or set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID), then run this again." +
+            `\n${r.stderr.trim().split("\n").slice(-3).join("\n")}`.trimEnd(),
         );
       }
       log(`${head} ok`);
@@ -320,9 +326,18 @@ function execute(steps, { raw, source, deployConfigPath, deployConfig, wrangler,
       log(`${head} $ ${shown(s.run)}`);
       const r = wrangler(s.run, { interactive: true });
       if (r.status !== 0) throw new SetupError(`${s.title} failed (exit ${r.status}).`);
+      if (s.check) {
+        const c = wrangler(s.check);
+        if (c.status !== 0 || !/No migrations to apply/.test(`${c.stdout}${c.stderr}`)) {
+          throw new SetupError(
+            `Migrations are still pending (declined, or failed): not deploying. $ ${shown(s.check)}`,
+          );
+        }
+      }
     }
   }
-  log(`\n✓ Deployed through ${deployConfig}. Check it: curl <APP_BASE_URL>/health/ready (docs/deploy.md).`);
+  const base = String(raw.vars?.APP_BASE_URL || "<APP_BASE_URL>").replace(/\/$/, "");
+  log(`\n✓ Deployed through ${deployConfig}. Check it: curl ${base}/health/ready (docs/deploy.md).`);
   return 0;
 }
 

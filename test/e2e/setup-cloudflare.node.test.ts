@@ -196,6 +196,7 @@ function fakeAccount(state: {
   databases: { name: string; uuid: string }[];
   queues: string[];
   secrets: string[] | null;
+  declined?: boolean;
 }) {
   const calls: Call[] = [];
   const wrangler = (args: string[], { interactive = false } = {}) => {
@@ -220,6 +221,9 @@ function fakeAccount(state: {
     if (a === "secret" && b === "list") {
       if (state.secrets === null) return { status: 1, stdout: "", stderr: 'Worker "ledgerlink" not found.' };
       return ok(JSON.stringify(state.secrets.map((name) => ({ name, type: "secret_text" }))));
+    }
+    if (a === "d1" && b === "migrations" && c === "list") {
+      return ok(state.declined ? "Migrations to be applied: 0013_next.sql" : "✅ No migrations to apply!");
     }
     if ((a === "d1" && b === "migrations") || a === "deploy") return ok();
     return { status: 1, stdout: "", stderr: `unexpected: ${args.join(" ")}` };
@@ -273,12 +277,14 @@ describe("a real run (against a stand-in for Cloudflare)", () => {
     const written = readFileSync(deployConfig, "utf8");
     expect(written).toContain('"database_id": "uuid-of-ledgerlink"');
     expect(written).not.toContain(setup.PLACEHOLDER_DATABASE_ID);
-    const tail = account.calls.slice(-2);
+    const tail = account.calls.slice(-3);
     expect(tail.map((c) => shown(c.args))).toEqual([
       "npx wrangler d1 migrations apply DB --remote --config wrangler.deploy.jsonc",
+      "npx wrangler d1 migrations list DB --remote --config wrangler.deploy.jsonc",
       "npx wrangler deploy --config wrangler.deploy.jsonc",
     ]);
-    expect(tail.every((c) => c.interactive)).toBe(true);
+    expect(tail.map((c) => c.interactive)).toEqual([true, false, true]);
+    expect(first.out).toContain("curl https://api.example.com/health/ready");
 
     account.calls.length = 0;
     const second = runAgainst(configPath, account);
@@ -302,6 +308,19 @@ describe("a real run (against a stand-in for Cloudflare)", () => {
     expect(out).toContain("remove   SCHWAB_CLIENT_SECRET");
     expect(out).toContain("Stopped before the migrations and the deploy");
     expect(account.calls.some((c) => c.args[0] === "deploy" || c.args[1] === "migrations")).toBe(false);
+  });
+
+  it("does not deploy while migrations are pending (the operator declined wrangler's confirmation)", () => {
+    const account = fakeAccount({
+      databases: [{ name: "ledgerlink", uuid: "u1" }],
+      queues: ["ledgerlink-sync", "ledgerlink-sync-dlq", "ledgerlink-email", "ledgerlink-email-dlq"],
+      secrets: ALL_SECRETS,
+      declined: true,
+    });
+    const { code, out } = runAgainst(fixture("declined", deployable), account);
+    expect(code).toBe(1);
+    expect(out).toContain("Migrations are still pending");
+    expect(account.calls.some((c) => c.args[0] === "deploy")).toBe(false);
   });
 
   it("treats a Worker that does not exist yet as having no secrets, and reports refused settings", () => {
