@@ -1,5 +1,6 @@
 import { importJWK, type JWK } from "jose";
 import { z } from "zod";
+import { SECRET_NAMES } from "./config-requirements";
 import type { Keyring } from "./crypto/keyring";
 import { belowOwasp, OWASP_SCRYPT, parseScryptParams, type ScryptParams } from "./crypto/password";
 import { base64Bytes, weakSecretReason } from "./crypto/secret-strength";
@@ -280,6 +281,10 @@ const EnvSchema = z
       }
     }
   });
+
+// The secrets `npm run setup:cloudflare` checks before a deploy (src/config-requirements.ts) are
+// keys this schema reads: renaming one here fails to compile until the shared list follows.
+const _checkedSecrets: readonly (keyof z.input<typeof EnvSchema>)[] = SECRET_NAMES;
 
 /** A configuration problem: the key that is wrong and why, never its value. */
 export interface ConfigIssue {
