@@ -101,7 +101,8 @@ function event(t: BankTimeline, day: number): BankEvent {
 /** Every event that has happened by `now` (pending or booked), oldest first. */
 export function bankEvents(t: BankTimeline, now: number): BankEvent[] {
   const out: BankEvent[] = [];
-  for (let day = -(t.historyDays - 1); ; day++) {
+  // Bounded: a broken anchor (NaN) must not spin forever.
+  for (let day = -(t.historyDays - 1); day < 100_000; day++) {
     const e = event(t, day);
     if (e.at > now) break;
     out.push(e);
