@@ -404,3 +404,25 @@ describe("SimpleFIN: errors and odd answers", () => {
     expect((await s.sim.fetch(`${s.sim.base}/accounts`)).status).toBe(403);
   });
 });
+
+describe("SimpleFIN simulator: query semantics", () => {
+  it("pending rows come with the parameter present whatever its value; balances-only and account= filter", async () => {
+    const s = await connected();
+    const u = new URL(s.accessUrl);
+    const get = async (query: string) => {
+      const res = await s.sim.fetch(`${s.sim.base}/accounts?${query}`, {
+        headers: { Authorization: `Basic ${btoa(`${u.username}:${u.password}`)}` },
+      });
+      return (await res.json()) as { accounts: { id: string; transactions?: { pending?: boolean }[] }[] };
+    };
+    const pendingOf = (b: Awaited<ReturnType<typeof get>>) =>
+      b.accounts.flatMap((a) => a.transactions ?? []).filter((t) => t.pending);
+    expect(pendingOf(await get(""))).toHaveLength(0);
+    expect(pendingOf(await get("pending=0"))).toHaveLength(2);
+    expect(pendingOf(await get("pending=1"))).toHaveLength(2);
+    const balances = await get("balances-only=1");
+    expect(balances.accounts.every((a) => a.transactions === undefined)).toBe(true);
+    const one = await get(`account=${balances.accounts[1]?.id}`);
+    expect(one.accounts.map((a) => a.id)).toEqual([balances.accounts[1]?.id]);
+  });
+});
