@@ -27,26 +27,65 @@ export interface ProviderHttpOptions {
   correlationIdHeader?: string;
   logger?: Logger;
   now?: () => Date;
+  /** Provider-wide reading of failed answers, tried before the status table (per-request `classify` first). */
+  classify?: ErrorClassifier;
 }
+
+/** A failed (non-2xx) answer, for a provider-specific classifier. `text` is raw: never log it. */
+export interface FailedAnswer {
+  /** `<provider> <operation>`, for messages. */
+  label: string;
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The log-safe summary the default classification would use. */
+  detail: string;
+  /** The default message: `<label>: HTTP <status> (<detail>)`. */
+  message: string;
+  info: ProviderErrorInfo;
+  now: Date;
+}
+
+/** Maps a failed answer to a provider error, or null for the default status table. */
+export type ErrorClassifier = (answer: FailedAnswer) => ProviderError | null;
 
 /** One JSON call. `operation` is a log label such as "token.refresh"; never put secrets in it. */
 export interface ProviderRequest<T> {
   operation: string;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   url: string;
   headers?: Record<string, string>;
   body?: string;
+  /** A form body (application/x-www-form-urlencoded); sets the Content-Type. Not with `body`. */
+  form?: Record<string, string>;
   schema: z.ZodType<T>;
   /**
    * Statuses meaning "the user must authorize again". Default [401]; token endpoints pass
    * [400, 401] because an invalid or expired grant is a 400 (RFC 6749 §5.2).
    */
   reauthStatuses?: readonly number[];
+  /** This call's own reading of failed answers, tried first. */
+  classify?: ErrorClassifier;
+}
+
+/** A call whose 2xx body is taken as text (SimpleFIN's claim answers a plain-text URL). */
+export type ProviderTextRequest = Omit<ProviderRequest<never>, "schema">;
+
+/** A successful answer with its headers (rate-limit and quota headers). */
+export interface ProviderResponse<T> {
+  data: T;
+  status: number;
+  headers: Headers;
 }
 
 /** Sends provider requests with timeouts and maps every failure to a typed ProviderError. */
 export interface ProviderHttpClient {
+  /** A JSON call; resolves with the parsed body. */
   request<T>(req: ProviderRequest<T>): Promise<T>;
+  /** A JSON call; resolves with the parsed body, the status and the headers. */
+  exchange<T>(req: ProviderRequest<T>): Promise<ProviderResponse<T>>;
+  /** A call whose 2xx body is text, returned as is (not logged). */
+  text(req: ProviderTextRequest): Promise<ProviderResponse<string>>;
 }
 
 const MAX_DETAIL = 160;
@@ -75,6 +114,9 @@ export function sanitizeDetail(text: string, max = MAX_DETAIL): string {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point.
     .replace(/[\u0000-\u001f\u007f]+/g, " ")
     .replace(/\bBearer\s+\S+/gi, "Bearer [redacted]")
+    .replace(/\bBasic\s+[A-Za-z0-9+/=]+/gi, "Basic [redacted]")
+    // Userinfo in a URL is a credential (SimpleFIN access URLs): keep neither name nor password.
+    .replace(/\/\/[^\s/@]+@/g, "//[redacted]@")
     // Long runs with a digit look like tokens, hashes or account data; error codes have none.
     .replace(/[\w.~+/=-]{24,}/g, (run) => (/\d/.test(run) ? "[redacted]" : run))
     // Account numbers may be echoed back in provider messages.
@@ -105,6 +147,13 @@ function summarizeJson(body: unknown): string | null {
     const text = str(fault.faultstring) ?? "fault";
     return code ? `${code}: ${text}` : text;
   }
+  // GoCardless: {summary, detail, status_code, type?}.
+  const summary = str(o.summary);
+  if (summary) {
+    const detail = str(o.detail);
+    const type = str(o.type);
+    return [type, summary, detail].filter(Boolean).join(": ");
+  }
   const message = str(o.message);
   const errors = Array.isArray(o.errors) ? o.errors : [];
   const first: unknown = errors[0];
@@ -118,10 +167,21 @@ function summarizeJson(body: unknown): string | null {
     if (parts.length) return parts.join(" ");
   }
   if (typeof first === "string") return first;
+  // GoCardless field validation: {"<field>": {summary, detail}, "status_code": 400}.
+  for (const [field, value] of Object.entries(o)) {
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      const v = value as Record<string, unknown>;
+      const fieldSummary = str(v.summary) ?? str(v.detail);
+      if (fieldSummary) return `${field}: ${fieldSummary}`;
+    }
+  }
   return null;
 }
 
-/** A short, log-safe summary of an error body in any of the shapes Schwab sends. */
+/**
+ * A short, log-safe summary of an error body in any of the shapes Schwab, GoCardless, SimpleFIN
+ * and Alpaca send (JSON envelopes, plain text, HTML).
+ */
 export function summarizeErrorBody(text: string, contentType: string | null): string {
   const trimmed = text.trim();
   if (trimmed === "") return "empty body";
@@ -169,10 +229,10 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
   const doFetch = options.fetch;
   const now = options.now ?? (() => new Date());
 
-  async function request<T>(req: ProviderRequest<T>): Promise<T> {
+  async function logged<R>(req: ProviderTextRequest, run: () => Promise<R>): Promise<R> {
     const started = Date.now();
     try {
-      const value = await send(req);
+      const value = await run();
       logger?.debug("provider call", { provider, operation: req.operation, ms: Date.now() - started });
       return value;
     } catch (err) {
@@ -189,8 +249,22 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
     }
   }
 
-  async function send<T>(req: ProviderRequest<T>): Promise<T> {
+  interface Answer {
+    res: Response;
+    text: string;
+    info: ProviderErrorInfo;
+    label: string;
+  }
+
+  /** One call: timeouts, the body read, and non-2xx answers mapped to errors. */
+  async function send(req: ProviderTextRequest): Promise<Answer> {
     const label = `${provider} ${req.operation}`;
+    const headers = { ...req.headers };
+    let body = req.body;
+    if (req.form) {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(req.form).toString();
+    }
     const total = AbortSignal.timeout(timeouts.totalMs);
     // First-byte limit: a controller we cancel once headers arrive, so it cannot cut the body read.
     const connect = new AbortController();
@@ -208,7 +282,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
     let res: Response;
     try {
       res = await raceAbort(
-        doFetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal, redirect: "manual" }),
+        doFetch(req.url, { method: req.method, headers, body, signal, redirect: "manual" }),
         signal,
       );
     } catch (cause) {
@@ -228,9 +302,13 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
     }
 
     if (res.status < 200 || res.status > 299) {
-      throw statusError(label, res, text, correlationId, req.reauthStatuses ?? [401], now());
+      const failed = failedAnswer(label, res, text, correlationId, now());
+      throw req.classify?.(failed) ?? options.classify?.(failed) ?? statusError(failed, req.reauthStatuses ?? [401]);
     }
-    const info: ProviderErrorInfo = { status: res.status, correlationId };
+    return { res, text, info: { status: res.status, correlationId }, label };
+  }
+
+  function parseJson<T>(req: ProviderRequest<T>, { res, text, info, label }: Answer): T {
     const contentType = res.headers.get("Content-Type") ?? "";
     if (/html/i.test(contentType)) {
       throw new MalformedResponseError(`${label}: HTML instead of JSON`, {
@@ -257,24 +335,36 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
     return parsed.data;
   }
 
-  return { request };
+  return {
+    request: (req) => logged(req, async () => parseJson(req, await send(req))),
+    exchange: (req) =>
+      logged(req, async () => {
+        const answer = await send(req);
+        return { data: parseJson(req, answer), status: answer.res.status, headers: answer.res.headers };
+      }),
+    text: (req) =>
+      logged(req, async () => {
+        const answer = await send(req);
+        return { data: answer.text, status: answer.res.status, headers: answer.res.headers };
+      }),
+  };
 }
 
-function statusError(
-  label: string,
-  res: Response,
-  text: string,
-  correlationId: string | null,
-  reauthStatuses: readonly number[],
-  now: Date,
-): ProviderError {
-  const status = res.status;
+function failedAnswer(label: string, res: Response, text: string, correlationId: string | null, now: Date) {
   const detail = summarizeErrorBody(text, res.headers.get("Content-Type"));
-  const info: ProviderErrorInfo = { status, correlationId, detail };
-  const message = `${label}: HTTP ${status} (${detail})`;
+  const info: ProviderErrorInfo = { status: res.status, correlationId, detail };
+  const message = `${label}: HTTP ${res.status} (${detail})`;
+  return { label, status: res.status, headers: res.headers, text, detail, message, info, now } satisfies FailedAnswer;
+}
+
+/** The default status table (docs/providers/schwab.md "Errors and limits"). */
+export function statusError(answer: FailedAnswer, reauthStatuses: readonly number[]): ProviderError {
+  const { message, info, status } = answer;
   if (reauthStatuses.includes(status)) return new ReauthRequiredError(message, info);
   if (status === 402) return new PaymentRequiredError(message, info);
-  if (status === 429) return new RateLimitedError(message, parseRetryAfter(res.headers.get("Retry-After"), now), info);
+  if (status === 429) {
+    return new RateLimitedError(message, parseRetryAfter(answer.headers.get("Retry-After"), answer.now), info);
+  }
   if (status === 408 || status >= 500) return new TransientProviderError(message, info);
   // 3xx (redirects are not followed: an API never sends us to a login page on purpose) and other 4xx.
   return new ProviderRejectedError(message, info);

@@ -228,6 +228,7 @@ export function mapAccount(entry: SchwabAccount, hashValue: string, asOf: Date):
     accountNumberMasked: masked,
     name: `Schwab ${title(acct.type)} ${masked}`,
     type: acct.type.toLowerCase(),
+    kind: "brokerage",
     currency: "USD",
     balances: { current: dec(current), available: dec(available), asOf },
     holdings: mapHoldings(acct.positions ?? []),

@@ -15,6 +15,7 @@ import {
   TokenResponseSchema,
   TransactionsSchema,
 } from "./schwab-wire";
+import { snapshotFromAccounts } from "./snapshot";
 import {
   type AuthorizationUrlInput,
   type DateRange,
@@ -25,6 +26,7 @@ import {
   type ProviderTokens,
   type ProviderTransaction,
   type RefreshResult,
+  type SnapshotWindow,
 } from "./types";
 
 /** Options for `createSchwabAdapter`. */
@@ -130,7 +132,7 @@ export function createSchwabAdapter(options: SchwabAdapterOptions): ProviderAdap
     }
   }
 
-  return {
+  const adapter: ProviderAdapter = {
     provider: "schwab",
 
     authorizationUrl({ state, codeChallenge, redirectUri, scenario }: AuthorizationUrlInput): string {
@@ -209,5 +211,11 @@ export function createSchwabAdapter(options: SchwabAdapterOptions): ProviderAdap
         (a, b) => a.date.getTime() - b.date.getTime() || a.providerTransactionId.localeCompare(b.providerTransactionId),
       );
     },
+
+    /** accounts() then transactions() per account; the credential is the access token. */
+    snapshot(accessToken: string, window: SnapshotWindow) {
+      return snapshotFromAccounts(adapter, accessToken, window);
+    },
   };
+  return adapter;
 }

@@ -4,6 +4,12 @@
  * decimal strings (see ./decimal.ts); timestamps are UTC `Date`s.
  */
 
+/** How a provider connection is established: OAuth 2 code flow, a bank consent (GoCardless), a setup token (SimpleFIN). */
+export type AuthType = "oauth2" | "bank_consent" | "setup_token";
+
+/** Normalized account class; credit cards and loans are liabilities. */
+export type AccountKind = "checking" | "savings" | "credit_card" | "loan" | "brokerage" | "other";
+
 /** Input for building the provider's consent URL (OAuth 2 code flow, RFC 6749 §4.1 + PKCE RFC 7636). */
 export interface AuthorizationUrlInput {
   state: string;
@@ -34,6 +40,20 @@ export interface ProviderTokens {
 /** What a refresh grant did with the refresh token. */
 export type RefreshTokenOutcome = "rotated" | "same" | "absent";
 
+/**
+ * Credentials from an authorization that may lack a refresh token and an expiry (Alpaca's tokens
+ * never expire and come alone). `ProviderTokens` keeps Schwab's stricter shape, which the
+ * connection services store; this wider one is for the newer OAuth providers.
+ */
+export interface ProviderGrant {
+  accessToken: string;
+  refreshToken: string | null;
+  /** null: the provider states no expiry (the token lives until the user revokes it). */
+  accessTokenExpiresAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+  scope?: string;
+}
+
 /** Result of a refresh grant (RFC 6749 §6). */
 export interface RefreshResult {
   accessToken: string;
@@ -63,8 +83,11 @@ export function applyRefresh(stored: ProviderTokens, result: RefreshResult): Pro
 
 /** Normalized account balances; decimal strings, null when the provider gave none. */
 export interface ProviderBalances {
+  /** In the provider's own sign convention (docs/providers/<provider>.md says which). */
   current: string | null;
   available: string | null;
+  /** Brokerage accounts: the cash balance (reconciliation compares it with the cash flows). */
+  cash?: string | null;
   asOf: Date;
 }
 
@@ -86,13 +109,18 @@ export interface ProviderHolding {
 
 /** One account with balances and holdings. */
 export interface ProviderAccount {
-  /** The provider's opaque account reference (Schwab: the hashValue). Pass it to `transactions`. */
+  /**
+   * The provider's opaque account reference, stable across relinks where the provider allows it
+   * (Schwab: the hashValue; GoCardless: `iban:` + SHA-256 of the IBAN). Pass it to `transactions`.
+   */
   providerAccountId: string;
   /** Last four digits only, e.g. "••••1234"; the full number never leaves the adapter. */
   accountNumberMasked: string;
   name: string;
-  /** Lower-case account type, e.g. "margin", "cash". */
+  /** The provider's own lower-case account type, e.g. "margin", "cash", "cacc". */
   type: string;
+  /** Normalized class; `credit_card` and `loan` are liabilities. */
+  kind: AccountKind;
   currency: string;
   balances: ProviderBalances;
   holdings: ProviderHolding[];
@@ -114,14 +142,11 @@ export interface ProviderTransaction {
   quantity: string | null;
   price: string | null;
   date: Date;
-  /** Provider type details kept for reconciliation and debugging (never shown raw to clients). */
-  raw: {
-    type: string;
-    status: string;
-    activityType: string | null;
-    subAccount: string | null;
-    orderId: string | null;
-  };
+  /**
+   * Provider details kept for reconciliation and debugging (never shown raw to clients). Schwab:
+   * type, status, activityType, subAccount, orderId. Never account numbers or IBANs.
+   */
+  raw: Readonly<Record<string, string | null>>;
 }
 
 /** A half-open-or-closed time window; providers treat both ends as inclusive. */
@@ -130,8 +155,38 @@ export interface DateRange {
   end: Date;
 }
 
-/** What every provider adapter offers. */
-export interface ProviderAdapter {
+/** The window of one snapshot. */
+export interface SnapshotWindow {
+  end: Date;
+  /** Window start for one account (by providerAccountId); known accounts fetch incrementally. */
+  startFor(providerAccountId: string): Date;
+}
+
+/** Something worth telling about a snapshot that did not fail it. */
+export interface ProviderWarning {
+  code: string;
+  /** Our own sanitized text, never the provider's raw body. */
+  message: string;
+  providerAccountId?: string | null;
+  /** The provider says a bank login needs attention (SimpleFIN `con.auth`, "may need attention"). */
+  reauth?: boolean;
+}
+
+/** Everything one sync reads from a provider, fetched before anything is written. */
+export interface ProviderSnapshot {
+  accounts: { account: ProviderAccount; transactions: ProviderTransaction[]; since: Date }[];
+  warnings: ProviderWarning[];
+  /** Provider-reported quota, if any (GoCardless account success headers). */
+  quota?: { remaining: number | null; resetSeconds: number | null } | null;
+}
+
+/** An adapter that reads a whole snapshot from one credential string (see each provider's doc). */
+export interface SnapshotSource {
+  snapshot(credential: string, window: SnapshotWindow): Promise<ProviderSnapshot>;
+}
+
+/** What every OAuth 2 (PKCE + refresh) provider adapter offers: Schwab and the Schwab sandbox. */
+export interface ProviderAdapter extends SnapshotSource {
   readonly provider: string;
   authorizationUrl(input: AuthorizationUrlInput): string;
   exchangeCode(input: ExchangeCodeInput): Promise<ProviderTokens>;
@@ -192,19 +247,27 @@ export class ReauthRequiredError extends ProviderError {
   override readonly name = "ReauthRequiredError";
 }
 
-/** 429: back off; `retryAfterSeconds` from Retry-After when present (RFC 9110 §10.2.3). */
+/** Why a provider refused for rate: a short burst limit, or a quota that refills over a day. */
+export type RateLimitReason = "burst" | "daily_quota";
+
+/**
+ * 429: back off; `retryAfterSeconds` from Retry-After (RFC 9110 §10.2.3) or the provider's own
+ * reset hint when present. `reason` is set when the provider tells the two limits apart.
+ */
 export class RateLimitedError extends ProviderError {
   readonly kind = "rate_limited" as const;
   override readonly name = "RateLimitedError";
+  readonly reason: RateLimitReason | null;
   constructor(
     message: string,
     readonly retryAfterSeconds: number | null,
-    info: ProviderErrorInfo = {},
+    info: ProviderErrorInfo & { reason?: RateLimitReason } = {},
   ) {
     super(message, info);
+    this.reason = info.reason ?? null;
   }
   override toLog() {
-    return { ...super.toLog(), retry_after_seconds: this.retryAfterSeconds };
+    return { ...super.toLog(), retry_after_seconds: this.retryAfterSeconds, reason: this.reason };
   }
 }
 

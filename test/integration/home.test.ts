@@ -59,6 +59,7 @@ describe("the home's schema", () => {
             accountNumberMasked: "••••0001",
             name: "Upgraded",
             type: "cash",
+            kind: "brokerage",
             currency: "USD",
             balances: { current: "10", available: "10", asOf: at },
             holdings: [],

@@ -264,6 +264,7 @@ describe("the home applies snapshots in the order they were fetched", () => {
           accountNumberMasked: "••••0000",
           name,
           type: "cash",
+          kind: "brokerage" as const,
           currency: "USD",
           balances: { current: amount, available: amount, asOf: at },
           holdings: [],

@@ -13,6 +13,7 @@ const account = (over: Partial<ProviderAccount> = {}): ProviderAccount => ({
   accountNumberMasked: "••••1234",
   name: "Schwab Margin ••••1234",
   type: "margin",
+  kind: "brokerage",
   currency: "USD",
   balances: { current: "1000.5", available: "200", asOf: T },
   holdings: [
