@@ -4,29 +4,15 @@ import { SECRET_NAMES } from "./config-requirements";
 import type { Keyring } from "./crypto/keyring";
 import { belowOwasp, OWASP_SCRYPT, parseScryptParams, type ScryptParams } from "./crypto/password";
 import { base64Bytes, weakSecretReason } from "./crypto/secret-strength";
-import { RateLimitsSchema, type Rules } from "./gate/rules";
+import { effectiveEnvironment } from "./environment";
 import { buildProviderConfig, type ProvidersConfig, providerEnvShape, refineProviderEnv } from "./providers/config";
+import { RateLimitsSchema, type Rules } from "./services/rate-rules";
 import { buildSyncConfig, refineSyncEnv, type SyncConfig, syncEnvShape } from "./services/sync/config";
 
 /** Deployment environments; `production` is the only one with the strict secret rules. */
 export const ENVIRONMENTS = ["development", "test", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-/**
- * The local-only switch (docs/security.md, second pass item 10): `ENVIRONMENT` may say
- * `development` or `test` only together with `LEDGERLINK_LOCAL=1`, which `npm run dev` and the
- * test configuration set and nothing deployed carries (wrangler.toml never declares it). Without
- * it, the Worker behaves as production and runs every production check: one mistaken string can
- * no longer serve the unauthenticated outbox or skip the secret rules.
- */
-export const LOCAL_SWITCH = "LEDGERLINK_LOCAL";
-
-/** The environment the Worker really runs as, from its raw env (also read by the Durable Objects). */
-export function effectiveEnvironment(env: { ENVIRONMENT?: unknown } & Record<string, unknown>): string {
-  const declared = String(env.ENVIRONMENT ?? "");
-  if (declared === "development" || declared === "test") return env[LOCAL_SWITCH] === "1" ? declared : "production";
-  return declared;
-}
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

@@ -1,6 +1,6 @@
 /**
- * The one place dependencies are built, for routes and jobs alike: the database, the Gates, the
- * mailer, the providers, the queues, and the seams tests replace (clock, randomness, password
+ * The one place dependencies are built, for routes and jobs alike: the database, users' homes,
+ * the Limiter, the mailer, the providers, the queues, and the seams tests replace (clock, randomness, password
  * hasher, sleep). Services take the slice they need (`Pick<Deps, ...>`).
  */
 import { type Clock, clockFor } from "./clock";
@@ -9,11 +9,14 @@ import { type PasswordHasher, scryptHasher } from "./crypto/password";
 import { createDb, type Db } from "./db/client";
 import { createMailer, type Mailer } from "./email/mailer";
 import { createEmailSender, type SendEmailBinding } from "./email/sender";
-import { createGateClient, type GateClient } from "./gate/client";
-import type { Gate } from "./gate/gate";
+import { createHomeClient, type HomeClient } from "./home/client";
+import type { Home } from "./home/home";
+import type { DeadLetterMessage, HomeReportMessage, SweepMessage, SyncMessage } from "./home/messages";
+import { createLimiterClient, type LimiterClient } from "./limiter/client";
+import type { Limiter } from "./limiter/limiter";
 import type { Logger } from "./logger";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry";
-import type { DeadLetterMessage, SweepMessage, SyncMessage } from "./services/sync/messages";
+import type { RuleName } from "./services/rate-rules";
 
 export interface Deps {
   config: Config;
@@ -26,13 +29,15 @@ export interface Deps {
   /** Waits between looks while another caller holds a lease. */
   sleep: (ms: number) => Promise<void>;
   passwords: PasswordHasher;
-  /** The per-subject Gates: revocations, token versions, limits, lockouts, live events. */
-  gate: GateClient;
+  /** Users' homes: revocations, token versions, per-user limits, live events, the ledger. */
+  homes: HomeClient<RuleName>;
+  /** The Limiter: per-client and per-address limits, lockouts, email quotas, the global rotation. */
+  limiter: LimiterClient<RuleName>;
   /** Email after the response, capped per address and kind. */
   mailer: Mailer;
   providers: ProviderRegistry;
   /** The sync queue: runs, and the scheduler's sweep messages. */
-  queue: Pick<Queue<SyncMessage | SweepMessage>, "send" | "sendBatch">;
+  queue: Pick<Queue<SyncMessage | SweepMessage | HomeReportMessage>, "send" | "sendBatch">;
   deadLetters: Pick<Queue<DeadLetterMessage>, "send">;
   /** Runs work after the response or job (`ctx.waitUntil`): audit of read-only events, email. */
   defer: (work: Promise<unknown>) => void;
@@ -62,18 +67,37 @@ function hasherFor(config: Config): PasswordHasher {
 /** The optional `send_email` binding (declared in wrangler.toml only by deployments that use it). */
 const emailBindingOf = (env: Env) => (env as Env & { EMAIL?: SendEmailBinding }).EMAIL;
 
+type ObjectBindings = { HOME: DurableObjectNamespace<Home>; LIMITER: DurableObjectNamespace<Limiter> };
+
+/** The facades of the two object kinds, from the config (they import none of it themselves). */
+function objectClients(env: ObjectBindings, config: Config, now: Clock) {
+  return {
+    homes: createHomeClient(env.HOME, {
+      rules: config.rateLimits,
+      secondFactorRule: "mfa_user",
+      // A revoked session's access token could be valid until its exp: keep the revocation that
+      // long, plus a minute of clock skew.
+      revocationTtlMs: (config.tokens.accessTtlSeconds + 60) * 1000,
+      now,
+    }),
+    limiter: createLimiterClient(env.LIMITER, {
+      rules: config.rateLimits,
+      lockout: { threshold: config.lockout.threshold, durationMs: config.lockout.durationSeconds * 1000 },
+    }),
+  };
+}
+
 /** What does not change between requests of one isolate: built once per config and binding. */
-interface Shared {
-  gateNs: DurableObjectNamespace<Gate>;
+interface Shared extends ReturnType<typeof objectClients> {
+  bindings: ObjectBindings;
   now: Clock;
-  gate: GateClient;
 }
 const shared = new WeakMap<Config, Shared>();
 function sharedFor(env: Env, config: Config): Shared {
   let s = shared.get(config);
-  if (!s || s.gateNs !== env.GATE) {
+  if (!s || s.bindings.HOME !== env.HOME || s.bindings.LIMITER !== env.LIMITER) {
     const now = clockFor(config.environment);
-    s = { gateNs: env.GATE, now, gate: createGateClient(env.GATE, config, now) };
+    s = { bindings: { HOME: env.HOME, LIMITER: env.LIMITER }, now, ...objectClients(env, config, now) };
     shared.set(config, s);
   }
   return s;
@@ -89,7 +113,9 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
   const logger = o.logger ?? options.logger;
   const base = sharedFor(env, config);
   const now = o.now ?? base.now;
-  const gate = o.gate ?? (o.now ? createGateClient(env.GATE, config, now) : base.gate);
+  const clients = o.now ? objectClients(env, config, now) : base;
+  const homes = o.homes ?? clients.homes;
+  const limiter = o.limiter ?? clients.limiter;
   const defer = o.defer ?? options.defer;
   const wait = o.sleep ?? sleep;
   let mailer = o.mailer;
@@ -102,11 +128,12 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     random: o.random ?? Math.random,
     sleep: wait,
     passwords: o.passwords ?? hasherFor(config),
-    gate,
+    homes,
+    limiter,
     get mailer() {
       mailer ??= createMailer({
         sender: createEmailSender(config, db, now, emailBindingOf(env)),
-        gate,
+        limiter,
         logger,
         defer,
         sleep: wait,

@@ -2,7 +2,8 @@ import { createApp } from "./app";
 import { runQueue } from "./jobs/queue";
 import { runScheduled } from "./jobs/scheduled";
 
-export { Gate } from "./gate/gate";
+export { Home } from "./home/home";
+export { Limiter } from "./limiter/limiter";
 
 const app = createApp();
 

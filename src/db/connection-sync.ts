@@ -4,7 +4,7 @@
  */
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import type { ConnectionPatch } from "./connections";
+import type { ConnectionPatch, ConnectionRow } from "./connections";
 import { type ConnectionStatus, connections } from "./schema";
 
 /** Connection statuses a sync may run for (or be scheduled for). */
@@ -15,6 +15,25 @@ export const SYNCABLE: ConnectionStatus[] = ["active", "error", "syncing"];
  * runs exactly one gets the row. A run may retake its own lease (a retried attempt after a crash).
  * The connection shows `syncing` while the lease is held.
  */
+const syncLease = (db: Db, id: string, owner: string, now: Date, until: Date, notCoolingDown: boolean) =>
+  db
+    .update(connections)
+    .set({ syncLockOwner: owner, syncLockUntil: until, status: "syncing" })
+    .where(
+      and(
+        eq(connections.id, id),
+        inArray(connections.status, SYNCABLE),
+        isNotNull(connections.accessTokenEnc),
+        notCoolingDown ? or(isNull(connections.cooldownUntil), lte(connections.cooldownUntil, now)) : undefined,
+        or(
+          isNull(connections.syncLockUntil),
+          lte(connections.syncLockUntil, now),
+          eq(connections.syncLockOwner, owner),
+        ),
+      ),
+    )
+    .returning({ id: connections.id });
+
 export const acquireSyncLease = (db: Db, id: string, owner: string, now: Date, until: Date) =>
   db
     .update(connections)
@@ -33,6 +52,26 @@ export const acquireSyncLease = (db: Db, id: string, owner: string, now: Date, u
     )
     .returning()
     .get();
+
+/**
+ * Takes the sync lease for run `owner` and reads the connection, in one round trip: whether the
+ * lease was taken, and the row as it is after (absent when the connection is gone). With
+ * `notCoolingDown`, a connection still cooling down is not leased either.
+ */
+export async function leaseForSync(
+  db: Db,
+  id: string,
+  owner: string,
+  now: Date,
+  until: Date,
+  options: { notCoolingDown: boolean },
+): Promise<{ leased: boolean; row: ConnectionRow | undefined }> {
+  const [leased, rows] = await db.batch([
+    syncLease(db, id, owner, now, until, options.notCoolingDown),
+    db.select().from(connections).where(eq(connections.id, id)),
+  ]);
+  return { leased: leased.length > 0, row: rows[0] };
+}
 
 /**
  * Writes a sync's outcome and releases the lease; updates nothing if `owner` lost it. A

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { SYNC_TRIGGERS } from "../ledger/rows";
+import { SYNC_TRIGGERS } from "../wire/sync";
 
 /**
  * Timestamps are UTC epoch milliseconds everywhere (`timestamp_ms`), so no naive local time can

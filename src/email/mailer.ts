@@ -1,4 +1,4 @@
-import { type EmailSubject, emailSubject, type GateClient } from "../gate/client";
+import { type EmailSubject, emailSubject, type LimiterClient } from "../limiter/client";
 import type { Logger } from "../logger";
 import { ATTEMPT_TIMEOUT_MS, type EmailSender, PermanentEmailError } from "./sender";
 import type { Email } from "./templates";
@@ -27,7 +27,7 @@ export interface Mailer {
 
 export interface MailerDeps {
   sender: EmailSender;
-  gate: Pick<GateClient, "allowEmail">;
+  limiter: Pick<LimiterClient<string>, "allowEmail">;
   logger: Logger;
   /** Runs work after the response (the request's `waitUntil`). */
   defer: (work: Promise<unknown>) => void;
@@ -41,7 +41,7 @@ const describe = (err: unknown, email: Email) =>
 export function createMailer(deps: MailerDeps): Mailer {
   const deliver = async (email: Email) => {
     const subject: EmailSubject = await emailSubject(email.to);
-    if (!(await deps.gate.allowEmail(subject, email.kind, EMAILS_PER_KIND_PER_HOUR))) {
+    if (!(await deps.limiter.allowEmail(subject, email.kind, EMAILS_PER_KIND_PER_HOUR))) {
       deps.logger.warn("email not sent: hourly quota for this address reached", { kind: email.kind });
       return;
     }

@@ -1,8 +1,7 @@
 import type { Config } from "../config";
 import type { Deps } from "../deps";
-import type { RuleName } from "../gate/rules";
+import type { ReadAnswer } from "../home/ledger/reads";
 import type { Logger } from "../logger";
-import type { AccessClaims } from "../services/access-tokens";
 
 /** Who is calling, from Cloudflare's edge headers and `request.cf`. */
 export interface ClientInfo {
@@ -32,8 +31,8 @@ export interface Variables {
   /** Set once authentication succeeds, so the access log can name the user. */
   userId?: string;
   auth?: AuthContext;
-  /** A verified token whose Gate call the handler makes with its read (`readOwn`). */
-  pendingGate?: { claims: AccessClaims; rule: RuleName };
+  /** The user's own data read in the authorization's call (`requireAuth({ read })`, `ownData`). */
+  own?: ReadAnswer | null;
   /** The request's dependencies, once built (src/http/deps.ts). */
   deps?: Deps;
 }

@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, TypedResponse } from "hono";
 import { type DomainError, fail, notFound } from "../errors";
+import type { JsonText } from "../wire/json-text";
 import type { AppEnv } from "./app-env";
 import { problemBody } from "./problems";
 import { validationHook } from "./validation";
@@ -106,6 +107,7 @@ export const jsonBodyOf = <T extends z.ZodType>(schema: T) => ({
  * A 200 JSON answer whose text was serialised elsewhere (by the user's home, src/ledger/reads.ts),
  * typed as the route's schema `T` says it is.
  */
-export function jsonText<T>(c: Context, text: string): TypedResponse<T, 200, "json"> {
+export function jsonText<T>(c: Context, text: JsonText<T>): TypedResponse<T, 200, "json"> {
+  // The text was serialised from a T (src/wire/json-text.ts); Hono's types know only c.json's.
   return c.body(text, 200, { "Content-Type": "application/json" }) as unknown as TypedResponse<T, 200, "json">;
 }

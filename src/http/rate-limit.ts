@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { emailSubject } from "../gate/client";
-import type { RuleName } from "../gate/rules";
+import { emailSubject } from "../limiter/client";
 import { type LimitCheck, takeLimits } from "../services/limits";
+import type { RuleName } from "../services/rate-rules";
 import type { AppEnv } from "./app-env";
 import { depsOf } from "./deps";
 import { rateLimitHeaders } from "./rate-limit-headers";

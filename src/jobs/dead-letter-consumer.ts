@@ -1,7 +1,8 @@
 /** The dead-letter queue's consumer: records each dead run once (src/services/sync/dead-letters.ts). */
+
+import { DeadLetterMessageSchema } from "../home/messages";
 import { recordDeadLetter } from "../services/sync/dead-letters";
 import type { SyncDeps } from "../services/sync/deps";
-import { DeadLetterMessageSchema } from "../services/sync/messages";
 
 /** Seconds before a failed recording is tried again (D1 trouble; the message is not lost). */
 const RECORD_RETRY_SECONDS = 30;

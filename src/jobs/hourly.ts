@@ -20,7 +20,10 @@ const DAY = 86_400_000;
  * Runs each part even when an earlier one fails (they are independent), then rethrows the first
  * failure so the cron invocation is marked failed.
  */
-export async function runHourlyJobs(deps: Pick<Deps, "db" | "config" | "logger" | "gate" | "now">, now: Date) {
+export async function runHourlyJobs(
+  deps: Pick<Deps, "db" | "config" | "logger" | "homes" | "limiter" | "now">,
+  now: Date,
+) {
   const { db, config, logger: log } = deps;
   const dayAgo = new Date(now.getTime() - DAY);
   const jobs: [string, () => Promise<unknown>][] = [
@@ -39,7 +42,7 @@ export async function runHourlyJobs(deps: Pick<Deps, "db" | "config" | "logger" 
         let homesMissed = 0;
         for (const c of abandoned) {
           try {
-            await deps.gate.home(c.userId).deleteConnectionData(c.id);
+            await deps.homes.deleteConnection(c.userId, c.id);
           } catch (err) {
             homesMissed++;
             log.warn("abandoned connection not forgotten by its home", { error: String(err) });

@@ -1,7 +1,7 @@
 import { loadConfig } from "../config";
 import { createDeps } from "../deps";
+import { QUEUES } from "../home/messages";
 import { createLogger } from "../logger";
-import { QUEUES } from "../services/sync/messages";
 import { consumeDeadLetters } from "./dead-letter-consumer";
 import { consumeSync } from "./sync-consumer";
 

@@ -3,9 +3,17 @@
  * A batch's messages are worked concurrently and settled one by one (ack, delayed retry, or
  * forward to the dead-letter queue), so one connection's trouble never redelivers another's.
  */
+
+import {
+  type HomeReportMessage,
+  HomeReportMessageSchema,
+  type SweepMessage,
+  SweepMessageSchema,
+  SyncMessageSchema,
+} from "../home/messages";
 import type { SyncDeps } from "../services/sync/deps";
 import { runSyncAttempt } from "../services/sync/execute";
-import { type SweepMessage, SweepMessageSchema, SyncMessageSchema } from "../services/sync/messages";
+import { recordHomeReport } from "../services/sync/home-report";
 import { sweepSlice } from "../services/sync/schedule";
 import { backoffSeconds } from "../services/sync/timing";
 
@@ -14,6 +22,8 @@ export async function consumeSync(deps: SyncDeps, batch: MessageBatch<unknown>) 
     batch.messages.map(async (message) => {
       const sweep = SweepMessageSchema.safeParse(message.body);
       if (sweep.success) return consumeSweep(deps, message, sweep.data);
+      const report = HomeReportMessageSchema.safeParse(message.body);
+      if (report.success) return consumeReport(deps, message, report.data);
       const parsed = SyncMessageSchema.safeParse(message.body);
       if (!parsed.success) {
         // Retrying cannot fix a body we do not understand; say so and drop it.
@@ -46,6 +56,17 @@ export async function consumeSync(deps: SyncDeps, batch: MessageBatch<unknown>) 
       }
     }),
   );
+}
+
+/** A home's report: its audit rows, retried with backoff if D1 fails. */
+async function consumeReport(deps: SyncDeps, message: Message<unknown>, report: HomeReportMessage) {
+  try {
+    deps.logger.info("home report", await recordHomeReport(deps, report));
+    message.ack();
+  } catch (err) {
+    deps.logger.error("home report not recorded", { error: err instanceof Error ? err.message : String(err) });
+    message.retry({ delaySeconds: backoffSeconds(message.attempts, deps.config.sync.retry, deps.random) });
+  }
 }
 
 /** A sweep is idempotent (run keys), so a failed one is simply retried with backoff. */

@@ -4,7 +4,7 @@
  * numbers may be integral. Real traffic wins over the spec where they differ.
  */
 import { z } from "zod";
-import { decimalAdd, decimalDiv, decimalFromNumber, decimalIsZero, decimalMul, decimalSub } from "./decimal";
+import { decimalAdd, decimalDiv, decimalFromNumber, decimalIsZero, decimalMul, decimalSub } from "../home/money";
 import type { ProviderAccount, ProviderHolding, ProviderTransaction } from "./types";
 
 /** All 15 transaction types; Schwab requires `types` and accepts them comma-listed. */

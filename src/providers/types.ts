@@ -1,14 +1,13 @@
+import type { ProviderAccount, ProviderTransaction } from "../home/ledger/snapshot";
+
 /**
  * The provider adapter contract and its typed errors. Adapters translate one provider's HTTP API
  * into these normalized shapes; services never see provider JSON. Money and quantities are exact
- * decimal strings (see ./decimal.ts); timestamps are UTC `Date`s.
+ * decimal strings (src/home/money.ts); timestamps are UTC `Date`s.
  */
 
 /** How a provider connection is established: OAuth 2 code flow, a bank consent (GoCardless), a setup token (SimpleFIN). */
 export type AuthType = "oauth2" | "bank_consent" | "setup_token";
-
-/** Normalized account class; credit cards and loans are liabilities. */
-export type AccountKind = "checking" | "savings" | "credit_card" | "loan" | "brokerage" | "other";
 
 /** Input for building the provider's consent URL (OAuth 2 code flow, RFC 6749 §4.1 + PKCE RFC 7636). */
 export interface AuthorizationUrlInput {
@@ -81,73 +80,15 @@ export function applyRefresh(stored: ProviderTokens, result: RefreshResult): Pro
   };
 }
 
-/** Normalized account balances; decimal strings, null when the provider gave none. */
-export interface ProviderBalances {
-  /** In the provider's own sign convention (docs/providers/<provider>.md says which). */
-  current: string | null;
-  available: string | null;
-  /** Brokerage accounts: the cash balance (reconciliation compares it with the cash flows). */
-  cash?: string | null;
-  asOf: Date;
-}
-
-/** One position in an account. */
-export interface ProviderHolding {
-  /** Stable across syncs: derived from CUSIP, instrument id or symbol. */
-  providerHoldingId: string;
-  symbol: string | null;
-  name: string | null;
-  /** Lower-case asset class: equity, etf, option, mutual_fund, fixed_income, cash_equivalent, ... */
-  assetType: string;
-  /** Signed: negative for short positions. */
-  quantity: string;
-  /** Per-unit price derived from market value, or null when it cannot be derived. */
-  price: string | null;
-  marketValue: string | null;
-  currency: string;
-}
-
-/** One account with balances and holdings. */
-export interface ProviderAccount {
-  /**
-   * The provider's opaque account reference, stable across relinks where the provider allows it
-   * (Schwab: the hashValue; GoCardless: `iban:` + SHA-256 of the IBAN). Pass it to `transactions`.
-   */
-  providerAccountId: string;
-  /** Last four digits only, e.g. "••••1234"; the full number never leaves the adapter. */
-  accountNumberMasked: string;
-  name: string;
-  /** The provider's own lower-case account type, e.g. "margin", "cash", "cacc". */
-  type: string;
-  /** Normalized class; `credit_card` and `loan` are liabilities. */
-  kind: AccountKind;
-  currency: string;
-  balances: ProviderBalances;
-  holdings: ProviderHolding[];
-}
-
-/** One transaction, pending or posted. */
-export interface ProviderTransaction {
-  /** The provider's stable id (Schwab: activityId as a string). */
-  providerTransactionId: string;
-  status: "pending" | "posted";
-  /** Lower-case provider type, e.g. "trade", "dividend_or_interest". */
-  type: string;
-  description: string;
-  /** Signed cash effect on the account. */
-  amount: string;
-  currency: string;
-  symbol: string | null;
-  /** Signed security quantity (negative for a sell), when a security moved. */
-  quantity: string | null;
-  price: string | null;
-  date: Date;
-  /**
-   * Provider details kept for reconciliation and debugging (never shown raw to clients). Schwab:
-   * type, status, activityType, subAccount, orderId. Never account numbers or IBANs.
-   */
-  raw: Readonly<Record<string, string | null>>;
-}
+// The data a provider answers is the ledger's input: its shapes belong to the user's home
+// (src/home/ledger/snapshot.ts), which plans against them; adapters produce them.
+export type {
+  AccountKind,
+  ProviderAccount,
+  ProviderBalances,
+  ProviderHolding,
+  ProviderTransaction,
+} from "../home/ledger/snapshot";
 
 /** A half-open-or-closed time window; providers treat both ends as inclusive. */
 export interface DateRange {

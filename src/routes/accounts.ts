@@ -1,22 +1,38 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { readOwn, requireAuth } from "../http/auth";
+import { ownData, readFrom, requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, jsonText, problems } from "../http/openapi";
 import { authOf } from "../http/request";
-import {
-  accountOne,
-  accountsList,
-  holdingsOf,
-  transactionsPageJson,
-  transactionsRead,
-} from "../services/data/accounts";
-import { Account, Cursor, DateBound, Holding, IdParam, Transaction } from "../wire/data";
+import { accountOne, accountsList, holdingsOf, transactionsPage, transactionsRead } from "../services/data/accounts";
+import { Account, Cursor, DateBound, Holding, IdParam, TransactionsPage } from "../wire/data";
 import { Limit } from "../wire/identity";
 
 const tags = ["Data"];
 const security = [{ bearerAuth: [] }];
-const TransactionsPage = z.object({ transactions: z.array(Transaction), next_cursor: z.string().nullable() });
 const idParam = z.object({ id: IdParam("account", "acc_Qm3kR9xV2pL7nB4cT8wZyA") });
+const listQuery = z.object({
+  connection_id: z.string().min(1).max(100, "is not a connection id").optional().openapi({
+    description: "Only the accounts of this connection (yours).",
+  }),
+});
+const pageQuery = z.object({
+  from: DateBound.optional(),
+  to: DateBound.optional(),
+  limit: Limit(500, 100),
+  cursor: Cursor,
+});
+
+// What each route reads in the authorization's call to the user's home (src/http/auth.ts).
+const reads = {
+  list: readFrom("query", listQuery, (q) => ({ kind: "accounts", connectionId: q.connection_id })),
+  get: readFrom("param", idParam, (p) => ({ kind: "account", id: p.id })),
+  holdings: readFrom("param", idParam, (p) => ({ kind: "holdings", accountId: p.id })),
+  transactions: (c: Parameters<ReturnType<typeof readFrom>>[0]) => {
+    const param = idParam.safeParse(c.req.param());
+    const query = pageQuery.safeParse(c.req.query());
+    return param.success && query.success ? transactionsRead(param.data.id, query.data) : null;
+  },
+};
 
 const routes = {
   list: createRoute({
@@ -25,17 +41,11 @@ const routes = {
     path: "/",
     tags,
     security,
-    middleware: [requireAuth({ readsOwnData: true })] as const,
+    middleware: [requireAuth({ read: reads.list })] as const,
     summary: "Your accounts across connections (or of one connection), oldest first.",
     description:
       "Accounts appear after a connection's first successful sync. Balances are exact decimal strings with the time the provider last confirmed them. `connection_id` of a connection that is not yours answers 404.",
-    request: {
-      query: z.object({
-        connection_id: z.string().min(1).max(100, "is not a connection id").optional().openapi({
-          description: "Only the accounts of this connection (yours).",
-        }),
-      }),
-    },
+    request: { query: listQuery },
     responses: {
       200: jsonContent(z.object({ accounts: z.array(Account) }), "Your accounts."),
       ...problems(401, 404, 422, 429),
@@ -47,7 +57,7 @@ const routes = {
     path: "/{id}",
     tags,
     security,
-    middleware: [requireAuth({ readsOwnData: true })] as const,
+    middleware: [requireAuth({ read: reads.get })] as const,
     summary: "One of your accounts (another user's answers 404).",
     request: { params: idParam },
     responses: { 200: jsonContent(Account, "The account."), ...problems(401, 404, 422, 429) },
@@ -58,7 +68,7 @@ const routes = {
     path: "/{id}/holdings",
     tags,
     security,
-    middleware: [requireAuth({ readsOwnData: true })] as const,
+    middleware: [requireAuth({ read: reads.holdings })] as const,
     summary: "The account's positions, as of the last complete provider answer.",
     description:
       "Holdings are replaced per account only from a complete, valid provider answer; a failed or empty answer leaves them as they were.",
@@ -74,7 +84,7 @@ const routes = {
     path: "/{id}/transactions",
     tags,
     security,
-    middleware: [requireAuth({ readsOwnData: true })] as const,
+    middleware: [requireAuth({ read: reads.transactions })] as const,
     summary: "The account's transactions, newest first, with date filters and cursor pages.",
     description: `\`from\` and \`to\` are inclusive and accept \`YYYY-MM-DD\` (a \`to\` date covers its whole UTC
 day) or an RFC 3339 timestamp; \`from\` after \`to\` answers 422. Pages are keyset-paginated on
@@ -82,7 +92,7 @@ day) or an RFC 3339 timestamp; \`from\` after \`to\` answers 422. Pages are keys
 add rows. To mirror a user's transactions incrementally, use \`GET /api/v1/transactions/sync\`.`,
     request: {
       params: idParam,
-      query: z.object({ from: DateBound.optional(), to: DateBound.optional(), limit: Limit(500, 100), cursor: Cursor }),
+      query: pageQuery,
     },
     responses: {
       200: jsonContent(TransactionsPage, "A page of transactions."),
@@ -94,17 +104,8 @@ add rows. To mirror a user's transactions incrementally, use \`GET /api/v1/trans
 export const accountRoutes = createRouter()
   .openapi(routes.list, async (c) => {
     const connectionId = c.req.valid("query").connection_id;
-    const answer = await readOwn(c, { kind: "accounts", connectionId });
-    return c.json(await accountsList(depsOf(c), authOf(c).userId, answer, connectionId), 200);
+    return c.json(await accountsList(depsOf(c), authOf(c).userId, ownData(c, "accounts"), connectionId), 200);
   })
-  .openapi(routes.get, async (c) =>
-    c.json(accountOne(await readOwn(c, { kind: "account", id: c.req.valid("param").id })), 200),
-  )
-  .openapi(routes.holdings, async (c) =>
-    c.json(holdingsOf(await readOwn(c, { kind: "holdings", accountId: c.req.valid("param").id })), 200),
-  )
-  .openapi(routes.transactions, async (c) => {
-    const q = c.req.valid("query");
-    const read = transactionsRead(c.req.valid("param").id, q);
-    return jsonText<z.infer<typeof TransactionsPage>>(c, transactionsPageJson(await readOwn(c, read)));
-  });
+  .openapi(routes.get, (c) => c.json(accountOne(ownData(c, "account")), 200))
+  .openapi(routes.holdings, (c) => c.json(holdingsOf(ownData(c, "holdings")), 200))
+  .openapi(routes.transactions, (c) => jsonText(c, transactionsPage(ownData(c, "transactionsPage"))));

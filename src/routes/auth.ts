@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { readOwn, requireAuth } from "../http/auth";
+import { ownDataOrNull, requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
 import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
 import { applyRateLimitHeaders, rateLimit } from "../http/rate-limit";
@@ -162,7 +162,8 @@ const routes = {
     tags,
     security,
     summary: "The logged-in user.",
-    middleware: [requireAuth({ readsOwnData: true })] as const,
+    // The cached profile in the authorization's call; D1 when the home cannot be reached.
+    middleware: [requireAuth({ read: () => ({ kind: "profile" }), orD1: true })] as const,
     responses: { 200: jsonContent(User, "The user."), ...problems(401, 429, 503) },
   }),
   updateMe: createRoute({
@@ -365,7 +366,7 @@ export const authRoutes = createRouter()
     return c.json({ password_reset: true as const }, 200);
   })
   .openapi(routes.me, async (c) =>
-    c.json(await myProfile(depsOf(c), authOf(c).userId, await readOwn(c, { kind: "profile" }, uncachedProfile)), 200),
+    c.json(await myProfile(depsOf(c), authOf(c).userId, ownDataOrNull(c, "profile") ?? uncachedProfile()), 200),
   )
   .openapi(routes.deleteMe, async (c) => {
     const body = c.req.valid("json");

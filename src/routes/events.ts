@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { fail } from "../errors";
-import { SOCKET_HEADERS } from "../gate/gate";
+import { SOCKET_HEADERS } from "../home/sockets";
 import { requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
 import { createRouter, problemDoc, problems } from "../http/openapi";
@@ -38,8 +38,8 @@ export const eventRoutes = createRouter().openapi(events, async (c) => {
   forwarded.headers.set(SOCKET_HEADERS.version, String(auth.tokenVersion));
   forwarded.headers.set(SOCKET_HEADERS.issuedAt, String(auth.issuedAt));
   forwarded.headers.set(SOCKET_HEADERS.expiresAt, String(auth.expiresAt));
-  // The user's Gate holds the socket, so revocations and publications reach it directly.
-  const opened = await depsOf(c).gate.openEvents(auth.userId, forwarded);
+  // The user's home holds the socket, so revocations and publications reach it directly.
+  const opened = await depsOf(c).homes.openEvents(auth.userId, forwarded);
   // A copy the middleware may add headers to (the home's answer is immutable), with the headers
   // set before the handler (security, request id, Vary): Hono adds those only to answers it
   // builds itself, and its own would drop the socket.

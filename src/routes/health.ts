@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { effectiveEnvironment, loadConfig } from "../config";
-import { gateFor } from "../gate/gate";
+import { loadConfig } from "../config";
+import { effectiveEnvironment } from "../environment";
+import { pingHomes } from "../home/client";
 import { createRouter, jsonContent, problemDoc } from "../http/openapi";
+import { pingLimiter } from "../limiter/client";
 import { readiness } from "../services/readiness";
 import { VERSION } from "../version";
 
@@ -15,7 +17,7 @@ const Check = z.object({
 const Ready = z
   .object({
     status: z.enum(["ok", "fail"]),
-    checks: z.object({ config: Check, database: Check, gate: Check }),
+    checks: z.object({ config: Check, database: Check, homes: Check, limiter: Check }),
   })
   .openapi("Readiness");
 
@@ -35,7 +37,7 @@ const ready = createRoute({
   method: "get",
   path: "/ready",
   tags: ["System"],
-  summary: "Readiness: config valid, D1 answers a query, the Gate namespace answers.",
+  summary: "Readiness: config valid, D1 answers a query, the homes' and the Limiter's objects answer.",
   responses: {
     200: jsonContent(Ready, "Every dependency is reachable."),
     500: problemDoc(500),
@@ -62,9 +64,9 @@ export const healthRoutes = createRouter()
       database: async () => {
         await c.env.DB.prepare("SELECT 1").first();
       },
-      gate: async () => {
-        await gateFor(c.env.GATE, "health").ping();
-      },
+      // Straight from the bindings: readiness answers even when the configuration is broken.
+      homes: () => pingHomes(c.env.HOME),
+      limiter: () => pingLimiter(c.env.LIMITER),
     });
     c.header("Cache-Control", "no-store");
     return c.json(result, result.status === "ok" ? 200 : 503);

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { readOwn, requireAuth } from "../http/auth";
+import { ownData, requireAuth } from "../http/auth";
 import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf, metaOf } from "../http/request";
@@ -14,6 +14,21 @@ import { SyncQueued, SyncRun } from "../wire/sync";
 const tags = ["Sync"];
 const security = [{ bearerAuth: [] }];
 const idParam = z.object({ id: ConnectionId });
+const runsQuery = z.object({ limit: Limit(100, 20), cursor: Cursor });
+
+/** A page of the connection's runs, read in the authorization's call (one more than asked: "more"). */
+const runsRead = (c: Parameters<typeof ownData>[0]) => {
+  const param = idParam.safeParse(c.req.param());
+  const query = runsQuery.safeParse(c.req.query());
+  if (!param.success || !query.success) return null;
+  const after = decodeCursor(query.data.cursor);
+  return {
+    kind: "runs" as const,
+    connectionId: param.data.id,
+    limit: query.data.limit + 1,
+    after: after ? { at: after.at.getTime(), id: after.id } : undefined,
+  };
+};
 
 const routes = {
   sync: createRoute({
@@ -49,11 +64,11 @@ Runs are idempotent and never overlap: two runs of one connection never execute 
     path: "/{id}/syncs",
     tags,
     security,
-    middleware: [requireAuth({ readsOwnData: true })] as const,
+    middleware: [requireAuth({ read: runsRead })] as const,
     summary: "The connection's recent sync runs, newest first.",
     description:
       "Each run: trigger, status, attempts, timing, counts (`stats`, on success) and the error. `next_cursor` pages further back.",
-    request: { params: idParam, query: z.object({ limit: Limit(100, 20), cursor: Cursor }) },
+    request: { params: idParam, query: runsQuery },
     responses: {
       200: jsonContent(z.object({ syncs: z.array(SyncRun), next_cursor: z.string().nullable() }), "Recent runs."),
       ...problems(401, 404, 422, 429),
@@ -69,13 +84,7 @@ export const syncRoutes = createRouter()
   })
   .openapi(routes.runs, async (c) => {
     const { id } = c.req.valid("param");
-    const q = c.req.valid("query");
-    const after = decodeCursor(q.cursor);
-    const answer = await readOwn(c, {
-      kind: "runs",
-      connectionId: id,
-      limit: q.limit + 1,
-      after: after ? { at: after.at.getTime(), id: after.id } : undefined,
-    });
-    return c.json(await runsPage(depsOf(c), authOf(c).userId, id, answer, q.limit), 200);
+    const { limit, cursor } = c.req.valid("query");
+    decodeCursor(cursor); // 422 for a cursor this API did not issue (after authorization)
+    return c.json(await runsPage(depsOf(c), authOf(c).userId, id, ownData(c, "runs"), limit), 200);
   });

@@ -14,7 +14,10 @@ export interface RequestMeta {
 }
 
 /** What identity services depend on (a slice of src/deps.ts). */
-export type ServiceDeps = Pick<Deps, "db" | "config" | "mailer" | "logger" | "gate" | "now" | "passwords" | "defer">;
+export type ServiceDeps = Pick<
+  Deps,
+  "db" | "config" | "mailer" | "logger" | "homes" | "limiter" | "now" | "passwords" | "defer"
+>;
 
 /** The audit columns that describe the request. */
 export const auditContext = (meta: RequestMeta) => ({

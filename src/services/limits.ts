@@ -1,30 +1,39 @@
 /**
  * The one place rate limits are taken and refused (docs/contract.md "Defaults"): anonymous
- * routes (per client, per address), authenticated requests (per user, answered by the user's
- * Gate together with the session check) and refresh (per session). A refusal audits the first
- * denial of a burst, off the response path; a Gate that cannot be reached fails open, logged.
+ * routes (per client, per address: the Limiter), authenticated requests (per user, answered by
+ * the user's home together with the session check) and refresh (per session, in the home). A
+ * refusal audits the first denial of a burst, off the response path; an object that cannot be
+ * reached fails open, logged, unless the limit guards credentials.
  */
 import { insertAudit } from "../db/audit";
 import type { Deps } from "../deps";
-import { gateUnavailable } from "../errors";
-import type { LimitAnswer } from "../gate/gate";
-import { rateLimited } from "../gate/refusal";
-import type { RuleName } from "../gate/rules";
+import type { LimitAnswer } from "../durable/bucket";
+import { fail, gateUnavailable } from "../errors";
+import type { ClientSubject, EmailSubject } from "../limiter/client";
 import { auditContext, type RequestMeta } from "./context";
+import type { RuleName } from "./rate-rules";
 
 /** What a limit counts against: the client, the address tried, the user, or a session. */
 export type LimitKind = "ip" | "email" | "user" | "session";
 
-export interface LimitCheck {
-  rule: RuleName;
-  /** The Gate subject: `ip:<client>`, `email:<sha256>`, `user:<id>`. */
-  subject: string;
-  kind: LimitKind;
-  /** A sub-key within the subject (the session of a `refresh_session` bucket). */
-  key?: string;
+/** A limit to take: a client's or an address's (the Limiter), or a session's (its user's home). */
+export type LimitCheck =
+  | { rule: RuleName; kind: "ip" | "email"; subject: ClientSubject | EmailSubject }
+  | { rule: RuleName; kind: "session"; userId: string; sessionId: string };
+
+/** 429 `rate_limited`: wait for the most restrictive refusal; the limits' state goes along. */
+export function rateLimited(answers: LimitAnswer[]) {
+  const wait = Math.max(...answers.filter((a) => !a.allowed).map((a) => a.retryAfterSeconds), 1);
+  return fail("rate_limited", `Too many requests; retry in ${wait} s.`, {
+    retryAfterSeconds: wait,
+    rateLimits: answers,
+  });
 }
 
-type LimitDeps = Pick<Deps, "gate" | "db" | "logger" | "now" | "defer">;
+const take = (deps: LimitDeps, ch: LimitCheck) =>
+  ch.kind === "session" ? deps.homes.take(ch.userId, ch.rule, ch.sessionId) : deps.limiter.take(ch.subject, ch.rule);
+
+type LimitDeps = Pick<Deps, "homes" | "limiter" | "db" | "logger" | "now" | "defer">;
 
 /**
  * Takes one token from each check's bucket; throws 429 when any refuses. A Gate that cannot be
@@ -39,7 +48,7 @@ export async function takeLimits(
 ): Promise<LimitAnswer[]> {
   let answers: LimitAnswer[];
   try {
-    answers = await Promise.all(checks.map((ch) => deps.gate.limit(ch.subject, ch.rule, ch.key)));
+    answers = await Promise.all(checks.map((ch) => take(deps, ch)));
   } catch (err) {
     if (options.failClosed) {
       deps.logger.error("gate unreachable; request refused (fail closed)", { error: String(err) });

@@ -37,7 +37,7 @@ export async function revokeSessions(
   alongside: BatchItem<"sqlite">[] = [],
 ): Promise<string[]> {
   const now = deps.now();
-  await deps.gate.revokeBefore(target.userId, now, target.keep ?? null);
+  await deps.homes.revokeBefore(target.userId, now, target.keep ?? null);
   const [revoked] = await deps.db.batch([
     revokeUserSessions(deps.db, target.userId, by.reason, now, target.keep),
     ...alongside,
@@ -53,7 +53,7 @@ export async function revokeSessions(
     }),
   ]);
   const ids = revoked.map((r) => r.id);
-  await deps.gate.revokeSessions(target.userId, ids);
+  await deps.homes.revokeSessions(target.userId, ids);
   return ids;
 }
 
@@ -90,7 +90,7 @@ export async function revokeOwnSession(
  * and the caller may retry), then D1, audited in the same batch.
  */
 export async function endSession(
-  deps: Pick<ServiceDeps, "db" | "gate" | "now">,
+  deps: Pick<ServiceDeps, "db" | "homes" | "limiter" | "now">,
   meta: RequestMeta,
   end: {
     userId: string;
@@ -99,7 +99,7 @@ export async function endSession(
     audit: { action: string; actorId?: string; sessionId?: string; details?: Record<string, unknown> };
   },
 ) {
-  await deps.gate.revokeSessions(end.userId, [end.sessionId]);
+  await deps.homes.revokeSessions(end.userId, [end.sessionId]);
   const now = deps.now();
   await deps.db.batch([
     revokeSession(deps.db, end.sessionId, end.reason, now),

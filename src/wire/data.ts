@@ -72,6 +72,18 @@ export const Transaction = z
   })
   .openapi("Transaction");
 
+/** A page of one account's transactions (`GET /accounts/{id}/transactions`). */
+export const TransactionsPage = z.object({ transactions: z.array(Transaction), next_cursor: z.string().nullable() });
+
+/** A page of the change feed (`GET /transactions/sync`). */
+export const FeedPage = z.object({
+  added: z.array(Transaction),
+  modified: z.array(Transaction),
+  removed: z.array(z.object({ id: z.string(), account_id: z.string() })),
+  next_cursor: z.string(),
+  has_more: z.boolean(),
+});
+
 export const Cursor = z.string().max(500).optional();
 
 const DATE_OR_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}))?$/;

@@ -1,5 +1,23 @@
 import { z } from "@hono/zod-openapi";
-import { SYNC_RUN_STATUSES, SYNC_TRIGGERS } from "../ledger/rows";
+
+/** How a sync run was started. */
+export const SYNC_TRIGGERS = ["scheduled", "manual", "replay"] as const;
+export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+
+/**
+ * Sync run lifecycle: `queued` → `running` → `succeeded` | `failed` | `skipped`, with `retrying`
+ * between attempts; a run that used up its attempts ends `dead_lettered`.
+ */
+export const SYNC_RUN_STATUSES = [
+  "queued",
+  "running",
+  "retrying",
+  "succeeded",
+  "failed",
+  "dead_lettered",
+  "skipped",
+] as const;
+export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 
 const dateTime = () => z.string().openapi({ format: "date-time" });
 const count = () => z.number().int();

@@ -238,7 +238,7 @@ describe("DELETE /api/v1/auth/me", () => {
     const u = await syncedUser("unreachable");
     const unreachable = {
       ...env,
-      GATE: new Proxy(env.GATE, {
+      HOME: new Proxy(env.HOME, {
         get(target, key) {
           if (key !== "get") return Reflect.get(target, key).bind(target);
           return (id: DurableObjectId) => {

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { restoreHome } from "../../src/services/admin/users";
 import { loggedInAdmin } from "../support/admin";
-import { depsWithGate } from "../support/deps";
+import { depsWithObjects } from "../support/deps";
 import { homeOf } from "../support/home";
 import { problem } from "../support/http";
 import { authed, login, refresh, type Tokens } from "../support/identity";
@@ -96,18 +96,20 @@ describe("restoring a user's home", () => {
     expect(revoke.status).toBe(204);
     expect((await problem(await authed(victim.tokens.access_token, "/api/v1/auth/me"))).code).toBe("session_revoked");
 
-    const deps = await depsWithGate({
-      restoreHome: async (id) => {
-        const home = homeOf(id);
-        await runInDurableObject(home, (_, state) => {
-          state.storage.sql.exec("DELETE FROM revoked_sessions");
-          state.storage.kv.delete("revocation_cutoff");
-          state.storage.sql.exec(
-            "INSERT INTO ledger_connections (id, provider) VALUES ('con_deleted_since', 'sandbox')",
-          );
-        });
-        await home.restart().catch(() => undefined);
-        return { undo: "bookmark-before-restore" };
+    const deps = await depsWithObjects({
+      homes: {
+        restore: async (id: string) => {
+          const home = homeOf(id);
+          await runInDurableObject(home, (_, state) => {
+            state.storage.sql.exec("DELETE FROM revoked_sessions");
+            state.storage.kv.delete("revocation_cutoff");
+            state.storage.sql.exec(
+              "INSERT INTO ledger_connections (id, provider) VALUES ('con_deleted_since', 'sandbox')",
+            );
+          });
+          await home.restart().catch(() => undefined);
+          return { undo: "bookmark-before-restore" };
+        },
       },
     });
     const answer = await restoreAs(deps, admin.tokens, userId, { at: before, reason: "bad sync" });
@@ -132,14 +134,16 @@ describe("restoring a user's home", () => {
     const admin = await loggedInAdmin("restorer-race");
     const leaver = await seededSession("restore-leaver");
     const userId = leaver.tokens.user.id;
-    const deps = await depsWithGate({
-      restoreHome: async (id) => {
-        // The user deletes their account meanwhile; the restore then brings back the old home.
-        await env.DB.prepare("DELETE FROM users WHERE id = ?").bind(id).run();
-        await runInDurableObject(homeOf(id), (_, state) => {
-          state.storage.sql.exec("INSERT INTO ledger_connections (id, provider) VALUES ('con_old', 'sandbox')");
-        });
-        return { undo: "bm" };
+    const deps = await depsWithObjects({
+      homes: {
+        restore: async (id: string) => {
+          // The user deletes their account meanwhile; the restore then brings back the old home.
+          await env.DB.prepare("DELETE FROM users WHERE id = ?").bind(id).run();
+          await runInDurableObject(homeOf(id), (_, state) => {
+            state.storage.sql.exec("INSERT INTO ledger_connections (id, provider) VALUES ('con_old', 'sandbox')");
+          });
+          return { undo: "bm" };
+        },
       },
     });
     await expect(restoreAs(deps, admin.tokens, userId, { at: minutesAgo(2), reason: "race" })).rejects.toMatchObject({

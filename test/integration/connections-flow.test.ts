@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../src";
 import { createKeyring } from "../../src/crypto/keyring";
 import { sha256Hex } from "../../src/crypto/random";
-import worker from "../../src/index";
 import { SCENARIOS } from "../../src/providers/sandbox/scenarios";
 import {
   auditFor,

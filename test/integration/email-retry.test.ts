@@ -35,7 +35,7 @@ async function mailerWith(answers: (Error | "ok")[]) {
   const work: Promise<unknown>[] = [];
   const mailer = createMailer({
     sender,
-    gate: deps.gate,
+    limiter: deps.limiter,
     logger,
     defer: (w) => void work.push(w),
     sleep: async (ms) => void waits.push(ms),

@@ -1,8 +1,7 @@
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
-import { createGateClient } from "../../src/gate/client";
-import { liveEvent } from "../../src/gate/events";
+import { liveEvent } from "../../src/home/events";
+import { testDeps } from "../support/deps";
 import { problem } from "../support/http";
 import { authed, login, type Tokens } from "../support/identity";
 import { seededSession } from "../support/seed";
@@ -50,11 +49,7 @@ describe("GET /api/v1/events", () => {
     const ws = res.webSocket as WebSocket;
     const { messages, closed } = collect(ws);
 
-    const config = await parseConfig(env as unknown as Record<string, unknown>);
-    await createGateClient(env.GATE, config).publish(
-      tokens.user.id,
-      liveEvent("sync.succeeded", { connection_id: "con_1" }),
-    );
+    await (await testDeps()).homes.publish(tokens.user.id, liveEvent("sync.succeeded", { connection_id: "con_1" }));
     ws.send("ping");
     await until(() => messages.length >= 2);
     expect(JSON.parse(messages[0] as string)).toMatchObject({

@@ -1,7 +1,9 @@
 import { createExecutionContext, evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
+import worker from "../../src";
+import type { LimiterResults } from "../../src/limiter/limiter";
+import { limiterOf } from "../support/home";
 import { call, problem } from "../support/http";
 import { authed, PASSWORD, uniqueEmail } from "../support/identity";
 import { seededSession } from "../support/seed";
@@ -127,10 +129,11 @@ describe("rate limits are exact (a burst of N+1 lets exactly N through)", () => 
 describe("buckets across an eviction", () => {
   // 10 an hour: nothing refills within the test.
   const rule = { burst: 10, refill: 10, perSeconds: 3600 };
-  const take = (stub: DurableObjectStub<import("../../src/gate/gate").Gate>) => stub.limit({ name: "probe", rule });
+  const take = (stub: DurableObjectStub<import("../../src/limiter/limiter").Limiter>) =>
+    stub.command({ type: "take", limit: { name: "probe", rule } }) as Promise<LimiterResults["take"]>;
 
   it("a bucket below half full is exact; above half, an eviction gives back less than half a burst", async () => {
-    const stub = env.GATE.get(env.GATE.idFromName(`probe:${crypto.randomUUID()}`));
+    const stub = limiterOf(`probe:${crypto.randomUUID()}`);
     for (let i = 0; i < 3; i++) await take(stub);
     await evictDurableObject(stub);
     // Above half (7 left) nothing was written: the bucket may come back fuller, never by 5 or more.
@@ -148,18 +151,16 @@ describe("buckets across an eviction", () => {
   });
 });
 
-describe("when the Gate is unreachable", () => {
-  const broken = {
-    ...env,
-    GATE: {
-      idFromName: () => ({}),
-      get: () =>
-        new Proxy(
-          {},
-          { get: () => () => Promise.reject(new Error("Durable Object reset because its code was updated")) },
-        ),
-    },
-  } as unknown as Env;
+describe("when the objects are unreachable", () => {
+  const unreachable = {
+    idFromName: () => ({}),
+    get: () =>
+      new Proxy(
+        {},
+        { get: () => () => Promise.reject(new Error("Durable Object reset because its code was updated")) },
+      ),
+  };
+  const broken = { ...env, HOME: unreachable, LIMITER: unreachable } as unknown as Env;
   const send = (path: string, init: RequestInit) =>
     worker.fetch(new Request(`https://x.test${path}`, init), broken, createExecutionContext());
 

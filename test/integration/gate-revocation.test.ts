@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { testClock } from "../../src/clock";
 import { loggedInAdmin } from "../support/admin";
+import { homeOf } from "../support/home";
 import { call, problem } from "../support/http";
 import { authed, loggedIn, login, type Tokens } from "../support/identity";
 
@@ -71,7 +72,7 @@ describe("revocation persists in the Gate until the access token expires", () =>
   it("survives the Gate's in-memory state being lost, and its alarm cleans up afterwards", async () => {
     const { tokens } = await loggedIn("persist");
     await authed(tokens.access_token, "/api/v1/auth/logout", { method: "POST" });
-    const stub = env.GATE.get(env.GATE.idFromName(`user:${tokens.user.id}`));
+    const stub = homeOf(tokens.user.id);
     const stored = await runInDurableObject(stub, (_, state) =>
       state.storage.sql.exec<{ session_id: string; until: number }>("SELECT * FROM revoked_sessions").toArray(),
     );

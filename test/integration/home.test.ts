@@ -2,9 +2,10 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { testClock } from "../../src/clock";
-import { GATE_SCHEMA } from "../../src/gate/gate-schema";
-import { migrate } from "../../src/gate/schema";
-import { RESEND_AFTER_MS } from "../../src/ledger/runs";
+import { migrate } from "../../src/durable/migrate";
+import { RESEND_AFTER_MS } from "../../src/home/ledger/runs";
+import { HOME_SCHEMA } from "../../src/home/steps";
+import committedWrangler from "../../wrangler.toml?raw";
 import { connectSandbox } from "../support/connections";
 import { runCron } from "../support/deps";
 import { homeOf, homeSql } from "../support/home";
@@ -20,57 +21,105 @@ const HOUR = 3_600_000;
 afterEach(() => testClock.reset());
 
 describe("the home's schema", () => {
-  it("an object created at an older version is upgraded in place and loses nothing", async () => {
+  it("an old, populated Gate home becomes a Home in place and loses nothing", async () => {
     const userId = `usr_upgrade_${crypto.randomUUID()}`;
     const stub = homeOf(userId);
-    // The object as the previous release left it: schema v2 (no ledger), a revoked session and
-    // a client's login failures in its tables.
+    const now = Date.now();
+    // The object as the Gate left it (wrangler.toml renames the class; its storage stays): schema
+    // v4, with a revoked session, a ledger (a connection, an account, a transaction), a queued run
+    // from before runs carried deadlines, and the limiter tables a user's Gate never used.
     await runInDurableObject(stub, async (_, state) => {
       await state.storage.deleteAll();
-      expect(migrate(state.storage, GATE_SCHEMA.slice(0, 2))).toBe(2);
-      state.storage.sql.exec(
-        "INSERT INTO revoked_sessions (session_id, until) VALUES ('ses_old', ?)",
-        Date.now() + HOUR,
+      expect(migrate(state.storage, HOME_SCHEMA.slice(0, 4))).toBe(4);
+      const sql = state.storage.sql;
+      sql.exec("INSERT INTO revoked_sessions (session_id, until) VALUES ('ses_old', ?)", now + HOUR);
+      sql.exec("INSERT INTO ledger_connections (id, provider, last_synced_at) VALUES ('con_old', 'sandbox', ?)", now);
+      sql.exec(
+        `INSERT INTO accounts (id, connection_id, provider_account_id, name, type, mask, currency, balance_current,
+           balance_available, balances_as_of, created_at, updated_at)
+         VALUES ('acc_old', 'con_old', 'HASH', 'Old', 'cash', '••••0001', 'USD', '10', '10', ?, ?, ?)`,
+        now,
+        now,
+        now,
       );
-      state.storage.sql.exec(
-        "INSERT INTO lockouts (client, failures, locked_until, updated_at) VALUES ('ip:10.0.0.1', 3, NULL, ?)",
-        Date.now(),
+      sql.exec(
+        `INSERT INTO transactions (id, account_id, provider_transaction_id, status, type, description, amount,
+           currency, date, created_at, updated_at, created_seq, change_seq)
+         VALUES ('txn_old', 'acc_old', 'T1', 'posted', 'trade', 'Old trade', '-5', 'USD', ?, ?, ?, 1, 1)`,
+        now,
+        now,
+        now,
+      );
+      state.storage.kv.put("feed_seq", 1);
+      sql.exec(
+        `INSERT INTO sync_runs (id, connection_id, trigger, status, idempotency_key, queued_at, sent_at)
+         VALUES ('syn_old', 'con_old', 'manual', 'queued', 'manual:syn_old', ?, ?)`,
+        now,
+        now,
+      );
+      sql.exec(
+        "INSERT INTO lockouts (client, failures, locked_until, updated_at) VALUES ('10.0.0.1', 3, NULL, ?)",
+        now,
       );
     });
-    // The current code starts on it: the constructor applies step 3 inside blockConcurrencyWhile.
+    // The current code starts on it: the constructor applies step 5 inside blockConcurrencyWhile.
     await evictDurableObject(stub);
-    const answer = await stub.authorize({ sessionId: "ses_old", tokenVersion: 0, issuedAtMs: Date.now() });
+    const { answer } = await stub.authorize({ sessionId: "ses_old", tokenVersion: 0, issuedAtMs: now });
     expect(answer.revoked).toBe(true);
+    const accounts = await stub.read({ kind: "accounts" });
+    expect(accounts).toMatchObject({ kind: "accounts", accounts: [{ account: { id: "acc_old", name: "Old" } }] });
+    const page = await stub.read({ kind: "feed", after: 0, count: 10 });
+    expect(JSON.parse(page.kind === "feed" ? page.page : "{}")).toMatchObject({ added: [{ id: "txn_old" }] });
     await runInDurableObject(stub, (_, state) => {
-      expect(state.storage.kv.get("schema_version")).toBe(GATE_SCHEMA.length);
-      expect(state.storage.sql.exec("SELECT failures FROM lockouts").toArray()).toEqual([{ failures: 3 }]);
+      expect(state.storage.kv.get("schema_version")).toBe(HOME_SCHEMA.length);
+      const tables = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .toArray()
+        .map((t) => t.name);
+      expect(tables).not.toContain("lockouts");
+      expect(state.storage.sql.exec("SELECT id, deadline_at FROM sync_runs").toArray()).toEqual([
+        { id: "syn_old", deadline_at: null },
+      ]);
     });
-    // And the ledger the upgrade added works.
+    // And the sync protocol works on it: the old queued run begins and completes.
+    const begun = await stub.command({ type: "begin", runId: "syn_old", attempt: 1 });
+    expect(begun).toMatchObject({ kind: "started", knownAccounts: ["HASH"] });
     const at = new Date();
-    const applied = await stub.applySync(
-      userId,
-      "con_upgraded",
-      "sandbox",
-      [
-        {
-          since: new Date(at.getTime() - 86_400_000),
-          account: {
-            providerAccountId: "HASH",
-            accountNumberMasked: "••••0001",
-            name: "Upgraded",
-            type: "cash",
-            kind: "brokerage",
-            currency: "USD",
-            balances: { current: "10", available: "10", asOf: at },
-            holdings: [],
+    const done = await stub.command({
+      type: "complete",
+      pendingStaleMs: 86_400_000,
+      snapshot: {
+        runId: "syn_old",
+        connectionId: "con_old",
+        provider: "sandbox",
+        fetchedAt: at.getTime(),
+        attempt: 1,
+        answer: [
+          {
+            since: new Date(at.getTime() - 86_400_000),
+            account: {
+              providerAccountId: "HASH",
+              accountNumberMasked: "••••0001",
+              name: "Upgraded",
+              type: "cash",
+              kind: "brokerage",
+              currency: "USD",
+              balances: { current: "10", available: "10", asOf: at },
+              holdings: [],
+            },
+            transactions: [],
           },
-          transactions: [],
-        },
-      ],
-      at.getTime(),
-    );
-    expect(applied).toMatchObject({ stale: false });
+        ],
+      },
+    });
+    expect(done).toMatchObject({ kind: "applied" });
     expect(await homeSql(userId, "SELECT name FROM accounts")).toEqual([{ name: "Upgraded" }]);
+    expect(await homeSql(userId, "SELECT status FROM sync_runs")).toEqual([{ status: "succeeded" }]);
+  });
+
+  it("wrangler.toml renames the Gate to Home and adds the Limiter", () => {
+    expect(committedWrangler).toMatch(/renamed_classes = \[\{ from = "Gate", to = "Home" \}\]/);
+    expect(committedWrangler).toMatch(/new_sqlite_classes = \["Limiter"\]/);
   });
 });
 

@@ -2,10 +2,11 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { scryptHasher } from "../../src/crypto/password";
-import { emailSubject } from "../../src/gate/client";
+import { emailSubject } from "../../src/limiter/client";
 import { login as loginService } from "../../src/services/identity/login";
 import { AUDIT_LOG } from "../support/audit";
 import { testDeps } from "../support/deps";
+import { limiterOf } from "../support/home";
 import { call, patientEnv, problem } from "../support/http";
 import { authed, emailTo, login, outbox, PASSWORD, uniqueEmail, verifiedUser } from "../support/identity";
 
@@ -140,7 +141,7 @@ describe("lockout (per account and client)", () => {
     const client = from("203.0.113.63");
     for (let i = 0; i < 10; i++) await client(email, WRONG);
     expect((await client(email)).status).toBe(423);
-    const gate = env.GATE.get(env.GATE.idFromName(await emailSubject(email)));
+    const gate = limiterOf(await emailSubject(email));
     await runInDurableObject(gate, (_, state) => {
       state.storage.sql.exec("UPDATE lockouts SET locked_until = ?", Date.now() - 1);
     });

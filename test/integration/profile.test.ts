@@ -1,7 +1,7 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
+import worker from "../../src";
 import { HOURLY_CRON, runCron } from "../support/deps";
 import { call, problem } from "../support/http";
 import { authed, loggedIn, login, outbox, PASSWORD, tokenFromEmail, uniqueEmail } from "../support/identity";

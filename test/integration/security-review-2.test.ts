@@ -18,7 +18,7 @@ import { runSyncAttempt } from "../../src/services/sync/execute";
 import committedWrangler from "../../wrangler.toml?raw";
 import { loggedInAdmin } from "../support/admin";
 import { connectSandbox } from "../support/connections";
-import { depsWithGate, HOURLY_CRON, runCron, testDeps } from "../support/deps";
+import { depsWithObjects, HOURLY_CRON, runCron, testDeps } from "../support/deps";
 import { homeOf, homeSql } from "../support/home";
 import { type CallInit, call, envWith, problem, randomIp } from "../support/http";
 import { authed, login, PASSWORD, type Tokens, tokenFromEmail, uniqueEmail } from "../support/identity";
@@ -162,9 +162,11 @@ describe("1: deleted data never comes back", () => {
     const connection = await connectSandbox(tokens.access_token);
     expect(await attempt(await queuedRun(connection.id), 1)).toEqual({ action: "ack" });
 
-    const deps = await depsWithGate({
-      eraseHome: async () => {
-        throw new Error("home unreachable");
+    const deps = await depsWithObjects({
+      homes: {
+        erase: async () => {
+          throw new Error("home unreachable");
+        },
       },
     });
     const user = await findUserById(deps.db, userId);
@@ -434,12 +436,13 @@ describe("6: a full export needs more than an access token", () => {
 
 /** The Worker's env with every Gate call failing, as during an outage of the objects. */
 function gateDown(): Env {
-  const dead = new Proxy(
+  const deadStub = new Proxy(
     {},
-    { get: (_t, p) => (p === "then" ? undefined : () => Promise.reject(new Error("gate unreachable"))) },
+    { get: (_t, p) => (p === "then" ? undefined : () => Promise.reject(new Error("object unreachable"))) },
   );
-  const ns = { idFromName: (n: string) => env.GATE.idFromName(n), get: () => dead } as unknown as Env["GATE"];
-  return { ...env, GATE: ns } as Env;
+  const dead = <N extends "HOME" | "LIMITER">(name: N) =>
+    ({ idFromName: (n: string) => env[name].idFromName(n), get: () => deadStub }) as unknown as Env[N];
+  return { ...env, HOME: dead("HOME"), LIMITER: dead("LIMITER") } as Env;
 }
 
 describe("7: security checks fail closed", () => {
@@ -463,7 +466,7 @@ describe("7: security checks fail closed", () => {
   it("re-authentication refuses rather than skip the lockout when the Gate cannot count", async () => {
     const { tokens } = await seededSession("reauth-closed");
     const unreachable = () => Promise.reject(new Error("gate unreachable"));
-    const deps = await depsWithGate({ lockoutStatus: unreachable, lockoutFail: unreachable });
+    const deps = await depsWithObjects({ limiter: { loginGate: unreachable, loginFailed: unreachable } });
     const auth = { userId: tokens.user.id, sessionId: tokens.session_id };
     const err = await changePassword(deps, META, auth, {
       currentPassword: "Wrong-Password-1!",
@@ -486,22 +489,24 @@ describe("8: a restored home serves nothing before it is reconciled", () => {
     ).toBe(204);
 
     const unreachable = () => Promise.reject(new Error("gate unreachable"));
-    const deps = await depsWithGate({
-      // Local workerd keeps no history: the rewind is simulated on the real home (its
-      // revocations go, as in the older state), then it restarts, as a restore does.
-      restoreHome: async (id) => {
-        await runInDurableObject(homeOf(id), (_, state) => {
-          state.storage.sql.exec("DELETE FROM revoked_sessions");
-          state.storage.kv.delete("revocation_cutoff");
-        });
-        await homeOf(id)
-          .restart()
-          .catch(() => undefined);
-        return { undo: "bm" };
+    const deps = await depsWithObjects({
+      homes: {
+        // Local workerd keeps no history: the rewind is simulated on the real home (its
+        // revocations go, as in the older state), then it restarts, as a restore does.
+        restore: async (id: string) => {
+          await runInDurableObject(homeOf(id), (_, state) => {
+            state.storage.sql.exec("DELETE FROM revoked_sessions");
+            state.storage.kv.delete("revocation_cutoff");
+          });
+          await homeOf(id)
+            .restart()
+            .catch(() => undefined);
+          return { undo: "bm" };
+        },
+        // Everything after the restart fails.
+        revokeBefore: unreachable,
+        revokeSessions: unreachable,
       },
-      // Everything after the restart fails.
-      revokeBefore: unreachable,
-      revokeSessions: unreachable,
     });
     const actor = { userId: admin.tokens.user.id, sessionId: admin.tokens.session_id };
     await restoreHome(deps, META, actor, userId, {

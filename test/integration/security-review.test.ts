@@ -4,17 +4,17 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src";
 import { parseConfig } from "../../src/config";
 import { sha256Hex } from "../../src/crypto/random";
 import { base32Decode, totpAt, totpStep } from "../../src/crypto/totp";
-import type { GateClient } from "../../src/gate/client";
-import worker from "../../src/index";
 import { revokeSessions } from "../../src/services/sessions";
 // Vite's `?raw`: the committed wrangler.toml as text, exactly what a plain `wrangler deploy` ships.
 import committedWrangler from "../../wrangler.toml?raw";
 import { loggedInAdmin } from "../support/admin";
 import { authorize, started } from "../support/connections";
 import { testDeps } from "../support/deps";
+import { homeOf, limiterOf } from "../support/home";
 import { call, envWith, patientEnv, problem } from "../support/http";
 import {
   authed,
@@ -372,7 +372,7 @@ describe("8: the committed configuration is production's and fails closed", () =
     return vars;
   };
   const deployed = (): Record<string, unknown> => {
-    const { JWT_SIGNING_KEYS, REFRESH_TOKEN_SECRET, ENCRYPTION_KEYS, DB, GATE, SYNC_QUEUE, SYNC_DLQ } = env;
+    const { JWT_SIGNING_KEYS, REFRESH_TOKEN_SECRET, ENCRYPTION_KEYS, DB, HOME, LIMITER, SYNC_QUEUE, SYNC_DLQ } = env;
     return {
       ...committedVars(),
       LOG_LEVEL: "silent", // the refusals are logged; not worth printing here
@@ -380,7 +380,8 @@ describe("8: the committed configuration is production's and fails closed", () =
       REFRESH_TOKEN_SECRET,
       ENCRYPTION_KEYS,
       DB,
-      GATE,
+      HOME,
+      LIMITER,
       SYNC_QUEUE,
       SYNC_DLQ,
     };
@@ -452,7 +453,7 @@ describe("9: live-event sockets close when their token stops counting", () => {
   it("when the access token it opened with expires", async () => {
     const user = await loggedIn("ws-expiry");
     const { closed } = await socketOf(user.tokens);
-    const stub = env.GATE.get(env.GATE.idFromName(`user:${user.tokens.user.id}`));
+    const stub = homeOf(user.tokens.user.id);
     await runInDurableObject(stub, (_, state) => {
       for (const ws of state.getWebSockets()) {
         ws.serializeAttachment({ ...(ws.deserializeAttachment() as object), expiresAt: Date.now() - 1 });
@@ -537,13 +538,13 @@ describe("13: the name typed at sign-up is not put into email to an unverified a
 describe("14: revoking all sessions leaves no window for a session created meanwhile", () => {
   it("a login racing the revocation does not keep a working access token", async () => {
     const { email, tokens } = await loggedIn("racer");
-    const real = (await testDeps()).gate;
+    const real = (await testDeps()).homes;
     let racer: Tokens | undefined;
     // The attacker's login lands after the Gate is first told and before D1 revokes.
     const raced = async () => {
       if (!racer) racer = (await (await login(email)).json()) as Tokens;
     };
-    const gate: GateClient = {
+    const homes: typeof real = {
       ...real,
       revokeBefore: async (...a) => {
         await real.revokeBefore(...a);
@@ -554,7 +555,7 @@ describe("14: revoking all sessions leaves no window for a session created meanw
         await raced();
       },
     };
-    const deps = await testDeps({ gate });
+    const deps = await testDeps({ homes });
     const meta = {
       requestId: "r",
       method: "DELETE",
@@ -578,7 +579,7 @@ describe("15: token buckets are exact across a Durable Object eviction", () => {
       post("/api/v1/auth/login", { email: uniqueEmail("g"), password: WRONG }, { headers: { "CF-Connecting-IP": ip } });
     for (let i = 0; i < 5; i++) expect((await attempt()).status).toBe(401);
     expect((await attempt()).status).toBe(429);
-    await evictDurableObject(env.GATE.get(env.GATE.idFromName(`ip:${ip}`)));
+    await evictDurableObject(limiterOf(`ip:${ip}`));
     expect((await attempt()).status).toBe(429);
   });
 });

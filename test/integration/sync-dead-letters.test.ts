@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { QUEUES } from "../../src/services/sync/messages";
+import { QUEUES } from "../../src/home/messages";
 import { loggedInAdmin } from "../support/admin";
 import { auditFor, connectSandbox } from "../support/connections";
 import { problem } from "../support/http";

@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { auditFor, connectSandbox } from "../support/connections";
 import { HOURLY_CRON, runCron } from "../support/deps";
 import { homeOf, homeSql, ownerOf } from "../support/home";
@@ -10,6 +10,8 @@ import { attempt, connectionRow, queuedRun, runsOf } from "../support/sync";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** Queues delivers in batches (wrangler.toml: a batch waits up to a second). */
+const QUEUE_WAIT = { timeout: 10_000, interval: 100 };
 
 /** The hourly Cron Trigger, through the Worker's own scheduled handler. */
 const hourly = () => runCron(HOURLY_CRON);
@@ -55,8 +57,12 @@ describe("reconciliation (hourly)", () => {
     // The home wakes itself (a sync scheduled its alarm); twice, as alarms may repeat.
     expect(await runDurableObjectAlarm(homeOf(userId))).toBe(true);
     expect(await runDurableObjectAlarm(homeOf(userId))).toBe(true);
-    const audits = await auditFor("sync.pending_unposted", connection.id);
-    expect(audits).toHaveLength(1);
+    // The home writes no D1: its report travels on the sync queue, whose consumer audits it.
+    const audits = await vi.waitFor(async () => {
+      const rows = await auditFor("sync.pending_unposted", connection.id);
+      expect(rows).toHaveLength(1);
+      return rows;
+    }, QUEUE_WAIT);
     expect(audits[0]).toMatchObject({ user_id: userId });
     expect(audits[0]?.details).toMatchObject({ count: 1, transaction_ids: [pending?.id] });
     // The report is not a change clients see: the transaction's feed number stays.
@@ -74,7 +80,14 @@ describe("reconciliation (hourly)", () => {
     const connection = await synced();
     const userId = await ownerOf(connection.id);
     const lost = await queuedRun(connection.id, "scheduled");
-    await homeSql(userId, "UPDATE sync_runs SET queued_at = ? WHERE id = ?", Date.now() - 3 * HOUR, lost.run_id);
+    // Past the run's own deadline (every attempt with its backoff, given when it was recorded).
+    await homeSql(
+      userId,
+      "UPDATE sync_runs SET queued_at = ?, deadline_at = ? WHERE id = ?",
+      Date.now() - 3 * HOUR,
+      Date.now() - HOUR,
+      lost.run_id,
+    );
     await env.DB.prepare(
       "UPDATE connections SET status = 'syncing', sync_lock_owner = ?, sync_lock_until = ? WHERE id = ?",
     )
@@ -92,11 +105,15 @@ describe("reconciliation (hourly)", () => {
       status: "failed",
       error_code: "run_lost",
     });
-    const summary = await env.DB.prepare(
-      "SELECT details FROM audit_events WHERE action = 'sync.reconciled' AND user_id = ? ORDER BY occurred_at DESC LIMIT 1",
-    )
-      .bind(userId)
-      .first<{ details: string }>();
+    const summary = await vi.waitFor(async () => {
+      const row = await env.DB.prepare(
+        "SELECT details FROM audit_events WHERE action = 'sync.reconciled' AND user_id = ? ORDER BY occurred_at DESC LIMIT 1",
+      )
+        .bind(userId)
+        .first<{ details: string }>();
+      expect(row).not.toBeNull();
+      return row;
+    }, QUEUE_WAIT);
     expect(JSON.parse(summary?.details ?? "{}")).toMatchObject({ lost_runs: 1, run_ids: [lost.run_id] });
   });
 });

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { newRun } from "../../src/services/sync/runs";
 import { auditFor, connectSandbox } from "../support/connections";
 import { homeOf } from "../support/home";
 import { problem } from "../support/http";
@@ -227,7 +228,7 @@ describe("one sync per connection at a time", () => {
     const c = await syncedConnection({ login: "racing" });
     const messages = await Promise.all([queuedRun(c.id), queuedRun(c.id), queuedRun(c.id)]);
     const { deliver } = await import("../support/sync");
-    const { QUEUES } = await import("../../src/services/sync/messages");
+    const { QUEUES } = await import("../../src/home/messages");
     const results = await Promise.all(messages.map((m) => deliver(QUEUES.sync, [{ body: m }])));
     expect(results.every((r) => r.explicitAcks.length === 1)).toBe(true);
     const statuses = (await runsOf(c.id)).map((r) => r.status).sort();
@@ -286,11 +287,22 @@ describe("the home applies snapshots in the order they were fetched", () => {
         ],
       },
     ];
-    const newer = await home.applySync(c.userId, c.id, "schwab", answer("newer", "2"), at.getTime() + 1000);
-    expect(newer).toMatchObject({ stale: false });
+    /** One run's snapshot, recorded, begun and completed in the home (as the sync engine does). */
+    const apply = async (name: string, amount: string, fetchedAt: number) => {
+      const run = newRun({ id: c.id }, "manual", "test:{run}", HOUR);
+      await home.command({ type: "recordRun", run: run.spec });
+      await home.command({ type: "begin", runId: run.spec.id, attempt: 1 });
+      const snapshot = { runId: run.spec.id, connectionId: c.id, provider: "schwab", fetchedAt, attempt: 1 };
+      return home.command({
+        type: "complete",
+        pendingStaleMs: HOUR,
+        snapshot: { ...snapshot, answer: answer(name, amount) },
+      });
+    };
+    expect(await apply("newer", "2", at.getTime() + 1000)).toMatchObject({ kind: "applied" });
     const kept = await dataSnapshot(c.id);
     // A run that outlived its lease arrives late with an older snapshot: refused whole.
-    expect(await home.applySync(c.userId, c.id, "schwab", answer("older", "1"), at.getTime())).toEqual({ stale: true });
+    expect(await apply("older", "1", at.getTime())).toEqual({ kind: "stale" });
     expect(await dataSnapshot(c.id)).toBe(kept);
     expect(await dataCounts(c.id)).toEqual({ accounts: 1, holdings: 0, transactions: 1 });
   });

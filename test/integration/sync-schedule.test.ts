@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { SweepMessage, SyncMessage } from "../../src/services/sync/messages";
+import type { SweepMessage, SyncMessage } from "../../src/home/messages";
 import { SWEEP_SLICES, scheduleDueSyncs, sweepSlice } from "../../src/services/sync/schedule";
 import { type ConnectionJson, connectSandbox, started } from "../support/connections";
 import { testDeps } from "../support/deps";
@@ -274,7 +274,7 @@ describe("the kill switch (SYNC_DISABLED)", () => {
     await runSyncCron(off);
     expect(await runsOf(connection.id)).toHaveLength(0);
 
-    const { default: worker } = await import("../../src/index");
+    const { default: worker } = await import("../../src");
     const { createExecutionContext } = await import("cloudflare:test");
     const res = await worker.fetch(
       new Request(`https://x.test/api/v1/connections/${connection.id}/sync`, {

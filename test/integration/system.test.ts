@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
+import worker from "../../src";
 import { call, problem } from "../support/http";
 import { seededSession } from "../support/seed";
 
@@ -38,7 +38,7 @@ describe("GET /health/ready", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; checks: Record<string, { status: string }> };
     expect(body.status).toBe("ok");
-    expect(Object.keys(body.checks).sort()).toEqual(["config", "database", "gate"]);
+    expect(Object.keys(body.checks).sort()).toEqual(["config", "database", "homes", "limiter"]);
     for (const check of Object.values(body.checks)) expect(check.status).toBe("ok");
   });
 
@@ -53,7 +53,8 @@ describe("GET /health/ready", () => {
     const body = (await res.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
     expect(body.status).toBe("fail");
     expect(body.checks.database?.status).toBe("fail");
-    expect(body.checks.gate?.status).toBe("ok");
+    expect(body.checks.homes?.status).toBe("ok");
+    expect(body.checks.limiter?.status).toBe("ok");
     expect(JSON.stringify(body)).not.toContain("no such database");
   });
 });

@@ -1,10 +1,12 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import worker from "../../src";
 import { loadConfig } from "../../src/config";
 import { createDeps, type Deps } from "../../src/deps";
-import type { GateClient } from "../../src/gate/client";
-import worker from "../../src/index";
+import type { HomeClient } from "../../src/home/client";
+import type { LimiterClient } from "../../src/limiter/client";
 import { createLogger } from "../../src/logger";
+import type { RuleName } from "../../src/services/rate-rules";
 
 /**
  * The Worker's own dependencies (src/deps.ts), for calling services directly, with any member
@@ -22,13 +24,20 @@ export async function testDeps(overrides: Partial<Deps> = {}, envOf: Env = env) 
 }
 
 /**
- * Test deps whose Gate client has some calls replaced. The Worker's own client is shared by
- * every request of the isolate (src/deps.ts), so a test never patches it in place: it gets a
- * copy with the replacements.
+ * Test deps whose home or Limiter client has some calls replaced. The Worker's own clients are
+ * shared by every request of the isolate (src/deps.ts), so a test never patches them in place: it
+ * gets copies with the replacements.
  */
-export async function depsWithGate(replace: Partial<GateClient>, overrides: Partial<Deps> = {}) {
+export async function depsWithObjects(
+  replace: { homes?: Partial<HomeClient<RuleName>>; limiter?: Partial<LimiterClient<RuleName>> },
+  overrides: Partial<Deps> = {},
+) {
   const base = await testDeps();
-  return testDeps({ ...overrides, gate: { ...base.gate, ...replace } });
+  return testDeps({
+    ...overrides,
+    homes: { ...base.homes, ...replace.homes },
+    limiter: { ...base.limiter, ...replace.limiter },
+  });
 }
 
 /** Fires a Cron Trigger through the Worker's own `scheduled` handler and waits for its work. */

@@ -1,8 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 
-/** The home object of a user (the Gate under `user:<id>`, src/gate/client.ts). */
-export const homeOf = (userId: string, envOf: Env = env) => envOf.GATE.get(envOf.GATE.idFromName(`user:${userId}`));
+/** The home object of a user (`user:<id>`, src/home/client.ts), for a direct look inside it. */
+export const homeOf = (userId: string, envOf: Env = env) => envOf.HOME.get(envOf.HOME.idFromName(`user:${userId}`));
+
+/** The Limiter object of a subject (`ip:…`, `email:…`, `global`). */
+export const limiterOf = (subject: string, envOf: Env = env) => envOf.LIMITER.get(envOf.LIMITER.idFromName(subject));
 
 /** The user owning a connection, from D1's directory. */
 export async function ownerOf(connectionId: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports, env as testEnv } from "cloudflare:workers";
+import worker from "../../src";
 import type { Problem } from "../../src/http/problems";
-import worker from "../../src/index";
 
 const BASE = "https://api.ledgerlink.test";
 

@@ -1,8 +1,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, vi } from "vitest";
-import worker from "../../src/index";
-import { QUEUES } from "../../src/services/sync/messages";
+import worker from "../../src";
+import { QUEUES } from "../../src/home/messages";
 import { newRun } from "../../src/services/sync/runs";
 import { runCron } from "./deps";
 import { connectionSql, homeOf, homeSql, ownerOf } from "./home";
@@ -86,8 +86,8 @@ export { envWith } from "./http";
 /** Records a queued run for a connection in its owner's home, as the cron or a manual request would, and returns its message. */
 export async function queuedRun(connectionId: string, trigger: "scheduled" | "manual" | "replay" = "manual") {
   const userId = await ownerOf(connectionId);
-  const run = newRun({ id: connectionId }, trigger, "test:{run}");
-  await homeOf(userId).beginRun(run.spec);
+  const run = newRun({ id: connectionId }, trigger, "test:{run}", 3_600_000);
+  await homeOf(userId).command({ type: "recordRun", run: run.spec });
   return run.message;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { take } from "../../src/gate/bucket";
+import { take } from "../../src/durable/bucket";
 
 // 5 tokens, refilled at 5 per 60 s: one token every 12 s.
 const rule = { burst: 5, refill: 5, perSeconds: 60 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { AccountRow, HoldingRow, TransactionRow } from "../../src/ledger/rows";
+import { type AnsweredAccount, planSync, type StoredState, sameDecimal } from "../../src/home/ledger/plan";
+import type { AccountRow, HoldingRow, TransactionRow } from "../../src/home/ledger/rows";
 import type { ProviderAccount, ProviderTransaction } from "../../src/providers/types";
-import { type AnsweredAccount, planSync, type StoredState, sameDecimal } from "../../src/services/sync/plan";
 
 const T = new Date("2026-11-01T12:00:00Z");
 const DAY = 86_400_000;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DomainError, fail } from "../../src/errors";
+import { encodeFeedCursor } from "../../src/home/ledger/feed";
 import {
   MalformedResponseError,
   PaymentRequiredError,
@@ -8,7 +9,7 @@ import {
   TransientProviderError,
 } from "../../src/providers/types";
 import { providerApiError } from "../../src/services/connections/errors";
-import { decodeFeedCursor, encodeFeedCursor } from "../../src/services/data/feed";
+import { decodeFeedCursor } from "../../src/services/data/feed";
 import { buildSyncConfig } from "../../src/services/sync/config";
 import { classifyFailure, EmptyAnswerError } from "../../src/services/sync/failures";
 import { backoffSeconds, retryAfterDelay, runHorizon } from "../../src/services/sync/timing";

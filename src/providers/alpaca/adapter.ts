@@ -5,8 +5,8 @@
  * `paper:…` or `live+paper:…`. No refresh: a dead token means re-authorization.
  */
 import type { z } from "zod";
+import { decimalIsZero, decimalMul, decimalNeg } from "../../home/money";
 import type { Logger } from "../../logger";
-import { decimalIsZero, decimalMul, decimalNeg } from "../decimal";
 import { createProviderHttp, type FailedAnswer, type HttpTimeouts, parseRetryAfter } from "../http";
 import {
   type ProviderAccount,

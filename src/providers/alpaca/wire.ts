@@ -3,7 +3,7 @@
  * RFC 3339; the spec requires little, so nearly everything is optional and extras are dropped.
  */
 import { z } from "zod";
-import { decimalAdd, isDecimal } from "../decimal";
+import { decimalAdd, isDecimal } from "../../home/money";
 
 /** A decimal string (or, leniently, a JSON number), normalized. */
 export const dec = z.union([z.string(), z.number()]).transform((v, ctx) => {

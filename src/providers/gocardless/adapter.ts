@@ -5,8 +5,8 @@
  * `tokens` source and is renewed once when GoCardless refuses it.
  */
 import type { z } from "zod";
+import { decimalIsZero } from "../../home/money";
 import type { Logger } from "../../logger";
-import { decimalIsZero } from "../decimal";
 import type { HttpTimeouts, ProviderResponse } from "../http";
 import {
   type AccountKind,

@@ -3,7 +3,7 @@
  * unknown fields are dropped, optional ones may be absent or null, day counts may be strings.
  */
 import { z } from "zod";
-import { decimalAdd, isDecimal } from "../decimal";
+import { decimalAdd, isDecimal } from "../../home/money";
 
 const optText = z
   .string()

@@ -4,8 +4,9 @@
  * reads every account in one call of the latest 90 days, then older 90-day chunks only for the
  * accounts whose window reaches further back (`account=` filters).
  */
+
+import { decimalDiv, decimalIsZero } from "../../home/money";
 import type { Logger } from "../../logger";
-import { decimalDiv, decimalIsZero } from "../decimal";
 import { createProviderHttp, type FailedAnswer, type HttpTimeouts, parseRetryAfter } from "../http";
 import {
   type AccountKind,

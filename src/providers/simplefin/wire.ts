@@ -3,7 +3,7 @@
  * numeric strings; times are epoch seconds; unknown fields are dropped.
  */
 import { z } from "zod";
-import { decimalAdd, isDecimal } from "../decimal";
+import { decimalAdd, isDecimal } from "../../home/money";
 
 /** A numeric string (or, leniently, a JSON number), normalized to a decimal string. */
 export const decimalText = z.union([z.string(), z.number()]).transform((v, ctx) => {

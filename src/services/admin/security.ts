@@ -13,7 +13,7 @@ export async function rotateGlobalTokens(
   actor: { userId: string; sessionId: string },
   reason: string,
 ) {
-  const rotation = await deps.gate.rotateGlobal();
+  const rotation = await deps.limiter.rotateGlobal();
   const now = deps.now();
   await deps.db.batch([
     bumpAllTokenVersions(deps.db),

@@ -6,7 +6,7 @@ import { countLiveSessions, listRevokedSessionIds } from "../../db/sessions";
 import { bumpTokenVersion, findUserById, listUsers, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
 import { fail, notFound } from "../../errors";
-import type { StagedRestore } from "../../gate/gate";
+import type { StagedRestore } from "../../limiter/global";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { eraseAccount } from "../identity/erase";
@@ -170,7 +170,7 @@ export async function adminRevokeSessions(deps: ServiceDeps, meta: RequestMeta, 
 export async function rotateUserTokens(deps: ServiceDeps, meta: RequestMeta, actor: Actor, id: string) {
   const user = await mustFind(deps, id);
   const next = user.tokenVersion + 1;
-  await deps.gate.setMinTokenVersion(id, next);
+  await deps.homes.setMinTokenVersion(id, next);
   const now = deps.now();
   const [bumped] = await deps.db.batch([
     bumpTokenVersion(deps.db, id),
@@ -178,7 +178,7 @@ export async function rotateUserTokens(deps: ServiceDeps, meta: RequestMeta, act
   ]);
   const version = bumped[0]?.tokenVersion ?? next;
   // A concurrent bump may have gone further; the Gate only ever raises its minimum.
-  if (version !== next) await deps.gate.setMinTokenVersion(id, version);
+  if (version !== next) await deps.homes.setMinTokenVersion(id, version);
   return version;
 }
 
@@ -213,8 +213,8 @@ export async function restoreHome(
   const details = { to: at.toISOString(), reason: input.reason };
   // Staged before the restart, outside the home (whose storage the restore rewinds): the home
   // applies it at its first authorization, so it never serves on stale revocations.
-  await deps.gate.stageRestore(id, await restoreReconciliation(deps, id, now));
-  const restored = await deps.gate.restoreHome(id, at);
+  await deps.limiter.stageRestore(id, await restoreReconciliation(deps, id, now));
+  const restored = await deps.homes.restore(id, at);
   if (!restored) {
     await insertAudit(deps.db, {
       ...adminAudit(meta, actor, now, "admin.home_restored", id, { ...details, supported: false }),
@@ -250,20 +250,20 @@ async function restoreReconciliation(deps: ServiceDeps, id: string, now: Date): 
 async function reconcileRestoredHome(deps: ServiceDeps, id: string, now: Date) {
   const user = await findUserById(deps.db, id);
   if (!user) {
-    await deps.gate.eraseHome(id);
+    await deps.homes.erase(id);
     throw notFound("user");
   }
   // Whole seconds: the cut spares a token of its own second, so the sessions D1 revoked within
   // an access token's life (plus a minute of skew) are revoked by id as well.
-  await deps.gate.revokeBefore(id, now, null);
+  await deps.homes.revokeBefore(id, now, null);
   const since = new Date(now.getTime() - (deps.config.tokens.accessTtlSeconds + 60) * 1000);
   const revoked = await listRevokedSessionIds(deps.db, id, since);
-  await deps.gate.revokeSessions(
+  await deps.homes.revokeSessions(
     id,
     revoked.map((s) => s.id),
   );
-  await deps.gate.setMinTokenVersion(id, user.tokenVersion);
+  await deps.homes.setMinTokenVersion(id, user.tokenVersion);
   const keep = (await listUserConnections(deps.db, id)).map((c) => c.id);
-  await deps.gate.home(id).keepConnections(keep);
-  await deps.gate.forgetProfile(id);
+  await deps.homes.keepConnections(id, keep);
+  await deps.homes.forgetProfile(id);
 }

@@ -132,9 +132,6 @@ export async function startConnect(
   const connectionId = newId("con");
   const owner = { userId, connectionId, provider: input.provider };
   const { start, insert, now } = await newAuthorization(deps, owner, "connect", input, handOff);
-  // The home first: an id it knows but D1 never got is never shown to anyone; the reverse would
-  // answer 404 for the user's own new connection (`GET /accounts?connection_id=`).
-  await deps.gate.home(userId).recordConnection(userId, connectionId, input.provider);
   const [rows] = await deps.db.batch([
     insertConnection(deps.db, {
       id: connectionId,

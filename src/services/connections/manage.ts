@@ -62,14 +62,14 @@ export async function renameConnection(
  * between the two leaves the connection listed, with no data: deleting again finishes the job.
  */
 export async function deleteConnection(
-  deps: Reader & Pick<Deps, "gate">,
+  deps: Reader & Pick<Deps, "homes">,
   meta: RequestMeta,
   userId: string,
   id: string,
 ) {
   const row = await findUserConnection(deps.db, userId, id);
   if (!row) throw notFound("connection");
-  const { removedTransactions } = await deps.gate.home(userId).deleteConnectionData(id);
+  const { removedTransactions } = await deps.homes.deleteConnection(userId, id);
   const now = deps.now();
   const [deleted] = await deps.db.batch([
     deleteUserConnection(deps.db, userId, id),

@@ -1,37 +1,38 @@
 /**
  * A user's synced accounts, holdings and transactions, shaped for the API from what their home
- * object answered (src/ledger/reads.ts). Others' data is 404, like missing data.
+ * object answered (src/home/ledger/reads.ts). Others' data is 404, like missing data.
  */
+import { findUserConnection } from "../../db/connections";
+import type { Deps } from "../../deps";
 import { fail, notFound } from "../../errors";
-import type { LedgerAnswer, LedgerRead } from "../../ledger/reads";
-import { isOwnConnection } from "../connections/known";
-import { decodeCursor, encodeCursor } from "../cursor";
-import { accountView, holdingView } from "./views";
+import type { HomeRead, ReadOf } from "../../home/ledger/reads";
+import { accountView, holdingView } from "../../home/ledger/views";
+import type { JsonText } from "../../wire/json-text";
+import { decodeCursor } from "../cursor";
 
-type Answer<K extends LedgerAnswer["kind"]> = Extract<LedgerAnswer, { kind: K }>;
-
-/** The user's accounts, optionally of one of their connections (another user's: 404). */
+/**
+ * The user's accounts, optionally of one of their connections. The home holds only this user's
+ * data, so accounts it answers are theirs; when it holds none for the connection, D1 (the only
+ * owner of connections) says whether the connection is theirs at all (else 404).
+ */
 export async function accountsList(
-  deps: Parameters<typeof isOwnConnection>[0],
+  deps: Pick<Deps, "db">,
   userId: string,
-  answer: Answer<"accounts">,
+  answer: ReadOf<"accounts">,
   connectionId: string | undefined,
 ) {
-  if (!answer.accounts) {
-    if (connectionId === undefined || !(await isOwnConnection(deps, userId, connectionId))) {
-      throw notFound("connection");
-    }
-    return { accounts: [] };
+  if (connectionId !== undefined && answer.accounts.length === 0) {
+    if (!(await findUserConnection(deps.db, userId, connectionId))) throw notFound("connection");
   }
   return { accounts: answer.accounts.map((r) => accountView(r.account, r.lastSyncedAt)) };
 }
 
-export function accountOne(answer: Answer<"account">) {
+export function accountOne(answer: ReadOf<"account">) {
   if (!answer.account) throw notFound("account");
   return accountView(answer.account.account, answer.account.lastSyncedAt);
 }
 
-export function holdingsOf(answer: Answer<"holdings">) {
+export function holdingsOf(answer: ReadOf<"holdings">) {
   if (!answer.account) throw notFound("account");
   const { account, lastSyncedAt } = answer.account;
   return { holdings: answer.holdings.map((h) => holdingView(h, account, lastSyncedAt)) };
@@ -51,7 +52,7 @@ function bound(value: string | undefined, end: boolean): number | undefined {
 export function transactionsRead(
   accountId: string,
   q: { from?: string; to?: string; limit: number; cursor?: string },
-): Extract<LedgerRead, { kind: "transactionsPage" }> {
+): Extract<HomeRead, { kind: "transactionsPage" }> {
   const from = bound(q.from, false);
   const to = bound(q.to, true);
   if (from !== undefined && to !== undefined && from > to) {
@@ -70,9 +71,10 @@ export function transactionsRead(
   };
 }
 
-/** The page's JSON body, `{ transactions, next_cursor }`, around the array the home serialised. */
-export function transactionsPageJson(answer: Answer<"transactionsPage">): string {
+/** The page the home serialised, `{ transactions, next_cursor }`; an account it does not hold is 404. */
+export function transactionsPage(answer: ReadOf<"transactionsPage">): JsonText<TransactionsPageOf<typeof answer>> {
   if (!answer.found) throw notFound("account");
-  const next = answer.next ? encodeCursor(new Date(answer.next.at), answer.next.id) : null;
-  return `{"transactions":${answer.page},"next_cursor":${JSON.stringify(next)}}`;
+  return answer.page;
 }
+
+type TransactionsPageOf<A> = A extends { page: JsonText<infer T> } ? T : never;

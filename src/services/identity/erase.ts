@@ -20,7 +20,7 @@ import { deleteUser, type UserRow } from "../../db/users";
 import { fail } from "../../errors";
 import type { ServiceDeps } from "../context";
 
-type EraseDeps = Pick<ServiceDeps, "db" | "gate" | "logger" | "now">;
+type EraseDeps = Pick<ServiceDeps, "db" | "homes" | "limiter" | "logger" | "now">;
 
 const auditJson = (audit: NewAuditRow) => JSON.stringify({ ...audit, occurredAt: audit.occurredAt.getTime() });
 const auditOf = (json: string | null): NewAuditRow | null => {
@@ -42,7 +42,7 @@ export async function eraseAccount(deps: EraseDeps, user: Pick<UserRow, "id">, a
 /** Erases one home; false (logged) if it could not be reached. */
 async function eraseHome(deps: EraseDeps, userId: string): Promise<boolean> {
   try {
-    await deps.gate.eraseHome(userId);
+    await deps.homes.erase(userId);
     return true;
   } catch (err) {
     deps.logger.error("home not erased yet; the hourly job retries", { user_id: userId, error: String(err) });

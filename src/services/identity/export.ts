@@ -1,10 +1,9 @@
 import { insertAudit } from "../../db/audit";
 import { findUserById, type UserRow } from "../../db/users";
 import { notFound } from "../../errors";
-import type { AccountWithSync } from "../../ledger/store";
+import { accountView, holdingView, transactionView } from "../../home/ledger/views";
 import { listConnections } from "../connections/manage";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
-import { accountView, holdingView, transactionView } from "../data/views";
 import { listSessions } from "../sessions";
 import type { Factor } from "./mfa";
 import { securityEvents } from "./security-events";
@@ -34,21 +33,21 @@ async function* records(deps: ServiceDeps, auth: Auth, user: UserRow): AsyncGene
   }
   yield (await listConnections(deps, userId)).map((data) => ({ type: "connection", data }));
 
-  const home = deps.gate.home(userId);
-  const listed = await home.read({ kind: "accounts" });
-  const accounts: AccountWithSync[] = listed.kind === "accounts" ? (listed.accounts ?? []) : [];
+  const { accounts } = await deps.homes.read(userId, { kind: "accounts" });
   yield accounts.map((a) => ({ type: "account", data: accountView(a.account, a.lastSyncedAt) }));
   for (const a of accounts) {
-    const held = await home.read({ kind: "holdings", accountId: a.account.id });
-    if (held.kind === "holdings") {
-      yield held.holdings.map((h) => ({ type: "holding", data: holdingView(h, a.account, a.lastSyncedAt) }));
-    }
+    const { holdings } = await deps.homes.read(userId, { kind: "holdings", accountId: a.account.id });
+    yield holdings.map((h) => ({ type: "holding", data: holdingView(h, a.account, a.lastSyncedAt) }));
   }
   for (const a of accounts) {
     let after: { at: number; id: string } | undefined;
     for (;;) {
-      const answer = await home.read({ kind: "transactions", accountId: a.account.id, limit: PAGE, after });
-      if (answer.kind !== "transactions") break;
+      const answer = await deps.homes.read(userId, {
+        kind: "transactions",
+        accountId: a.account.id,
+        limit: PAGE,
+        after,
+      });
       yield answer.transactions.map((t) => ({ type: "transaction", data: transactionView(t) }));
       const last = answer.transactions.at(-1);
       if (answer.transactions.length < PAGE || !last) break;

@@ -1,10 +1,10 @@
 /**
- * The failed-login lockout, per (account, client): counted in the address's Gate, so an
+ * The failed-login lockout, per (account, client): counted in the address's Limiter object, so an
  * unknown address locks exactly like a known one, and a stranger's failures never lock the
  * owner's other devices out (docs/contract.md "Defaults"). Login, MFA verification and
  * re-authentication all count here. Login also spends the address's budget of failures
  * (`login_email`), which never refuses a client that logged in to the account within 30 days.
- * These are security checks: a Gate that cannot be reached refuses the attempt (503
+ * These are security checks: a Limiter that cannot be reached refuses the attempt (503
  * `gate_unavailable`) rather than skip them.
  */
 
@@ -13,8 +13,8 @@ import { insertAudit } from "../../db/audit";
 import type { UserRow } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
 import { type DomainError, gateUnavailable } from "../../errors";
-import { type EmailSubject, emailSubject } from "../../gate/client";
-import type { LockoutAnswer } from "../../gate/gate";
+import { type EmailSubject, emailSubject } from "../../limiter/client";
+import type { LockoutAnswer } from "../../limiter/lockouts";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { refuseIfLimited } from "../limits";
 import { accountLocked } from "./errors";
@@ -72,7 +72,7 @@ export async function refuseIfLocked(
   const now = deps.now();
   const subject = await subjectOf(a);
   const { lockedUntil, budget } = await checked(deps, "lockout check", () =>
-    deps.gate.lockoutStatus(subject, meta.clientKey, options.addressBudget ?? false),
+    deps.limiter.loginGate(subject, meta.clientKey, options.addressBudget ? "login_email" : null),
   );
   if (budget) refuseIfLimited(deps, meta, [budget], ["email"], a.user?.id);
   if (lockedUntil === null) return;
@@ -99,7 +99,7 @@ export async function countFailure(
   const now = deps.now();
   const subject = await subjectOf(a);
   const answer: LockoutAnswer = await checked(deps, "failure count", () =>
-    deps.gate.lockoutFail(subject, meta.clientKey, kind.spendsAddressBudget ?? false),
+    deps.limiter.loginFailed(subject, meta.clientKey, kind.spendsAddressBudget ? "login_email" : null),
   );
   const { unknownEmailSha256, ...base } = await attemptAudit(meta, a, now);
   const hashed = unknownEmailSha256 ? { email_sha256: unknownEmailSha256 } : {};
@@ -144,7 +144,7 @@ export async function clearFailures(
   options: { lift?: boolean; known?: boolean } = {},
 ) {
   try {
-    await deps.gate.lockoutReset(await emailSubject(email), meta.clientKey, options.lift, options.known);
+    await deps.limiter.loginSucceeded(await emailSubject(email), meta.clientKey, options);
   } catch (err) {
     deps.logger.warn("gate unreachable; lockout count not cleared", { error: String(err) });
   }

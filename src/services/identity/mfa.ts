@@ -30,7 +30,7 @@ import {
 import { findUserById, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
 import { gateUnavailable, notFound } from "../../errors";
-import { CHALLENGE_MAX_FAILURES } from "../../gate/gate";
+import { CHALLENGE_MAX_FAILURES } from "../../home/second-factor";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { refuseIfLimited } from "../limits";
 import {
@@ -132,9 +132,9 @@ interface FactorSite {
  * when the login challenge already died of wrong codes. Unreachable home: 503 (fail closed).
  */
 async function secondFactorOpen(deps: ServiceDeps, meta: RequestMeta, site: FactorSite): Promise<boolean> {
-  let gate: Awaited<ReturnType<ServiceDeps["gate"]["secondFactorGate"]>>;
+  let gate: Awaited<ReturnType<ServiceDeps["homes"]["secondFactorGate"]>>;
   try {
-    gate = await deps.gate.secondFactorGate(site.userId, site.challenge?.id ?? null);
+    gate = await deps.homes.secondFactorGate(site.userId, site.challenge?.id ?? null);
   } catch (err) {
     deps.logger.error("gate unreachable; second factor refused (fail closed)", { error: String(err) });
     throw gateUnavailable(err);
@@ -145,9 +145,9 @@ async function secondFactorOpen(deps: ServiceDeps, meta: RequestMeta, site: Fact
 
 /** After a wrong code: spends the account's budget; a challenge at its 5th wrong code dies. */
 async function secondFactorWrong(deps: ServiceDeps, site: FactorSite, now: Date) {
-  let counted: Awaited<ReturnType<ServiceDeps["gate"]["secondFactorFailed"]>>;
+  let counted: Awaited<ReturnType<ServiceDeps["homes"]["secondFactorFailed"]>>;
   try {
-    counted = await deps.gate.secondFactorFailed(site.userId, site.challenge);
+    counted = await deps.homes.secondFactorFailed(site.userId, site.challenge);
   } catch (err) {
     deps.logger.error("gate unreachable; wrong second factor not counted (fail closed)", { error: String(err) });
     throw gateUnavailable(err);

@@ -60,8 +60,8 @@ export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token:
   if (reasons.length > 0) throw weakPassword(reasons, "new_password");
   const now = deps.now();
   // Gate first (fail closed): every token issued until now stops, and older versions too.
-  await deps.gate.revokeBefore(user.id, now, null);
-  await deps.gate.setMinTokenVersion(user.id, user.tokenVersion + 1);
+  await deps.homes.revokeBefore(user.id, now, null);
+  await deps.homes.setMinTokenVersion(user.id, user.tokenVersion + 1);
   const [, revoked] = await deps.db.batch([
     updateUser(deps.db, user.id, {
       passwordHash: await deps.passwords.hashPassword(newPassword),
@@ -81,7 +81,7 @@ export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token:
       userId: user.id,
     }),
   ]);
-  await deps.gate.revokeSessions(
+  await deps.homes.revokeSessions(
     user.id,
     revoked.map((r) => r.id),
   );

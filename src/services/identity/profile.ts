@@ -19,7 +19,7 @@ export const uncachedProfile = () => ({ kind: "profile" as const, profile: null,
  * configuration gives (ADMIN_EMAILS) is applied here, never cached.
  */
 export async function myProfile(
-  deps: Pick<ServiceDeps, "db" | "gate" | "defer" | "logger" | "config">,
+  deps: Pick<ServiceDeps, "db" | "homes" | "limiter" | "defer" | "logger" | "config">,
   userId: string,
   cached: { profile: PublicUser | null; epoch: number },
 ): Promise<PublicUser> {
@@ -27,9 +27,8 @@ export async function myProfile(
   const profile = await getMe(deps, userId);
   if (cached.epoch < 0) return withCurrentRole(deps.config, profile);
   deps.defer(
-    deps.gate
-      .home(userId)
-      .setProfile(profile, cached.epoch)
+    deps.homes
+      .setProfile(userId, profile, cached.epoch)
       .catch((err) => deps.logger.warn("profile not cached", { error: String(err) })),
   );
   return withCurrentRole(deps.config, profile);
@@ -38,10 +37,10 @@ export async function myProfile(
 /**
  * Every change of a user row calls this after D1 commits, before answering: the next
  * `GET /auth/me` reads the new row. A home that cannot be reached is logged; its cached copy
- * then expires on its own (src/gate/gate.ts PROFILE_TTL_MS).
+ * then expires on its own (src/home/profile.ts PROFILE_TTL_MS).
  */
-export async function profileChanged(deps: Pick<ServiceDeps, "gate" | "logger">, userId: string) {
-  await deps.gate
+export async function profileChanged(deps: Pick<ServiceDeps, "homes" | "limiter" | "logger">, userId: string) {
+  await deps.homes
     .forgetProfile(userId)
     .catch((err) => deps.logger.error("cached profile not forgotten", { userId, error: String(err) }));
 }

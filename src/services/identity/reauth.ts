@@ -34,13 +34,13 @@ export async function reauthenticate(
   if (check.ok) {
     await Promise.all([
       clearFailures(deps, meta, user.email),
-      deps.gate.reauthSucceeded(auth.userId, auth.sessionId).catch(() => undefined),
+      deps.homes.reauthSucceeded(auth.userId, auth.sessionId).catch(() => undefined),
     ]);
     return { needsRehash: check.needsRehash };
   }
   let run: number;
   try {
-    run = await deps.gate.reauthFailed(auth.userId, auth.sessionId);
+    run = await deps.homes.reauthFailed(auth.userId, auth.sessionId);
   } catch (err) {
     // Fail closed: an uncounted wrong answer is a free guess.
     deps.logger.error("gate unreachable; re-authentication refused (fail closed)", { error: String(err) });

@@ -7,8 +7,8 @@ import {
   rotateRefreshToken,
   touchSession,
 } from "../../db/sessions";
+import type { LimitAnswer } from "../../durable/bucket";
 import { fail } from "../../errors";
-import type { LimitAnswer } from "../../gate/gate";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { takeLimits } from "../limits";
 import { endSession } from "../sessions";
@@ -45,7 +45,7 @@ export async function refresh(
   const [rate = null] = await takeLimits(
     deps,
     meta,
-    [{ rule: "refresh_session", subject: `user:${user.id}`, kind: "session", key: session.id }],
+    [{ rule: "refresh_session", kind: "session", userId: user.id, sessionId: session.id }],
     { userId: user.id },
   );
 
@@ -72,7 +72,7 @@ export async function refresh(
     // agree without storing it in plaintext; docs/design.md "Refresh tokens" says why that is
     // acceptable). Outside it, a rotated token presented again means theft: end the session.
     if (!concurrent) {
-      await deps.gate.revokeSessions(user.id, [session.id]);
+      await deps.homes.revokeSessions(user.id, [session.id]);
       await deps.db.batch([
         revokeSession(deps.db, session.id, "refresh_token_reused", now),
         audit("auth.refresh_reuse", "denied", { rotated_at: token.rotatedAt.toISOString() }),

@@ -13,15 +13,15 @@ import {
   markReplayed,
 } from "../../db/dead-letters";
 import { fail, notFound } from "../../errors";
-import { liveEvent } from "../../gate/events";
-import type { SyncTrigger } from "../../ledger/rows";
+import { liveEvent } from "../../home/events";
+import type { SyncTrigger } from "../../home/ledger/rows";
+import type { DeadLetterMessage } from "../../home/messages";
 import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import { lastErrorMessage } from "../connections/last-error";
 import type { RequestMeta } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { SyncDeps } from "./deps";
-import type { DeadLetterMessage } from "./messages";
 import { failedPatch } from "./outcome";
 import { syncDisabled } from "./request";
 import { newRun, recordRunOrGone } from "./runs";
@@ -65,8 +65,7 @@ export async function recordDeadLetter(deps: SyncDeps, body: DeadLetterMessage):
   const now = deps.now();
   const row = await findConnection(deps.db, body.connection_id);
   if (!row) return false;
-  const home = deps.gate.home(row.userId);
-  const run = await home.findRun(body.run_id);
+  const run = await deps.homes.findRun(row.userId, body.run_id);
   if (!run) return false;
   const error = body.error ?? {
     code: run.errorCode ?? "sync_crashed",
@@ -91,12 +90,9 @@ export async function recordDeadLetter(deps: SyncDeps, body: DeadLetterMessage):
     now,
     deps.config.sync,
   );
-  await home.updateRun(run.id, {
-    status: "dead_lettered",
-    finished_at: run.finishedAt?.getTime() ?? now.getTime(),
-    error_code: error.code,
-    error_message: error.message,
-  });
+  await deps.homes.fail(row.userId, run.id, { status: "dead_lettered", error }, [
+    liveEvent("sync.failed", { connection_id: row.id, sync_id: run.id, error }, now),
+  ]);
   await deps.db.batch([
     updateConnectionAfterDeadLetter(deps.db, row.id, run.id, now, patch),
     connectionAudit(deps.db, null, now, {
@@ -108,7 +104,6 @@ export async function recordDeadLetter(deps: SyncDeps, body: DeadLetterMessage):
       details: { run_id: run.id, dead_letter_id: inserted.id, attempts: inserted.attempts, code: error.code },
     }),
   ]);
-  await deps.gate.publish(row.userId, liveEvent("sync.failed", { connection_id: row.id, sync_id: run.id, error }, now));
   return true;
 }
 
@@ -141,7 +136,7 @@ export async function replayDeadLetter(deps: SyncDeps, meta: RequestMeta, actorI
   if (!row.accessTokenEnc || row.status === "pending" || row.status === "disconnected") throw notConnected();
 
   const now = deps.now();
-  const run = newRun(row, "replay", `replay:${letter.id}`);
+  const run = newRun(row, "replay", `replay:${letter.id}`, runHorizon(now, deps.config.sync).getTime() - now.getTime());
   const [marked] = await markReplayed(deps.db, letter.id, {
     replayedAt: now,
     replayRunId: run.message.run_id,

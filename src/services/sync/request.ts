@@ -7,8 +7,8 @@
 import { claimForSync } from "../../db/connection-sync";
 import { findUserConnection } from "../../db/connections";
 import { fail, notFound } from "../../errors";
-import type { SyncRunStatus } from "../../ledger/rows";
-import { messageOf, RESEND_AFTER_MS } from "../../ledger/runs";
+import type { SyncRunStatus } from "../../home/ledger/rows";
+import { messageOf, RESEND_AFTER_MS } from "../../home/ledger/runs";
 import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import type { RequestMeta } from "../context";
@@ -50,15 +50,14 @@ export async function requestSync(
   if (row.status === "reauth_required") throw reauthRequired();
   if (!row.accessTokenEnc || row.status === "pending" || row.status === "disconnected") throw notConnected();
 
-  const home = deps.gate.home(userId);
-  const running = await home.inFlightRun(row.id);
+  const running = await deps.homes.inFlightRun(userId, row.id);
   if (running) {
     // A run recorded but never picked up (its message was lost: a Worker died between the two):
     // send it again rather than report a run that will not move.
     const now = deps.now();
     if (running.status === "queued" && now.getTime() - running.sentAt.getTime() >= RESEND_AFTER_MS) {
       await deps.queue.send(messageOf(running), { contentType: "json" });
-      await home.updateRun(running.id, { sent_at: now.getTime() });
+      await deps.homes.runSent(userId, running.id);
       deps.logger.warn("stuck sync run sent again", { run_id: running.id, connection_id: row.id });
     }
     return { id: running.id, status: running.status, created: false };
@@ -85,7 +84,7 @@ export async function requestSync(
     );
   }
 
-  const run = newRun(row, "manual", "manual:{run}");
+  const run = newRun(row, "manual", "manual:{run}", runHorizon(now, deps.config.sync).getTime() - now.getTime());
   await recordRunOrGone(deps, userId, run);
   await connectionAudit(deps.db, meta, now, {
     action: "sync.requested",

@@ -1,13 +1,13 @@
 /** Creating runs (recorded in the user's home before their message is sent) and their API view. */
 import type { z } from "zod";
 import { newId } from "../../crypto/random";
+import { findUserConnection } from "../../db/connections";
 import { notFound } from "../../errors";
-import type { SyncRunRow, SyncTrigger } from "../../ledger/rows";
+import type { SyncRunRow, SyncTrigger } from "../../home/ledger/rows";
+import type { SyncMessage } from "../../home/messages";
 import type { SyncRun } from "../../wire/sync";
-import { isOwnConnection } from "../connections/known";
 import { encodeCursor } from "../cursor";
 import type { SyncDeps } from "./deps";
-import type { SyncMessage } from "./messages";
 
 /** The wire shape of a run (src/wire/sync.ts). */
 export type SyncRunView = z.infer<typeof SyncRun>;
@@ -30,8 +30,11 @@ export function runView(r: SyncRunRow): SyncRunView {
   };
 }
 
-/** A new run (its id and idempotency key) and the message that will carry it. */
-export function newRun(connection: { id: string }, trigger: SyncTrigger, key: string) {
+/**
+ * A new run (its id and idempotency key) and the message that will carry it. `horizonMs`: how long
+ * it may take, every attempt with its backoff, before the home counts it lost (./timing.ts).
+ */
+export function newRun(connection: { id: string }, trigger: SyncTrigger, key: string, horizonMs: number) {
   const id = newId("syn");
   const idempotencyKey = key.replace("{run}", id);
   const message: SyncMessage = {
@@ -41,36 +44,41 @@ export function newRun(connection: { id: string }, trigger: SyncTrigger, key: st
     trigger,
     idempotency_key: idempotencyKey,
   };
-  return { message, spec: { id, connectionId: connection.id, trigger, idempotencyKey } };
+  return { message, spec: { id, connectionId: connection.id, trigger, idempotencyKey, horizonMs } };
 }
 
 /**
  * Records the run in the user's home (the outbox) before anything is sent: if this Worker dies
- * before the message leaves, the home sends it again (src/ledger/runs.ts). Returns the run and
+ * before the message leaves, the home sends it again (src/home/ledger/runs.ts). Returns the run and
  * whether this call created it (its idempotency key may exist already); `run: null` when the
  * home refused it (the connection was deleted meanwhile).
  */
-export async function recordRun(deps: Pick<SyncDeps, "gate">, userId: string, run: ReturnType<typeof newRun>) {
-  return deps.gate.home(userId).beginRun(run.spec);
+export async function recordRun(deps: Pick<SyncDeps, "homes">, userId: string, run: ReturnType<typeof newRun>) {
+  return deps.homes.recordRun(userId, run.spec);
 }
 
 /** Records a run for a connection the caller just read from D1: one deleted meanwhile is 404. */
-export async function recordRunOrGone(deps: Pick<SyncDeps, "gate">, userId: string, run: ReturnType<typeof newRun>) {
+export async function recordRunOrGone(deps: Pick<SyncDeps, "homes">, userId: string, run: ReturnType<typeof newRun>) {
   const begun = await recordRun(deps, userId, run);
   if (!begun.run) throw notFound("connection");
   return begun;
 }
 
-/** A page of a connection's runs, newest first, from `limit + 1` read (the extra says "more"). */
+/**
+ * A page of a connection's runs, newest first, from `limit + 1` read (the extra says "more"). An
+ * empty page asks D1, the only owner of connections, whether the connection is the user's at all:
+ * another user's is indistinguishable from a missing one.
+ */
 export async function runsPage(
-  deps: Parameters<typeof isOwnConnection>[0],
+  deps: Pick<SyncDeps, "db">,
   userId: string,
   connectionId: string,
-  answer: { known: boolean; runs: SyncRunRow[] },
+  answer: { runs: SyncRunRow[] },
   limit: number,
 ) {
-  // Another user's connection is indistinguishable from a missing one.
-  if (!answer.known && !(await isOwnConnection(deps, userId, connectionId))) throw notFound("connection");
+  if (answer.runs.length === 0 && !(await findUserConnection(deps.db, userId, connectionId))) {
+    throw notFound("connection");
+  }
   const page = answer.runs.slice(0, limit);
   const last = page.at(-1);
   return {

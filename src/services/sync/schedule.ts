@@ -10,8 +10,8 @@
  */
 import { batchAll } from "../../db/batch";
 import { claimForSync, dueConnections } from "../../db/connection-sync";
+import type { SweepMessage } from "../../home/messages";
 import type { SyncDeps } from "./deps";
-import type { SweepMessage } from "./messages";
 import { newRun, recordRun } from "./runs";
 import { runHorizon } from "./timing";
 
@@ -105,7 +105,7 @@ async function queuePage(
 ) {
   const planned = due.map((c) => ({
     connection: c,
-    run: newRun(c, "scheduled", `scheduled:${c.id}:${c.nextSyncAt?.getTime() ?? 0}`),
+    run: newRun(c, "scheduled", `scheduled:${c.id}:${c.nextSyncAt?.getTime() ?? 0}`, horizon.getTime() - now.getTime()),
   }));
   // Record each run in its user's home first (idempotent on the key), then claim what was
   // recorded. A home that cannot be reached leaves its connection due for the next tick.

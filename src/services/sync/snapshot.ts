@@ -5,11 +5,11 @@
  */
 import type { ConnectionRow } from "../../db/connections";
 import { fail } from "../../errors";
+import type { AnsweredAccount } from "../../home/ledger/plan";
 import { type ProviderAdapter, ReauthRequiredError } from "../../providers/types";
 import { freshAccessToken } from "../connections/refresh";
 import type { SyncDeps } from "./deps";
 import { EmptyAnswerError } from "./failures";
-import type { AnsweredAccount } from "./plan";
 
 /**
  * The window of one account: a known account fetches from its connection's last success minus

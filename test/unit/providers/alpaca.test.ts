@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { decimalAdd, decimalMul, decimalSub } from "../../../src/home/money";
 import { type AlpacaGrant, createAlpacaAdapter, parseAlpacaCredential } from "../../../src/providers/alpaca/adapter";
-import { decimalAdd, decimalMul, decimalSub } from "../../../src/providers/decimal";
 import {
   type AlpacaSimulatorOptions,
   alpacaSimulatorUrls,

@@ -8,7 +8,7 @@ import {
   decimalNeg,
   decimalSub,
   isDecimal,
-} from "../../../src/providers/decimal";
+} from "../../../src/home/money";
 import { parseSchwabDate } from "../../../src/providers/schwab-wire";
 
 describe("decimalFromNumber", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decimalAdd, decimalFromNumber, decimalSub } from "../../../src/providers/decimal";
+import { decimalAdd, decimalFromNumber, decimalSub } from "../../../src/home/money";
 import { SCHWAB_MAX_RESULTS } from "../../../src/providers/schwab";
 import type { ProviderAccount, ProviderTransaction } from "../../../src/providers/types";
 import { adapterFor, connect, DAY, DECIMAL, mountSandbox, raw, T0 } from "./support";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { decimalAdd, decimalSub } from "../../../src/providers/decimal";
+import { decimalAdd, decimalSub } from "../../../src/home/money";
 import type { ProviderSnapshot, SnapshotWindow } from "../../../src/providers/types";
 import { Clock, ORIGIN } from "./support";
 

@@ -3,7 +3,7 @@
  * login seed. Cash is always the opening cash plus the cash effect of every non-canceled activity
  * up to now (a FILL moves −price×qty on a buy, +price×qty on a sell), but in `drift`.
  */
-import { decimalAdd, decimalMul, decimalNeg } from "../../decimal";
+import { decimalAdd, decimalMul, decimalNeg } from "../../../home/money";
 import { Prng } from "../../sandbox/random";
 import { centsText } from "../shared/bank-ledger";
 import { DAY } from "../shared/util";

@@ -1,11 +1,7 @@
 import { z } from "zod";
+import type { Rule } from "../durable/bucket";
 
-/** A token bucket: `burst` tokens, refilled at `refill` tokens per `perSeconds`. */
-export interface Rule {
-  burst: number;
-  refill: number;
-  perSeconds: number;
-}
+export type { Rule };
 
 /** Every rate limit in one place (docs/contract.md "Defaults"); overridable with RATE_LIMITS. */
 export const DEFAULT_RULES = {

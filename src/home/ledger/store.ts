@@ -4,7 +4,7 @@
  * so nothing is ever half-written. Queries are synchronous and in-process: no network hop, no
  * bound-parameter limits, so rows are written one statement each.
  */
-import type { AnsweredAccount, StoredState, SyncPlan } from "../services/sync/plan";
+import type { AnsweredAccount, StoredState, SyncPlan } from "./plan";
 import type { AccountRow, HoldingRow, RemovalRow, TransactionRow } from "./rows";
 
 type Rec = Record<string, SqlStorageValue>;

@@ -1,8 +1,12 @@
-import { LEDGER_SCHEMA_STEP } from "../ledger/schema";
-import type { SchemaStep } from "./schema";
+import type { SchemaStep } from "../durable/migrate";
+import { LEDGER_SCHEMA_STEP } from "./ledger/schema";
 
-/** The Gate's schema steps, oldest first (src/gate/schema.ts applies them). */
-export const GATE_SCHEMA: readonly SchemaStep[] = [
+/**
+ * The Home's schema steps, oldest first (src/durable/migrate.ts applies them). Steps 1–4 are the
+ * Gate's, from before the Gate was split: a user's Gate became their Home in place (wrangler.toml
+ * `renamed_classes`), so its storage and version carry over and only the later steps run.
+ */
+export const HOME_SCHEMA: readonly SchemaStep[] = [
   // v1: revocations (until the revoked session's access tokens have expired).
   (sql) => {
     sql.exec("CREATE TABLE IF NOT EXISTS revoked_sessions (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL)");
@@ -27,5 +31,13 @@ export const GATE_SCHEMA: readonly SchemaStep[] = [
       "CREATE TABLE challenge_failures (challenge TEXT PRIMARY KEY, failures INTEGER NOT NULL, expires_at INTEGER NOT NULL)",
     );
     sql.exec("CREATE TABLE known_clients (client TEXT PRIMARY KEY, last_success_at INTEGER NOT NULL)");
+  },
+  // v5 (the Home): a run's own deadline (the home reads no config), and the limiter's tables
+  // a home never uses are dropped (they moved to the Limiter).
+  (sql) => {
+    sql.exec("ALTER TABLE sync_runs ADD COLUMN deadline_at INTEGER");
+    sql.exec("DROP TABLE lockouts");
+    sql.exec("DROP TABLE emails_sent");
+    sql.exec("DROP TABLE known_clients");
   },
 ];

@@ -4,7 +4,15 @@
  * UTC epoch milliseconds in storage and `Date` here.
  */
 import type { z } from "zod";
-import type { SyncStats as SyncStatsSchema } from "../wire/sync";
+import {
+  SYNC_RUN_STATUSES,
+  SYNC_TRIGGERS,
+  type SyncRunStatus,
+  type SyncStats as SyncStatsSchema,
+  type SyncTrigger,
+} from "../../wire/sync";
+
+export { SYNC_RUN_STATUSES, SYNC_TRIGGERS, type SyncRunStatus, type SyncTrigger };
 
 /** What a finished run did (the wire `stats`). */
 export type SyncStats = z.infer<typeof SyncStatsSchema>;
@@ -73,24 +81,6 @@ export interface RemovalRow {
   removedAt: Date;
 }
 
-/** How a sync run was started. */
-export const SYNC_TRIGGERS = ["scheduled", "manual", "replay"] as const;
-export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
-
-/**
- * Sync run lifecycle: `queued` → `running` → `succeeded` | `failed` | `skipped`, with `retrying`
- * between attempts; a run that used up its attempts ends `dead_lettered`.
- */
-export const SYNC_RUN_STATUSES = [
-  "queued",
-  "running",
-  "retrying",
-  "succeeded",
-  "failed",
-  "dead_lettered",
-  "skipped",
-] as const;
-export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 export const IN_FLIGHT: readonly SyncRunStatus[] = ["queued", "running", "retrying"];
 export const FINISHED: readonly SyncRunStatus[] = ["succeeded", "failed", "dead_lettered", "skipped"];
 

@@ -1,9 +1,30 @@
-import type { Rule } from "./rules";
+/** A token bucket: `burst` tokens, refilled at `refill` tokens per `perSeconds`. */
+export interface Rule {
+  burst: number;
+  refill: number;
+  perSeconds: number;
+}
+
+/** A rate-limit check as an object receives it: which rule, its parameters, an optional sub-key. */
+export interface LimitRequest {
+  name: string;
+  rule: Rule;
+  /** Distinguishes buckets of one rule within a subject (e.g. a session id). */
+  key?: string;
+}
 
 /** Bucket state: tokens left at `at` (epoch ms). */
 export interface Bucket {
   tokens: number;
   at: number;
+}
+
+/** What a bucket decided, with the request's rule (the RateLimit fields need both). */
+export interface LimitAnswer extends Decision {
+  name: string;
+  rule: Rule;
+  /** True for the first refusal after the bucket last allowed a request (audit once per burst). */
+  firstDenial: boolean;
 }
 
 export interface Decision {

@@ -1,65 +1,66 @@
 /**
  * What an authenticated read asks of the user's home object, answered in the same call as the
- * Gate's questions (revoked? version ok? rate ok?): one hop for a user reading their own data.
+ * authorization (revoked? version ok? rate ok?): one hop for a user reading their own data. The
+ * home holds only this user's data, so whatever it answers is theirs; whether an id it does not
+ * hold is someone else's is the directory's (D1's) to say, off this path.
  */
-import { feedPage } from "../services/data/feed";
-import { transactionView } from "../services/data/views";
-import type { PublicUser } from "../services/identity/users";
+import type { z } from "zod";
+import { encodeCursor } from "../../wire/cursor";
+import type { TransactionsPage as TransactionsPageSchema } from "../../wire/data";
+import { type JsonText, jsonOf } from "../../wire/json-text";
+import type { PublicUser } from "../profile";
+import { type FeedPage, feedPage } from "./feed";
 import type { HoldingRow, SyncRunRow, TransactionRow } from "./rows";
 import type { Runs } from "./runs";
 import type { AccountWithSync, Ledger } from "./store";
+import { transactionView } from "./views";
 
-export type LedgerRead =
+/** A window of one account's transactions, newest first, keyset-paginated on (date, id). */
+interface TransactionWindow {
+  accountId: string;
+  from?: number | undefined;
+  to?: number | undefined;
+  after?: { at: number; id: string } | undefined;
+}
+
+export type HomeRead =
   | { kind: "profile" }
   | { kind: "accounts"; connectionId?: string | undefined }
   | { kind: "account"; id: string }
   | { kind: "holdings"; accountId: string }
-  | {
-      kind: "transactions";
-      accountId: string;
-      from?: number | undefined;
-      to?: number | undefined;
-      limit: number;
-      after?: { at: number; id: string } | undefined;
-    }
-  | {
-      kind: "transactionsPage";
-      accountId: string;
-      from?: number | undefined;
-      to?: number | undefined;
-      pageSize: number;
-      after?: { at: number; id: string } | undefined;
-    }
+  | ({ kind: "transactions"; limit: number } & TransactionWindow)
+  | ({ kind: "transactionsPage"; pageSize: number } & TransactionWindow)
   | { kind: "feed"; after: number; count: number }
   | { kind: "runs"; connectionId: string; limit: number; after?: { at: number; id: string } | undefined };
 
-/** The answer of each read; `null` where the thing is not this user's (or not here yet). */
-export type LedgerAnswer =
+/** The wire shape of a page of transactions (src/wire/data.ts). */
+export type TransactionsPage = z.infer<typeof TransactionsPageSchema>;
+
+/** The answer of each read; `null` or empty where the home holds nothing of that id. */
+export type ReadAnswer =
   | { kind: "profile"; profile: PublicUser | null; epoch: number }
-  | { kind: "accounts"; accounts: AccountWithSync[] | null }
+  | { kind: "accounts"; accounts: AccountWithSync[] }
   | { kind: "account"; account: AccountWithSync | null }
   | { kind: "holdings"; account: AccountWithSync | null; holdings: HoldingRow[] }
   | { kind: "transactions"; account: AccountWithSync | null; transactions: TransactionRow[] }
-  /** `page`: the JSON array of the page's wire transactions; `next`: the last one's key, if more follow. */
-  | { kind: "transactionsPage"; found: boolean; page: string; next: { at: number; id: string } | null }
-  /** `page`: the page's JSON body (services/data/feed.ts), serialised here like a transactions page. */
-  | { kind: "feed"; page: string }
-  | { kind: "runs"; known: boolean; runs: SyncRunRow[] };
+  /** The page leaves the home as the JSON it is served as. */
+  | { kind: "transactionsPage"; found: boolean; page: JsonText<TransactionsPage> }
+  | { kind: "feed"; page: JsonText<FeedPage> }
+  | { kind: "runs"; runs: SyncRunRow[] };
+
+/** The answer of one kind of read. */
+export type ReadOf<K extends HomeRead["kind"]> = Extract<ReadAnswer, { kind: K }>;
 
 export function readLedger(
   ledger: Ledger,
   runs: Runs,
   cached: () => { profile: PublicUser | null; epoch: number },
-  read: LedgerRead,
-): LedgerAnswer {
+  read: HomeRead,
+): ReadAnswer {
   switch (read.kind) {
     case "profile":
       return { kind: "profile", ...cached() };
     case "accounts":
-      // A connection this user's ledger does not know answers as not theirs; the route decides.
-      if (read.connectionId !== undefined && !ledger.hasConnection(read.connectionId)) {
-        return { kind: "accounts", accounts: null };
-      }
       return { kind: "accounts", accounts: ledger.accounts(read.connectionId) };
     case "account":
       return { kind: "account", account: ledger.account(read.id) };
@@ -73,37 +74,33 @@ export function readLedger(
       return { kind: "transactions", account, transactions: account ? ledger.transactions(accountId, window) : [] };
     }
     case "transactionsPage": {
-      // The page leaves the home as the JSON it is served as: one string crosses the RPC instead
-      // of a structured clone of every row, and the Worker does not serialise it again (measured,
-      // bench/README.md).
+      // One string crosses the RPC instead of a structured clone of every row, and the Worker
+      // does not serialise it again (measured, bench/README.md).
       const { kind: _, accountId, pageSize, ...window } = read;
       // One more than asked: its presence says there is a next page.
       const rows = ledger.transactions(accountId, { ...window, limit: pageSize + 1 });
       // A transaction is only ever stored (and deleted) with its account, so only an empty page
       // needs asking whether the account is there at all (one statement fewer per page).
       if (rows.length === 0 && !ledger.hasAccount(accountId)) {
-        return { kind: "transactionsPage", found: false, page: "[]", next: null };
+        return {
+          kind: "transactionsPage",
+          found: false,
+          page: jsonOf<TransactionsPage>({ transactions: [], next_cursor: null }),
+        };
       }
       const page = rows.slice(0, pageSize);
       const last = page.at(-1);
+      const next = rows.length > pageSize && last ? encodeCursor(last.date, last.id) : null;
       return {
         kind: "transactionsPage",
         found: true,
-        page: JSON.stringify(page.map(transactionView)),
-        next: rows.length > pageSize && last ? { at: last.date.getTime(), id: last.id } : null,
+        page: jsonOf<TransactionsPage>({ transactions: page.map(transactionView), next_cursor: next }),
       };
     }
     case "feed":
       // One more of each kind than asked: their presence says there is more.
-      return {
-        kind: "feed",
-        page: JSON.stringify(feedPage(ledger.feed(read.after, read.count + 1), read.after, read.count)),
-      };
+      return { kind: "feed", page: jsonOf(feedPage(ledger.feed(read.after, read.count + 1), read.after, read.count)) };
     case "runs":
-      return {
-        kind: "runs",
-        known: ledger.hasConnection(read.connectionId),
-        runs: runs.list(read.connectionId, read.limit, read.after),
-      };
+      return { kind: "runs", runs: runs.list(read.connectionId, read.limit, read.after) };
   }
 }

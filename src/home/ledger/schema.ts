@@ -1,4 +1,4 @@
-import type { SchemaStep } from "../gate/schema";
+import type { SchemaStep } from "../../durable/migrate";
 
 /**
  * The ledger's tables inside the user's home object (a step of the Gate's schema, applied on

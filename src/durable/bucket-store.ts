@@ -1,5 +1,7 @@
-import { type Bucket, type Decision, take } from "./bucket";
-import type { Rule } from "./rules";
+import { type Bucket, type Decision, type LimitAnswer, type LimitRequest, type Rule, take } from "./bucket";
+
+/** A request's bucket: its rule, or rule and sub-key. */
+const bucketId = (req: LimitRequest) => (req.key ? `${req.name}:${req.key}` : req.name);
 
 /**
  * Token buckets kept in the object's SQLite, so waiting for the object to leave memory never
@@ -67,6 +69,16 @@ export class BucketStore {
       this.sql.exec("UPDATE buckets SET denied = 1 WHERE id = ?", id);
     }
     return { ...decision, firstDenial };
+  }
+
+  /** Takes one token from the request's bucket. */
+  limit(req: LimitRequest, now: number): LimitAnswer {
+    return { ...this.take(bucketId(req), req.rule, now), name: req.name, rule: req.rule };
+  }
+
+  /** Whether the request's bucket has a token, taking none (budgets only failures spend). */
+  peekLimit(req: LimitRequest, now: number): LimitAnswer {
+    return { ...this.peek(bucketId(req), req.rule, now), name: req.name, rule: req.rule };
   }
 
   /** Drops buckets that have refilled completely (they behave exactly like absent ones). */

@@ -4,8 +4,8 @@
  */
 
 import type { z } from "zod";
-import type { AccountRow, HoldingRow, TransactionRow } from "../../ledger/rows";
 import type { Account, Holding, Transaction } from "../../wire/data";
+import type { AccountRow, HoldingRow, TransactionRow } from "./rows";
 
 /** The wire shape of an account (src/wire/data.ts). */
 export type AccountView = z.infer<typeof Account>;

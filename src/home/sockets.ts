@@ -82,3 +82,20 @@ export class Sockets {
     return this.ctx.getWebSockets().length;
   }
 }
+
+/** Headers the Worker uses to hand an authenticated socket to the user's home. */
+export const SOCKET_HEADERS = {
+  session: "X-Ledgerlink-Session",
+  version: "X-Ledgerlink-Token-Version",
+  issuedAt: "X-Ledgerlink-Token-Iat",
+  expiresAt: "X-Ledgerlink-Token-Exp",
+} as const;
+
+/** The socket's token facts from the Worker's headers; null when any is missing. */
+export function socketInfoOf(h: Headers): SocketInfo | null {
+  const sessionId = h.get(SOCKET_HEADERS.session);
+  const nums = [SOCKET_HEADERS.version, SOCKET_HEADERS.issuedAt, SOCKET_HEADERS.expiresAt].map((k) => Number(h.get(k)));
+  if (!sessionId || nums.some((n) => !Number.isFinite(n))) return null;
+  const [tokenVersion, iat, exp] = nums as [number, number, number];
+  return { sessionId, tokenVersion, iatSeconds: iat, expiresAt: exp * 1000 };
+}

@@ -5,9 +5,10 @@
  * provider answered with less: a missing account is only flagged, a missing transaction stays,
  * and holdings are replaced only for an account present in a complete answer.
  */
-import type { AccountRow, HoldingRow, SyncStats, TransactionRow } from "../../ledger/rows";
-import { decimalIsZero, decimalSub } from "../../providers/decimal";
-import type { ProviderAccount, ProviderHolding, ProviderTransaction } from "../../providers/types";
+
+import { decimalIsZero, decimalSub } from "../money";
+import type { AccountRow, HoldingRow, SyncStats, TransactionRow } from "./rows";
+import type { ProviderAccount, ProviderHolding, ProviderTransaction } from "./snapshot";
 
 /** A pending item that posts under a new id is matched to its posted form within this distance. */
 export const PENDING_MATCH_MS = 5 * 86_400_000;

@@ -1,6 +1,6 @@
 /** What travels on the sync queues. Parsed, never trusted: a bad body is logged and dropped. */
 import { z } from "zod";
-import { SYNC_TRIGGERS } from "../../ledger/rows";
+import { SYNC_TRIGGERS } from "./ledger/rows";
 
 /** One sync run of one connection (queue `ledgerlink-sync`). */
 export const SyncMessageSchema = z.object({
@@ -37,6 +37,30 @@ export const DeadLetterMessageSchema = SyncMessageSchema.extend({
   attempts: z.number().int().min(0).optional(),
 });
 export type DeadLetterMessage = z.infer<typeof DeadLetterMessageSchema>;
+
+/**
+ * What a user's home found on its alarm and the directory's audit trail must record (the home
+ * writes no D1 itself): runs it failed as lost, pending transactions that never posted. Sent on
+ * the sync queue; its consumer writes the audit rows (src/jobs/home-report-consumer.ts).
+ */
+export const HomeReportMessageSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal("home_report"),
+  user_id: z.string().min(1).max(100),
+  at: z.number().int(),
+  lost_runs: z.array(z.object({ id: z.string(), connection_id: z.string() })).max(100),
+  unposted: z
+    .array(
+      z.object({
+        connection_id: z.string(),
+        count: z.number().int(),
+        transaction_ids: z.array(z.string()).max(20),
+        oldest_date: z.string().nullable(),
+      }),
+    )
+    .max(100),
+});
+export type HomeReportMessage = z.infer<typeof HomeReportMessageSchema>;
 
 /** Queue names, as in wrangler.toml; `queue()` dispatches on them. */
 export const QUEUES = { sync: "ledgerlink-sync", deadLetters: "ledgerlink-sync-dlq" } as const;

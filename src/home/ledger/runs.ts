@@ -4,7 +4,7 @@
  * RESEND_AFTER_MS is sent again (the Worker that recorded it may have died before sending), so
  * delivery is at least once from the ledger's point of view; the consumer is idempotent by run id.
  */
-import type { SyncMessage } from "../services/sync/messages";
+import type { SyncMessage } from "../messages";
 import { FINISHED, IN_FLIGHT, type SyncRunRow, type SyncRunStatus, type SyncStats, type SyncTrigger } from "./rows";
 
 type Rec = Record<string, SqlStorageValue>;
@@ -14,6 +14,17 @@ const maybeDate = (v: Cell) => (v === null || v === undefined ? null : new Date(
 
 /** A run not picked up this long after its message was sent is sent again. */
 export const RESEND_AFTER_MS = 2 * 60_000;
+/** Runs recorded before they carried a deadline are lost this long after they were queued. */
+const LEGACY_HORIZON_MS = 6 * 3_600_000;
+
+/** A run to record: its ids, and how long it may take before it counts as lost (every attempt with backoff). */
+export interface RunSpec {
+  id: string;
+  connectionId: string;
+  trigger: SyncTrigger;
+  idempotencyKey: string;
+  horizonMs: number;
+}
 
 export const toRun = (r: Rec): SyncRunRow => ({
   id: r.id as string,
@@ -65,17 +76,18 @@ export class Runs {
   }
 
   /** Records a queued run unless its idempotency key exists; returns it, and whether it is new. */
-  begin(run: { id: string; connectionId: string; trigger: SyncTrigger; idempotencyKey: string }, now: number) {
+  record(run: RunSpec, now: number) {
     const inserted = this.sql
       .exec<Rec>(
-        `INSERT INTO sync_runs (id, connection_id, trigger, status, idempotency_key, queued_at, sent_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
+        `INSERT INTO sync_runs (id, connection_id, trigger, status, idempotency_key, queued_at, sent_at, deadline_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
         run.id,
         run.connectionId,
         run.trigger,
         run.idempotencyKey,
         now,
         now,
+        now + run.horizonMs,
       )
       .toArray()[0];
     if (inserted) return { run: toRun(inserted), created: true };
@@ -143,6 +155,11 @@ export class Runs {
       .map(toRun);
   }
 
+  /** Whether this home holds any run at all (a fresh connection's first runs, before any data). */
+  isEmpty(): boolean {
+    return this.sql.exec("SELECT 1 FROM sync_runs LIMIT 1").toArray().length === 0;
+  }
+
   /** When the next queued run becomes due for a resend, if any. */
   nextResend(): number | null {
     const t = this.sql
@@ -151,10 +168,15 @@ export class Runs {
     return t === null ? null : t + RESEND_AFTER_MS;
   }
 
-  /** Unfinished runs queued before `before`: lost for good (reconciliation fails them). */
-  lost(before: number): SyncRunRow[] {
+  /** Unfinished runs past their deadline: lost for good (reconciliation fails them). */
+  lost(now: number): SyncRunRow[] {
     return this.sql
-      .exec<Rec>(`SELECT * FROM sync_runs WHERE status IN (${inList(IN_FLIGHT)}) AND queued_at < ? LIMIT 100`, before)
+      .exec<Rec>(
+        `SELECT * FROM sync_runs WHERE status IN (${inList(IN_FLIGHT)})
+         AND COALESCE(deadline_at, queued_at + ?) < ? LIMIT 100`,
+        LEGACY_HORIZON_MS,
+        now,
+      )
       .toArray()
       .map(toRun);
   }
