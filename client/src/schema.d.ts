@@ -24,7 +24,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: config valid, D1 answers a query, the Gate namespace answers. */
+        /** Readiness: config valid, D1 answers a query, the homes' and the Limiter's objects answer. */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -1053,7 +1053,14 @@ export interface components {
                     /** @description The failure's class, never its internals. */
                     error?: string;
                 };
-                gate: {
+                homes: {
+                    /** @enum {string} */
+                    status: "ok" | "fail";
+                    latency_ms: number;
+                    /** @description The failure's class, never its internals. */
+                    error?: string;
+                };
+                limiter: {
                     /** @enum {string} */
                     status: "ok" | "fail";
                     latency_ms: number;

@@ -9,12 +9,17 @@ describe("system endpoints over HTTP (wrangler dev)", () => {
     expect(await res.json()).toMatchObject({ status: "ok", environment: "development" });
   });
 
-  it("serves /health/ready with D1 and the Gate reachable", async () => {
+  it("serves /health/ready with D1, the homes and the Limiter reachable", async () => {
     const res = await fetch(`${base}/health/ready`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
       status: "ok",
-      checks: { config: { status: "ok" }, database: { status: "ok" }, gate: { status: "ok" } },
+      checks: {
+        config: { status: "ok" },
+        database: { status: "ok" },
+        homes: { status: "ok" },
+        limiter: { status: "ok" },
+      },
     });
   });
 
