@@ -8,7 +8,10 @@ import type { Config } from "./config";
 import { type PasswordHasher, scryptHasher } from "./crypto/password";
 import { createDb, type Db } from "./db/client";
 import { createMailer, type Mailer } from "./email/mailer";
-import { createEmailSender, type SendEmailBinding } from "./email/sender";
+import type { EmailDeadLetterMessage, EmailQueueMessage } from "./email/messages";
+import { gateEmailQuota } from "./email/quota";
+import { createEmailSender, type EmailSender, type SendEmailBinding } from "./email/sender";
+import { withTestRoutes } from "./email/test-transport";
 import { createGateClient, type GateClient } from "./gate/client";
 import type { Gate } from "./gate/gate";
 import type { Logger } from "./logger";
@@ -28,12 +31,17 @@ export interface Deps {
   passwords: PasswordHasher;
   /** The per-subject Gates: revocations, token versions, limits, lockouts, live events. */
   gate: GateClient;
-  /** Email after the response, capped per address and kind. */
+  /** Email after the response, capped per address and kind, through the email queue. */
   mailer: Mailer;
+  /** The transport the email queue's consumer delivers with (outbox, Resend or Cloudflare). */
+  emailSender: EmailSender;
   providers: ProviderRegistry;
   /** The sync queue: runs, and the scheduler's sweep messages. */
   queue: Pick<Queue<SyncMessage | SweepMessage>, "send" | "sendBatch">;
   deadLetters: Pick<Queue<DeadLetterMessage>, "send">;
+  /** The email queue (`ledgerlink-email`) and its dead-letter queue. */
+  emailQueue: Pick<Queue<EmailQueueMessage>, "send" | "sendBatch">;
+  emailDeadLetters: Pick<Queue<EmailDeadLetterMessage>, "send">;
   /** Runs work after the response or job (`ctx.waitUntil`): audit of read-only events, email. */
   defer: (work: Promise<unknown>) => void;
 }
@@ -80,8 +88,8 @@ function sharedFor(env: Env, config: Config): Shared {
 }
 
 /**
- * The mailer and the providers are built on first use: most requests (every read) need neither,
- * and building them was a measurable share of a read's cost (bench/README.md).
+ * The mailer, the email transport and the providers are built on first use: most requests (every
+ * read) need none, and building them was a measurable share of a read's cost (bench/README.md).
  */
 export function createDeps(env: Env, config: Config, options: DepsOptions): Deps {
   const o = options.overrides ?? {};
@@ -93,7 +101,9 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
   const defer = o.defer ?? options.defer;
   const wait = o.sleep ?? sleep;
   let mailer = o.mailer;
+  let emailSender = o.emailSender;
   let providers = o.providers;
+  const emailQueue = o.emailQueue ?? env.EMAIL_QUEUE;
   return {
     config,
     db,
@@ -105,13 +115,20 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     gate,
     get mailer() {
       mailer ??= createMailer({
-        sender: createEmailSender(config, db, now, emailBindingOf(env)),
-        gate,
+        quota: gateEmailQuota(gate),
+        keyring: config.encryption.keyring,
+        db,
+        emailQueue,
         logger,
         defer,
         sleep: wait,
+        now,
       });
       return mailer;
+    },
+    get emailSender() {
+      emailSender ??= withTestRoutes(config.environment, createEmailSender(config, db, now, emailBindingOf(env)));
+      return emailSender;
     },
     get providers() {
       providers ??= createProviderRegistry(config, { logger });
@@ -119,6 +136,8 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     },
     queue: o.queue ?? env.SYNC_QUEUE,
     deadLetters: o.deadLetters ?? env.SYNC_DLQ,
+    emailQueue,
+    emailDeadLetters: o.emailDeadLetters ?? env.EMAIL_DLQ,
     defer,
   };
 }
