@@ -4,13 +4,11 @@
  * 5xx, a timeout, a dropped connection) is retried with full-jitter backoff until
  * EMAIL_MAX_ATTEMPTS; a refusal the provider would repeat goes to the dead-letter queue at once.
  */
-
 import type { EmailQueueMessage } from "../../email/messages";
 import { reportEmailOutcome } from "../../email/outcome";
 import { redactFailure } from "../../email/redact";
 import { openContent } from "../../email/seal";
-import type { EmailMessage } from "../../email/sender";
-import { PermanentEmailError } from "../../email/sender";
+import { type EmailMessage, PermanentEmailError } from "../../email/sender";
 import { backoffSeconds } from "../sync/timing";
 import type { EmailDeps } from "./deps";
 
