@@ -65,9 +65,11 @@ export default defineConfig(async () => {
           // `TEST_LOG=warn npx vitest run …` shows the Worker's own logs (silent otherwise).
           LOG_LEVEL: process.env.TEST_LOG ?? "silent",
           ADMIN_EMAILS: "root@ledgerlink.test",
-          // Real Queue retries in tests wait at most a couple of seconds.
+          // Real Queue retries (syncs, emails) in tests wait at most a couple of seconds.
           SYNC_RETRY_BASE_SECONDS: "1",
           SYNC_RETRY_CAP_SECONDS: "2",
+          EMAIL_RETRY_BASE_SECONDS: "1",
+          EMAIL_RETRY_CAP_SECONDS: "2",
           TEST_MIGRATIONS: migrations,
           TEST_PROJECT: name,
           ...extra,

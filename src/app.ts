@@ -10,6 +10,7 @@ import { requestContext } from "./http/request-context";
 import { securityHeaders } from "./http/security-headers";
 import { accountRoutes } from "./routes/accounts";
 import { adminRoutes } from "./routes/admin";
+import { adminEmailRoutes } from "./routes/admin-email";
 import { adminSyncRoutes } from "./routes/admin-sync";
 import { authRoutes } from "./routes/auth";
 import { connectionRoutes } from "./routes/connections";
@@ -50,6 +51,7 @@ export function createApp() {
   app.route("/api/v1/auth/sessions", sessionRoutes);
   app.route("/api/v1/auth", authRoutes);
   app.route("/api/v1/admin/sync", adminSyncRoutes);
+  app.route("/api/v1/admin/email", adminEmailRoutes);
   app.route("/api/v1/admin", adminRoutes);
   app.route("/api/v1/events", eventRoutes);
   app.route("/api/v1/providers", providerRoutes);

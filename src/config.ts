@@ -4,6 +4,7 @@ import { SECRET_NAMES } from "./config-requirements";
 import type { Keyring } from "./crypto/keyring";
 import { belowOwasp, OWASP_SCRYPT, parseScryptParams, type ScryptParams } from "./crypto/password";
 import { base64Bytes, weakSecretReason } from "./crypto/secret-strength";
+import { buildEmailRetry, type EmailRetry, emailEnvShape, refineEmailEnv } from "./email/config";
 import { effectiveEnvironment } from "./environment";
 import { buildProviderConfig, type ProvidersConfig, providerEnvShape, refineProviderEnv } from "./providers/config";
 import { RateLimitsSchema, type Rules } from "./services/rate-rules";
@@ -56,9 +57,15 @@ export interface Config {
   lockout: { threshold: number; durationSeconds: number };
   /** scrypt cost of new password hashes: OWASP's unless ENVIRONMENT=test lowers it. */
   passwordHash: ScryptParams;
-  email: { transport: "outbox" | "resend" | "cloudflare"; from: string; resendApiKey: string | null };
+  email: {
+    transport: "outbox" | "resend" | "cloudflare";
+    from: string;
+    resendApiKey: string | null;
+    /** The email queue consumer's retries (src/email/config.ts). */
+    retry: EmailRetry;
+  };
   adminEmails: string[];
-  /** Token-bucket rules (src/gate/rules.ts), with RATE_LIMITS overrides applied. */
+  /** Token-bucket rules (src/services/rate-rules.ts), with RATE_LIMITS overrides applied. */
   rateLimits: Rules;
   /** Provider settings (src/providers/config.ts). */
   providers: ProvidersConfig;
@@ -194,12 +201,14 @@ const EnvSchema = z
     RESEND_API_KEY: z.string().min(10).optional(),
     ADMIN_EMAILS: csv.pipe(z.array(z.email().transform((e) => e.toLowerCase()))),
     RATE_LIMITS: RateLimitsSchema,
+    ...emailEnvShape,
     ...providerEnvShape,
     ...syncEnvShape,
   })
   .superRefine((env, ctx) => {
     refineProviderEnv(env, ctx);
     refineSyncEnv(env, ctx);
+    refineEmailEnv(env, ctx);
     // Only the test suite may hash below OWASP's cost, to keep the inner loop fast.
     if (env.ENVIRONMENT !== "test" && belowOwasp(env.PASSWORD_HASH_COST)) {
       ctx.addIssue({
@@ -370,7 +379,12 @@ export async function parseConfig(env: EnvInput): Promise<Config> {
     },
     lockout: { threshold: e.LOCKOUT_THRESHOLD, durationSeconds: e.LOCKOUT_DURATION_SECONDS },
     passwordHash: e.PASSWORD_HASH_COST,
-    email: { transport: e.EMAIL_TRANSPORT, from: e.EMAIL_FROM, resendApiKey: e.RESEND_API_KEY ?? null },
+    email: {
+      transport: e.EMAIL_TRANSPORT,
+      from: e.EMAIL_FROM,
+      resendApiKey: e.RESEND_API_KEY ?? null,
+      retry: buildEmailRetry(e),
+    },
     adminEmails: e.ADMIN_EMAILS,
     rateLimits: e.RATE_LIMITS,
     providers,

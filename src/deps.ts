@@ -8,7 +8,10 @@ import type { Config } from "./config";
 import { type PasswordHasher, scryptHasher } from "./crypto/password";
 import { createDb, type Db } from "./db/client";
 import { createMailer, type Mailer } from "./email/mailer";
-import { createEmailSender, type SendEmailBinding } from "./email/sender";
+import type { EmailDeadLetterMessage, EmailQueueMessage } from "./email/messages";
+import { limiterEmailQuota } from "./email/quota";
+import { createEmailSender, type EmailSender, type SendEmailBinding } from "./email/sender";
+import { withTestRoutes } from "./email/test-transport";
 import { createHomeClient, type HomeClient } from "./home/client";
 import type { Home } from "./home/home";
 import type { DeadLetterMessage, HomeReportMessage, SweepMessage, SyncMessage } from "./home/messages";
@@ -33,12 +36,17 @@ export interface Deps {
   homes: HomeClient<RuleName>;
   /** The Limiter: per-client and per-address limits, lockouts, email quotas, the global rotation. */
   limiter: LimiterClient<RuleName>;
-  /** Email after the response, capped per address and kind. */
+  /** Email after the response, capped per address and kind, through the email queue. */
   mailer: Mailer;
+  /** The transport the email queue's consumer delivers with (outbox, Resend or Cloudflare). */
+  emailSender: EmailSender;
   providers: ProviderRegistry;
   /** The sync queue: runs, and the scheduler's sweep messages. */
   queue: Pick<Queue<SyncMessage | SweepMessage | HomeReportMessage>, "send" | "sendBatch">;
   deadLetters: Pick<Queue<DeadLetterMessage>, "send">;
+  /** The email queue (`ledgerlink-email`) and its dead-letter queue. */
+  emailQueue: Pick<Queue<EmailQueueMessage>, "send" | "sendBatch">;
+  emailDeadLetters: Pick<Queue<EmailDeadLetterMessage>, "send">;
   /** Runs work after the response or job (`ctx.waitUntil`): audit of read-only events, email. */
   defer: (work: Promise<unknown>) => void;
 }
@@ -104,8 +112,8 @@ function sharedFor(env: Env, config: Config): Shared {
 }
 
 /**
- * The mailer and the providers are built on first use: most requests (every read) need neither,
- * and building them was a measurable share of a read's cost (bench/README.md).
+ * The mailer, the email transport and the providers are built on first use: most requests (every
+ * read) need none, and building them was a measurable share of a read's cost (bench/README.md).
  */
 export function createDeps(env: Env, config: Config, options: DepsOptions): Deps {
   const o = options.overrides ?? {};
@@ -119,7 +127,9 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
   const defer = o.defer ?? options.defer;
   const wait = o.sleep ?? sleep;
   let mailer = o.mailer;
+  let emailSender = o.emailSender;
   let providers = o.providers;
+  const emailQueue = o.emailQueue ?? env.EMAIL_QUEUE;
   return {
     config,
     db,
@@ -132,13 +142,20 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     limiter,
     get mailer() {
       mailer ??= createMailer({
-        sender: createEmailSender(config, db, now, emailBindingOf(env)),
-        limiter,
+        quota: limiterEmailQuota(limiter),
+        keyring: config.encryption.keyring,
+        db,
+        emailQueue,
         logger,
         defer,
         sleep: wait,
+        now,
       });
       return mailer;
+    },
+    get emailSender() {
+      emailSender ??= withTestRoutes(config.environment, createEmailSender(config, db, now, emailBindingOf(env)));
+      return emailSender;
     },
     get providers() {
       providers ??= createProviderRegistry(config, { logger });
@@ -146,6 +163,8 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     },
     queue: o.queue ?? env.SYNC_QUEUE,
     deadLetters: o.deadLetters ?? env.SYNC_DLQ,
+    emailQueue,
+    emailDeadLetters: o.emailDeadLetters ?? env.EMAIL_DLQ,
     defer,
   };
 }

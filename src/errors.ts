@@ -61,6 +61,7 @@ export const ERROR_CODES = [
   "sync_too_soon",
   "sync_disabled",
   "already_replayed",
+  "dead_letter_expired",
   // Limits and the service itself
   "rate_limited",
   "internal_error",

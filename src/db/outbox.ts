@@ -2,7 +2,9 @@ import { desc, eq, lt } from "drizzle-orm";
 import type { Db } from "./client";
 import { outboxMessages } from "./schema";
 
-export const insertOutbox = (db: Db, row: typeof outboxMessages.$inferInsert) => db.insert(outboxMessages).values(row);
+/** Stores a message once per idempotency key: a redelivered queue message adds nothing. */
+export const insertOutbox = (db: Db, row: typeof outboxMessages.$inferInsert) =>
+  db.insert(outboxMessages).values(row).onConflictDoNothing({ target: outboxMessages.idempotencyKey });
 
 export const listOutbox = (db: Db, to: string, limit = 50) =>
   db

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { EMAIL_KINDS } from "../email/kinds";
 import { SYNC_TRIGGERS } from "../wire/sync";
 
 /**
@@ -194,7 +195,10 @@ export const mfaChallenges = sqliteTable(
   (t) => [index("mfa_challenges_user").on(t.userId), index("mfa_challenges_expiry").on(t.expiresAt)],
 );
 
-/** The development/test email outbox (what GET /api/v1/dev/outbox reads). */
+/**
+ * The development/test email outbox (what GET /api/v1/dev/outbox reads). Written by the email
+ * queue's consumer; a redelivered message carries the same idempotency key and is stored once.
+ */
 export const outboxMessages = sqliteTable(
   "outbox_messages",
   {
@@ -204,8 +208,33 @@ export const outboxMessages = sqliteTable(
     text: text("text").notNull(),
     html: text("html").notNull(),
     createdAt: stamp("created_at"),
+    /** The email's idempotency key (its queue message's); null only for rows older than the queue. */
+    idempotencyKey: text("idempotency_key"),
   },
-  (t) => [index("outbox_to_time").on(t.to, t.createdAt)],
+  (t) => [index("outbox_to_time").on(t.to, t.createdAt), uniqueIndex("outbox_idempotency_key").on(t.idempotencyKey)],
+);
+
+/**
+ * Emails the queue could not take (a Queues outage): kept here, sealed, until the 5-minute cron
+ * sends them again (src/services/email/pending.ts). Also the outbox of an administrator's replay,
+ * written in one batch with it. Emails carry single-use links, so the message is only ever keyring
+ * ciphertext bound to its id (src/email/seal.ts), and the address only its SHA-256.
+ */
+export const emailPending = sqliteTable(
+  "email_pending",
+  {
+    /** The email's id (its queue message's; the AAD of `sealed`). */
+    id: text("id").primaryKey(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    kind: text("kind", { enum: EMAIL_KINDS }).notNull(),
+    /** SHA-256 (hex) of the trimmed, lower-cased address. */
+    recipientHash: text("recipient_hash").notNull(),
+    sealed: text("sealed").notNull(),
+    /** When the email was asked for. */
+    requestedAt: utc("requested_at").notNull(),
+    createdAt: utc("created_at").notNull(),
+  },
+  (t) => [index("email_pending_time").on(t.createdAt, t.id)],
 );
 
 /** Connection lifecycle (docs/contract.md "Providers, connections and data"). */
@@ -331,6 +360,36 @@ export const syncDeadLetters = sqliteTable(
     replayedBy: text("replayed_by"),
   },
   (t) => [uniqueIndex("sync_dead_letters_run").on(t.runId), index("sync_dead_letters_time").on(t.deadLetteredAt)],
+);
+
+/**
+ * Emails that used up their deliveries, or that the provider refused for good, as the email
+ * dead-letter consumer recorded them (admin API). No address and no link: the recipient only as
+ * SHA-256, the error as a code and a redacted message; the sealed message is kept (for a replay)
+ * for 7 days, then purged by the hourly job.
+ */
+export const emailDeadLetters = sqliteTable(
+  "email_dead_letters",
+  {
+    id: text("id").primaryKey(),
+    /** The email's id: one dead letter per email (the dead-letter queue delivers at least once). */
+    emailId: text("email_id").notNull(),
+    kind: text("kind", { enum: EMAIL_KINDS }).notNull(),
+    /** SHA-256 (hex) of the trimmed, lower-cased address (the name of its `email:` Gate). */
+    recipientHash: text("recipient_hash").notNull(),
+    attempts: integer("attempts").notNull(),
+    errorCode: text("error_code").notNull(),
+    errorMessage: text("error_message").notNull(),
+    /** The message as keyring ciphertext bound to `email_id`; null once purged. */
+    sealed: text("sealed"),
+    requestedAt: utc("requested_at").notNull(),
+    deadLetteredAt: utc("dead_lettered_at").notNull(),
+    /** Set once, by the one replay (a trigger refuses a second, migration 0015). */
+    replayedAt: utc("replayed_at"),
+    replayEmailId: text("replay_email_id"),
+    replayedBy: text("replayed_by"),
+  },
+  (t) => [uniqueIndex("email_dead_letters_email").on(t.emailId), index("email_dead_letters_time").on(t.deadLetteredAt)],
 );
 
 /**

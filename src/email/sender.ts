@@ -12,15 +12,17 @@ export interface EmailMessage {
 
 /**
  * A refusal the provider would repeat (a malformed address, a bad key or sender): sending again
- * cannot help, so the mailer does not. Any other failure may be passing.
+ * cannot help, so the email queue's consumer dead-letters it at once. Any other failure may be
+ * passing, and is retried.
  */
 export class PermanentEmailError extends Error {
   override name = "PermanentEmailError";
 }
 
 /**
- * One email's identity across attempts: the same key on every attempt, so a provider that knows
- * keys (Resend's `Idempotency-Key`, kept 24 h) sends it once even if an answer was lost.
+ * One email's identity across attempts: the same key on every delivery of its queue message (made
+ * once, when it was queued), so a provider that knows keys (Resend's `Idempotency-Key`, kept 24 h)
+ * and the development outbox send or store it once even if an answer was lost.
  */
 export interface Delivery {
   key: string;
@@ -38,11 +40,20 @@ export interface EmailSender {
 const outboxId = (now: Date) =>
   `msg_${now.getTime().toString(36).padStart(9, "0")}${base64url(crypto.getRandomValues(new Uint8Array(8)))}`;
 
+/** The development outbox: idempotent on the delivery's key, as Resend is. */
 export function outboxSender(db: Db, now: () => Date = () => new Date()): EmailSender {
   return {
-    async send(m) {
+    async send(m, delivery) {
       const at = now();
-      await insertOutbox(db, { id: outboxId(at), ...m, createdAt: at });
+      await insertOutbox(db, {
+        id: outboxId(at),
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        createdAt: at,
+        idempotencyKey: delivery?.key ?? null,
+      });
     },
   };
 }

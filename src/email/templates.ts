@@ -1,17 +1,8 @@
 import { html } from "hono/html";
+import type { EmailKind } from "./kinds";
 import type { EmailMessage } from "./sender";
 
-/**
- * What a message is, for the per-address quota (docs/contract.md "Defaults": at most 5 of one kind per
- * hour). Verification covers sign-up and email-change confirmations.
- */
-export type EmailKind =
-  | "verification"
-  | "password_reset"
-  | "signup_attempt"
-  | "security_notice"
-  | "account_locked"
-  | "account_deleted";
+export type { EmailKind } from "./kinds";
 
 export interface Email extends EmailMessage {
   kind: EmailKind;

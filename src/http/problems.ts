@@ -59,6 +59,8 @@ const STATUS: Record<ErrorCode, StatusOf> = {
   sync_too_soon: 429,
   sync_disabled: 503,
   already_replayed: 409,
+  // An email dead letter whose sealed message was purged (7 days) or no longer opens.
+  dead_letter_expired: 409,
   rate_limited: 429,
   internal_error: 500,
   misconfigured: 503,

@@ -1,13 +1,15 @@
 /**
  * The hourly Cron Trigger's jobs: purge expired identity rows, dead authorization requests and
  * credential health; key re-wrap; the cross-user half of sync reconciliation; erasing the homes
- * of deleted accounts that could not be erased at once. (Each user's home
- * object purges its own old runs and checks its own pending transactions, src/gate/gate.ts.)
+ * of deleted accounts that could not be erased at once; dropping week-old sealed messages of
+ * email dead letters. (Each user's home
+ * object purges its own old runs and checks its own pending transactions, src/home/home.ts.)
  */
 
 import { purgeAbandonedConnections } from "../db/connections";
 import { purgeOAuthStates } from "../db/oauth-states";
 import type { Deps } from "../deps";
+import { purgeSealedEmails } from "../services/email/pending";
 import { finishErasures } from "../services/identity/erase";
 import { reconcileSync } from "../services/sync/reconcile";
 import { checkCredentialHealth } from "./credential-health";
@@ -59,6 +61,7 @@ export async function runHourlyJobs(
     ["rewrap", () => rewrapCredentials(db, config.encryption.keyring, log, now)],
     ["reconcile sync", () => reconcileSync(db, config.sync, now)],
     ["finish erasures", () => finishErasures(deps, now)],
+    ["purge sealed emails", () => purgeSealedEmails(deps, now)],
   ];
   let firstError: unknown = null;
   for (const [name, job] of jobs) {

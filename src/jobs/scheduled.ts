@@ -1,6 +1,7 @@
 import { loadConfig } from "../config";
 import { createDeps } from "../deps";
 import { createLogger } from "../logger";
+import { resendPendingEmails } from "../services/email/pending";
 import { scheduleDueSyncs } from "../services/sync/schedule";
 import { runHourlyJobs } from "./hourly";
 
@@ -17,8 +18,19 @@ export async function runScheduled(cron: string, env: Env, scheduledTime: number
   const deps = createDeps(env, config, { logger: log, defer: (work) => ctx.waitUntil(work) });
   const now = new Date(scheduledTime);
   if (cron === CRONS.sync) {
+    // Emails a queue outage kept back (docs/design.md "Identity"). Independent of scheduling:
+    // a failure of one never stops the other.
+    let pendingFailure: unknown = null;
+    try {
+      const pending = await resendPendingEmails(deps);
+      if (pending.pending_emails_sent || pending.queue_unavailable) log.info("pending emails", pending);
+    } catch (err) {
+      log.error("pending emails failed", { error: err instanceof Error ? err.message : String(err) });
+      pendingFailure = err;
+    }
     // Only schedules: one queue message per due connection (docs/design.md "Sync").
     log.info("sync schedule", { ...(await scheduleDueSyncs(deps, now)) });
+    if (pendingFailure) throw pendingFailure;
     return;
   }
   if (cron === CRONS.hourly) {

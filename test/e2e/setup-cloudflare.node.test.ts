@@ -19,19 +19,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const committed = readFileSync(resolve(ROOT, "wrangler.toml"), "utf8");
 
-/** wrangler.toml as committed plus what the integrator adds next: the email queues and the metrics dataset. */
-const withEmailAndMetrics = `${committed}
+/** wrangler.toml as committed plus what the integrator adds next: another queue and the metrics dataset. */
+const withQueueAndMetrics = `${committed}
 [[queues.producers]]
-binding = "EMAIL_QUEUE"
-queue = "ledgerlink-email"
+binding = "EXPORT_QUEUE"
+queue = "ledgerlink-export"
 
 [[queues.producers]]
-binding = "EMAIL_DLQ"
-queue = "ledgerlink-email-dlq"
+binding = "EXPORT_DLQ"
+queue = "ledgerlink-export-dlq"
 
 [[queues.consumers]]
-queue = "ledgerlink-email"
-dead_letter_queue = "ledgerlink-email-dlq"
+queue = "ledgerlink-export"
+dead_letter_queue = "ledgerlink-export-dlq"
 
 [[analytics_engine_datasets]]
 binding = "METRICS"
@@ -39,7 +39,7 @@ dataset = "ledgerlink_metrics"
 `;
 
 /** A config a production deploy accepts: the fixture's [vars] filled in. */
-const deployable = withEmailAndMetrics
+const deployable = withQueueAndMetrics
   .replace('APP_BASE_URL = ""', 'APP_BASE_URL = "https://api.example.com"')
   .replace('APP_LINK_BASE_URL = ""', 'APP_LINK_BASE_URL = "https://app.example.com"')
   .replace('EMAIL_TRANSPORT = ""', 'EMAIL_TRANSPORT = "resend"');
@@ -65,6 +65,8 @@ describe("the setup plan", () => {
       "d1",
       "queue",
       "queue",
+      "queue",
+      "queue",
       "dataset",
       "deploy-config",
       "settings",
@@ -81,6 +83,14 @@ describe("the setup plan", () => {
       [
         ["queues", "info", "ledgerlink-sync-dlq"],
         ["queues", "create", "ledgerlink-sync-dlq"],
+      ],
+      [
+        ["queues", "info", "ledgerlink-email"],
+        ["queues", "create", "ledgerlink-email"],
+      ],
+      [
+        ["queues", "info", "ledgerlink-email-dlq"],
+        ["queues", "create", "ledgerlink-email-dlq"],
       ],
     ]);
     const through = ["--config", "wrangler.deploy.jsonc"];
@@ -102,12 +112,14 @@ describe("the setup plan", () => {
   });
 
   it("picks up queues, dead-letter queues and datasets added to wrangler.toml, creating no dataset", () => {
-    const steps = plan(fixture("email", withEmailAndMetrics));
+    const steps = plan(fixture("export", withQueueAndMetrics));
     expect(steps.filter((s) => s.kind === "queue").map((s) => s.name)).toEqual([
       "ledgerlink-sync",
       "ledgerlink-sync-dlq",
       "ledgerlink-email",
       "ledgerlink-email-dlq",
+      "ledgerlink-export",
+      "ledgerlink-export-dlq",
     ]);
     const dataset = steps.filter((s) => s.kind === "dataset");
     expect(dataset).toHaveLength(1);
@@ -161,6 +173,10 @@ describe("npm run setup:cloudflare -- --dry-run", () => {
       "npx wrangler queues create ledgerlink-sync",
       "npx wrangler queues info ledgerlink-sync-dlq",
       "npx wrangler queues create ledgerlink-sync-dlq",
+      "npx wrangler queues info ledgerlink-email",
+      "npx wrangler queues create ledgerlink-email",
+      "npx wrangler queues info ledgerlink-email-dlq",
+      "npx wrangler queues create ledgerlink-email-dlq",
       "npx wrangler secret list --format json --config wrangler.deploy.jsonc",
       "npx wrangler d1 migrations apply DB --remote --config wrangler.deploy.jsonc",
       "npx wrangler deploy --config wrangler.deploy.jsonc",
@@ -272,6 +288,8 @@ describe("a real run (against a stand-in for Cloudflare)", () => {
       "npx wrangler queues create ledgerlink-sync-dlq",
       "npx wrangler queues create ledgerlink-email",
       "npx wrangler queues create ledgerlink-email-dlq",
+      "npx wrangler queues create ledgerlink-export",
+      "npx wrangler queues create ledgerlink-export-dlq",
     ]);
     const deployConfig = join(configPath, "..", "wrangler.deploy.jsonc");
     const written = readFileSync(deployConfig, "utf8");
@@ -298,7 +316,14 @@ describe("a real run (against a stand-in for Cloudflare)", () => {
   it("stops before the migrations and the deploy while a required secret is missing, naming it", () => {
     const account = fakeAccount({
       databases: [{ name: "ledgerlink", uuid: "u1" }],
-      queues: ["ledgerlink-sync", "ledgerlink-sync-dlq", "ledgerlink-email", "ledgerlink-email-dlq"],
+      queues: [
+        "ledgerlink-sync",
+        "ledgerlink-sync-dlq",
+        "ledgerlink-email",
+        "ledgerlink-email-dlq",
+        "ledgerlink-export",
+        "ledgerlink-export-dlq",
+      ],
       secrets: ["JWT_SIGNING_KEYS", "REFRESH_TOKEN_SECRET", "ENCRYPTION_KEYS", "SCHWAB_CLIENT_SECRET"],
     });
     const { code, out } = runAgainst(fixture("missing", deployable), account);
@@ -313,7 +338,14 @@ describe("a real run (against a stand-in for Cloudflare)", () => {
   it("does not deploy while migrations are pending (the operator declined wrangler's confirmation)", () => {
     const account = fakeAccount({
       databases: [{ name: "ledgerlink", uuid: "u1" }],
-      queues: ["ledgerlink-sync", "ledgerlink-sync-dlq", "ledgerlink-email", "ledgerlink-email-dlq"],
+      queues: [
+        "ledgerlink-sync",
+        "ledgerlink-sync-dlq",
+        "ledgerlink-email",
+        "ledgerlink-email-dlq",
+        "ledgerlink-export",
+        "ledgerlink-export-dlq",
+      ],
       secrets: ALL_SECRETS,
       declined: true,
     });

@@ -13,7 +13,7 @@ function drain(n: number, at = T0) {
   return { bucket: bucket as NonNullable<typeof bucket>, last };
 }
 
-describe("token bucket (src/gate/bucket.ts)", () => {
+describe("token bucket (src/durable/bucket.ts)", () => {
   it("a fresh bucket allows a burst and reports what is left and when it is full again", () => {
     const first = take(rule, undefined, T0).decision;
     expect(first).toEqual({ allowed: true, remaining: 4, resetSeconds: 12, retryAfterSeconds: 0 });

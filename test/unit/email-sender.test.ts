@@ -28,7 +28,7 @@ describe("resendSender", () => {
     const refuse = async () => new Response("nope", { status: 422 });
     const sent = resendSender("k", "f@example.com", refuse as typeof fetch).send(emails.passwordChanged("a@b.c", "A"));
     await expect(sent).rejects.toThrow("email provider answered 422");
-    // A refusal the provider would repeat: the mailer does not try again.
+    // A refusal the provider would repeat: the email consumer dead-letters it at once.
     await expect(sent).rejects.toBeInstanceOf(PermanentEmailError);
   });
 

@@ -2,7 +2,7 @@
  * Reconciliation, the cross-user half (hourly, over D1's directory): live connections without a
  * successful sync for SYNC_STALE_HOURS are reported (`sync.connection_stale`, once until their
  * next success), and sync leases that outlived their term are released. The per-user half runs
- * in each user's home object (src/gate/gate.ts `alarm`): pending transactions that never posted
+ * in each user's home object (src/home/home.ts `alarm`): pending transactions that never posted
  * (`sync.pending_unposted`), runs never picked up (sent again) or lost past their horizon.
  */
 import { insertAudit } from "../../db/audit";
