@@ -6,6 +6,7 @@ import { belowOwasp, OWASP_SCRYPT, parseScryptParams, type ScryptParams } from "
 import { base64Bytes, weakSecretReason } from "./crypto/secret-strength";
 import { buildEmailRetry, type EmailRetry, emailEnvShape, refineEmailEnv } from "./email/config";
 import { effectiveEnvironment } from "./environment";
+import { LOG_LEVELS, type LogLevel } from "./logger";
 import { buildProviderConfig, type ProvidersConfig, providerEnvShape, refineProviderEnv } from "./providers/config";
 import { RateLimitsSchema, type Rules } from "./services/rate-rules";
 import { buildSyncConfig, refineSyncEnv, type SyncConfig, syncEnvShape } from "./services/sync/config";
@@ -14,8 +15,7 @@ import { buildSyncConfig, refineSyncEnv, type SyncConfig, syncEnvShape } from ".
 export const ENVIRONMENTS = ["development", "test", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel } from "./logger";
 
 /** One access-token signing key: a P-256 private JWK (ES256, RFC 7518 §3.4) with its kid. */
 export interface SigningKey {

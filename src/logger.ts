@@ -1,4 +1,10 @@
-import type { LogLevel } from "./config";
+/** Log levels, most verbose first; `LOG_LEVEL` picks one (src/config.ts). */
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A level from an unvalidated setting (the Durable Objects read no config): `info` when unknown. */
+export const logLevelOf = (value: unknown): LogLevel =>
+  (LOG_LEVELS as readonly unknown[]).includes(value) ? (value as LogLevel) : "info";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 

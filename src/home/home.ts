@@ -6,6 +6,7 @@ import { migrate } from "../durable/migrate";
 import { effectiveEnvironment } from "../environment";
 import type { GlobalRotation, StagedRestore } from "../limiter/global";
 import type { Limiter, LimiterResults } from "../limiter/limiter";
+import { createLogger, type Logger, logLevelOf } from "../logger";
 import { EVENTS_PROTOCOL, type LiveEvent } from "./events";
 import { type HomeRead, type ReadAnswer, readLedger } from "./ledger/reads";
 import type { SyncRunRow } from "./ledger/rows";
@@ -129,10 +130,12 @@ export class Home extends DurableObject<Env> {
   private readonly instance = crypto.randomUUID();
   /** What the Worker runs as (src/environment.ts): only local test runs move this object's clock. */
   private readonly environment: string;
+  private readonly log: Logger;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.environment = effectiveEnvironment(env as unknown as Record<string, unknown>);
+    this.log = createLogger(logLevelOf(env.LOG_LEVEL), { object: "home" });
     this.sockets = new Sockets(ctx);
     ctx.blockConcurrencyWhile(() => this.open());
   }
@@ -468,8 +471,7 @@ export class Home extends DurableObject<Env> {
           userId,
           queue: this.env.SYNC_QUEUE,
           pendingStaleMs: this.ctx.storage.kv.get<number>(PENDING_STALE_KEY) ?? DEFAULT_PENDING_STALE_MS,
-          warn: (message, fields) =>
-            console.warn(JSON.stringify({ level: "warn", msg: message, object: "home", ...fields })),
+          warn: (message, fields) => this.log.warn(message, fields),
         },
         now,
       );

@@ -3,8 +3,11 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { testClock } from "../../src/clock";
 import { migrate } from "../../src/durable/migrate";
+import { snake } from "../../src/home/ledger/columns";
+import { LEDGER_TABLES } from "../../src/home/ledger/rows";
 import { RESEND_AFTER_MS } from "../../src/home/ledger/runs";
 import { HOME_SCHEMA } from "../../src/home/steps";
+import { FeedPage, TransactionsPage } from "../../src/wire/data";
 import committedWrangler from "../../wrangler.toml?raw";
 import { connectSandbox } from "../support/connections";
 import { runCron } from "../support/deps";
@@ -117,6 +120,33 @@ describe("the home's schema", () => {
     expect(await homeSql(userId, "SELECT status FROM sync_runs")).toEqual([{ status: "succeeded" }]);
   });
 
+  it("each ledger table is exactly its column map (names, types, nullability)", async () => {
+    const userId = `usr_columns_${crypto.randomUUID()}`;
+    await homeOf(userId).ping();
+    for (const t of LEDGER_TABLES) {
+      const info = await homeSql<{ name: string; type: string; notnull: number }>(
+        userId,
+        `PRAGMA table_info(${t.name})`,
+      );
+      const declared = Object.entries(t.columns).map(([prop, col]) => ({
+        name: snake(prop),
+        type: col.type,
+        notnull: col.nullable ? 0 : 1,
+      }));
+      const actual = info.map(({ name, type, notnull }) => ({ name, type, notnull }));
+      // A primary key column may be declared without NOT NULL; SQLite still never stores null there.
+      const key = new Set(
+        (await homeSql<{ name: string; pk: number }>(userId, `PRAGMA table_info(${t.name})`))
+          .filter((c) => c.pk)
+          .map((c) => c.name),
+      );
+      expect(
+        actual.map((c) => (key.has(c.name) ? { ...c, notnull: 1 } : c)),
+        t.name,
+      ).toEqual(declared);
+    }
+  });
+
   it("wrangler.toml renames the Gate to Home and adds the Limiter", () => {
     expect(committedWrangler).toMatch(/renamed_classes = \[\{ from = "Gate", to = "Home" \}\]/);
     expect(committedWrangler).toMatch(/new_sqlite_classes = \["Limiter"\]/);
@@ -217,6 +247,23 @@ describe("where data lives", () => {
       expect(names).not.toContain(ledger);
     }
     expect(names).toEqual(expect.arrayContaining(["users", "sessions", "connections", "audit_events"]));
+  });
+
+  it("the pages the home serialises are exactly their wire schemas", async () => {
+    const { token, connection } = await connected("wire-pages");
+    expect(await attempt(await queuedRun(connection.id), 1)).toEqual({ action: "ack" });
+    const auth = { Authorization: `Bearer ${token}` };
+    const { accounts } = (await (await call("/api/v1/accounts", { headers: auth })).json()) as {
+      accounts: { id: string }[];
+    };
+    const page = await (
+      await call(`/api/v1/accounts/${accounts[0]?.id}/transactions?limit=5`, { headers: auth })
+    ).json();
+    // Parsing keeps only what the schema names: equal means no field missing, none extra, every type right.
+    expect(TransactionsPage.parse(page)).toEqual(page);
+    expect((page as { transactions: unknown[] }).transactions).toHaveLength(5);
+    const feed = await (await call("/api/v1/transactions/sync?count=5", { headers: auth })).json();
+    expect(FeedPage.parse(feed)).toEqual(feed);
   });
 
   it("a user reading their own data makes no D1 query: one call to their home", async () => {

@@ -56,63 +56,15 @@ const empty = (): StoredState => ({ accounts: [], holdings: [], transactions: ne
 
 /** What the ledger would hold after applying a plan to an empty store (enough for the next comparison). */
 function storedAfter(first: ReturnType<typeof planSync>): StoredState {
-  const accounts = first.accounts.map(
-    (a): AccountRow => ({
-      id: a.id,
-      connectionId: "c",
-      providerAccountId: a.provider_account_id,
-      name: a.name,
-      type: a.type,
-      mask: a.mask,
-      currency: a.currency,
-      balanceCurrent: a.balance_current,
-      balanceAvailable: a.balance_available,
-      balancesAsOf: new Date(a.balances_as_of),
-      missingSince: null,
-      createdAt: T,
-      updatedAt: T,
-    }),
-  );
-  const holdings = first.holdings.map(
-    (h): HoldingRow => ({
-      id: h.id,
-      accountId: h.account_id,
-      providerHoldingId: h.provider_holding_id,
-      symbol: h.symbol,
-      name: h.name,
-      assetType: h.asset_type,
-      quantity: h.quantity,
-      price: h.price,
-      marketValue: h.market_value,
-      currency: h.currency,
-      asOf: new Date(h.as_of),
-      createdAt: T,
-      updatedAt: T,
-    }),
-  );
+  // The plan's writes are rows already (the column maps' shapes): the store adds only times,
+  // connection and feed numbers.
+  const times = { createdAt: T, updatedAt: T };
+  const accounts = first.accounts.map((a): AccountRow => ({ ...a, connectionId: "c", missingSince: null, ...times }));
+  const holdings = first.holdings.map((h): HoldingRow => ({ ...h, ...times }));
   const transactions = new Map<string, TransactionRow[]>();
   for (const t of first.transactions) {
-    const row: TransactionRow = {
-      id: t.id,
-      accountId: t.account_id,
-      providerTransactionId: t.provider_transaction_id,
-      status: t.status,
-      type: t.type,
-      description: t.description,
-      amount: t.amount,
-      currency: t.currency,
-      symbol: t.symbol,
-      quantity: t.quantity,
-      price: t.price,
-      date: new Date(t.date),
-      pendingTransactionId: t.pending_transaction_id,
-      staleReportedAt: null,
-      createdAt: T,
-      updatedAt: T,
-      createdSeq: 1,
-      changeSeq: 1,
-    };
-    transactions.set(t.account_id, [...(transactions.get(t.account_id) ?? []), row]);
+    const row: TransactionRow = { ...t, staleReportedAt: null, ...times, createdSeq: 1, changeSeq: 1 };
+    transactions.set(t.accountId, [...(transactions.get(t.accountId) ?? []), row]);
   }
   return { accounts, holdings, transactions };
 }
@@ -121,7 +73,7 @@ describe("planSync", () => {
   it("a first sync inserts everything", () => {
     const plan = planSync(empty(), [answered(account(), [tx("1"), tx("2")])], ids);
     expect(plan.counts).toMatchObject({ accounts_added: 1, holdings_upserted: 1, transactions_added: 2 });
-    expect(plan.transactions.every((t) => t.account_id === plan.accounts[0]?.id)).toBe(true);
+    expect(plan.transactions.every((t) => t.accountId === plan.accounts[0]?.id)).toBe(true);
   });
 
   it("the same answer again plans no write at all", () => {
@@ -152,7 +104,7 @@ describe("planSync", () => {
     const plan = planSync(stored, [answered(changed, [tx("1"), tx("2", { description: "Corrected" }), tx("3")])], ids);
     expect(plan.counts).toMatchObject({ accounts_updated: 1, transactions_modified: 1, transactions_added: 1 });
     const two = stored.transactions.get(stored.accounts[0]?.id as string)?.find((r) => r.providerTransactionId === "2");
-    expect(plan.transactions.find((t) => t.provider_transaction_id === "2")?.id).toBe(two?.id);
+    expect(plan.transactions.find((t) => t.providerTransactionId === "2")?.id).toBe(two?.id);
   });
 
   it("never deletes because the answer has less: a missing account is flagged, missing transactions stay", () => {
@@ -183,8 +135,8 @@ describe("planSync", () => {
     const pendingId = stored.transactions.get(stored.accounts[0]?.id as string)?.[0]?.id;
     const plan = planSync(stored, [answered(account(), [tx("Q", { status: "posted", date: at })])], ids);
     expect(plan.transactions).toHaveLength(1);
-    expect(plan.transactions[0]).toMatchObject({ provider_transaction_id: "Q", pending_transaction_id: pendingId });
-    expect(plan.removedTransactions).toEqual([{ id: pendingId, account_id: stored.accounts[0]?.id }]);
+    expect(plan.transactions[0]).toMatchObject({ providerTransactionId: "Q", pendingTransactionId: pendingId });
+    expect(plan.removedTransactions).toEqual([{ id: pendingId, accountId: stored.accounts[0]?.id }]);
   });
 
   it("keeps a vanished pending item that nothing matches (amount, symbol, type or date differ)", () => {
@@ -200,7 +152,7 @@ describe("planSync", () => {
     ]) {
       const plan = planSync(stored, [answered(account(), [other])], ids);
       expect(plan.removedTransactions).toEqual([]);
-      expect(plan.transactions[0]?.pending_transaction_id).toBeNull();
+      expect(plan.transactions[0]?.pendingTransactionId).toBeNull();
     }
   });
 });

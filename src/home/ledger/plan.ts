@@ -20,56 +20,31 @@ export interface AnsweredAccount {
   since: Date;
 }
 
-/** An account to write (keys = the ledger's columns). */
-export interface AccountJsonRow {
-  id: string;
-  provider_account_id: string;
-  name: string;
-  type: string;
-  mask: string;
-  currency: string;
-  balance_current: string | null;
-  balance_available: string | null;
-  balances_as_of: number;
-}
+/** An account to write (what a sync decides; the store adds its connection and times). */
+export type AccountWrite = Pick<
+  AccountRow,
+  | "id"
+  | "providerAccountId"
+  | "name"
+  | "type"
+  | "mask"
+  | "currency"
+  | "balanceCurrent"
+  | "balanceAvailable"
+  | "balancesAsOf"
+>;
 
 /** A holding to write. */
-export interface HoldingJsonRow {
-  id: string;
-  account_id: string;
-  provider_holding_id: string;
-  symbol: string | null;
-  name: string | null;
-  asset_type: string;
-  quantity: string;
-  price: string | null;
-  market_value: string | null;
-  currency: string;
-  as_of: number;
-}
+export type HoldingWrite = Omit<HoldingRow, "createdAt" | "updatedAt">;
 
-/** A transaction to write. */
-export interface TransactionJsonRow {
-  id: string;
-  account_id: string;
-  provider_transaction_id: string;
-  status: "pending" | "posted";
-  type: string;
-  description: string;
-  amount: string;
-  currency: string;
-  symbol: string | null;
-  quantity: string | null;
-  price: string | null;
-  date: number;
-  pending_transaction_id: string | null;
-}
+/** A transaction to write (its feed numbers and times are the store's). */
+export type TransactionWrite = Omit<
+  TransactionRow,
+  "staleReportedAt" | "createdAt" | "updatedAt" | "createdSeq" | "changeSeq"
+>;
 
 /** A pending transaction replaced by its posted form. */
-export interface RemovalJsonRow {
-  id: string;
-  account_id: string;
-}
+export type RemovalWrite = Pick<TransactionRow, "id" | "accountId">;
 
 /** What the ledger holds for the connection (transactions: per account, the window plus all pending). */
 export interface StoredState {
@@ -82,12 +57,12 @@ export type PlanCounts = Omit<SyncStats, "rows_written" | "duration_ms" | "accou
 
 /** The rows to write. */
 export interface SyncPlan {
-  accounts: AccountJsonRow[];
+  accounts: AccountWrite[];
   missingAccountIds: string[];
-  holdings: HoldingJsonRow[];
+  holdings: HoldingWrite[];
   removedHoldingIds: string[];
-  transactions: TransactionJsonRow[];
-  removedTransactions: RemovalJsonRow[];
+  transactions: TransactionWrite[];
+  removedTransactions: RemovalWrite[];
   counts: PlanCounts;
 }
 
@@ -123,15 +98,15 @@ function sameTransaction(stored: TransactionRow, t: ProviderTransaction): boolea
   );
 }
 
-const transactionRow = (
+const transactionWrite = (
   id: string,
   accountId: string,
   t: ProviderTransaction,
   pendingId: string | null,
-): TransactionJsonRow => ({
+): TransactionWrite => ({
   id,
-  account_id: accountId,
-  provider_transaction_id: t.providerTransactionId,
+  accountId,
+  providerTransactionId: t.providerTransactionId,
   status: t.status,
   type: t.type,
   description: t.description,
@@ -140,8 +115,8 @@ const transactionRow = (
   symbol: t.symbol,
   quantity: t.quantity,
   price: t.price,
-  date: t.date.getTime(),
-  pending_transaction_id: pendingId,
+  date: t.date,
+  pendingTransactionId: pendingId,
 });
 
 /**
@@ -221,15 +196,15 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
     if (changed) {
       plan.accounts.push({
         id: accountId,
-        provider_account_id: a.providerAccountId,
+        providerAccountId: a.providerAccountId,
         name: a.name,
         type: a.type,
         mask: a.accountNumberMasked,
         currency: a.currency,
-        balance_current: a.balances.current,
-        balance_available: a.balances.available,
+        balanceCurrent: a.balances.current,
+        balanceAvailable: a.balances.available,
         // Unchanged figures keep their time; the API dates them by the last successful sync.
-        balances_as_of: (balancesChanged || !before ? a.balances.asOf : before.balancesAsOf).getTime(),
+        balancesAsOf: balancesChanged || !before ? a.balances.asOf : before.balancesAsOf,
       });
       if (before) c.accounts_updated++;
       else c.accounts_added++;
@@ -245,16 +220,16 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
       if (prior && sameHolding(prior, h)) continue;
       plan.holdings.push({
         id: prior?.id ?? newId("hld"),
-        account_id: accountId,
-        provider_holding_id: h.providerHoldingId,
+        accountId,
+        providerHoldingId: h.providerHoldingId,
         symbol: h.symbol,
         name: h.name,
-        asset_type: h.assetType,
+        assetType: h.assetType,
         quantity: h.quantity,
         price: h.price,
-        market_value: h.marketValue,
+        marketValue: h.marketValue,
         currency: h.currency,
-        as_of: a.balances.asOf.getTime(),
+        asOf: a.balances.asOf,
       });
       c.holdings_upserted++;
     }
@@ -273,11 +248,11 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
       const prior = byRef.get(t.providerTransactionId);
       if (prior && sameTransaction(prior, t)) continue;
       const pending = links.get(t.providerTransactionId) ?? null;
-      plan.transactions.push(transactionRow(prior?.id ?? newId("txn"), accountId, t, pending?.id ?? null));
+      plan.transactions.push(transactionWrite(prior?.id ?? newId("txn"), accountId, t, pending?.id ?? null));
       if (prior) c.transactions_modified++;
       else c.transactions_added++;
       if (pending) {
-        plan.removedTransactions.push({ id: pending.id, account_id: accountId });
+        plan.removedTransactions.push({ id: pending.id, accountId });
         c.transactions_removed++;
       }
     }

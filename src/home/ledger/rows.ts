@@ -1,7 +1,6 @@
 /**
- * A user's ledger as its home object stores it (SQLite inside the user's Gate, docs/design.md
- * "Where data lives"): the row shapes the sync plans against and the API renders. Timestamps are
- * UTC epoch milliseconds in storage and `Date` here.
+ * A user's ledger as their home object stores it (docs/design.md "Where data lives"): one column
+ * map per table (./columns.ts), and the row types that follow from them.
  */
 import type { z } from "zod";
 import {
@@ -11,93 +10,113 @@ import {
   type SyncStats as SyncStatsSchema,
   type SyncTrigger,
 } from "../../wire/sync";
+import { int, json, maybeInt, maybeText, maybeTime, type RowOf, table, text, time } from "./columns";
 
 export { SYNC_RUN_STATUSES, SYNC_TRIGGERS, type SyncRunStatus, type SyncTrigger };
 
 /** What a finished run did (the wire `stats`). */
 export type SyncStats = z.infer<typeof SyncStatsSchema>;
 
-export interface AccountRow {
-  id: string;
-  connectionId: string;
-  /** The provider's stable account reference (Schwab: the account number's hash). */
-  providerAccountId: string;
-  name: string;
-  type: string;
-  mask: string;
-  currency: string;
-  balanceCurrent: string | null;
-  balanceAvailable: string | null;
-  balancesAsOf: Date;
-  missingSince: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** Per connection: which provider, and the marks of its last applied sync. */
+export const CONNECTION_MARKS = table("ledger_connections", {
+  id: text(),
+  provider: text(),
+  lastSyncedAt: maybeTime(),
+  /** When the newest applied snapshot was fetched: an older one arriving late is refused. */
+  appliedFetchedAt: maybeInt(),
+});
 
-export interface HoldingRow {
-  id: string;
-  accountId: string;
-  providerHoldingId: string;
-  symbol: string | null;
-  name: string | null;
-  assetType: string;
-  quantity: string;
-  price: string | null;
-  marketValue: string | null;
-  currency: string;
-  asOf: Date;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export const ACCOUNTS = table("accounts", {
+  id: text(),
+  connectionId: text(),
+  /** The provider's stable account reference (Schwab: the account number's hash; GoCardless: the IBAN's). */
+  providerAccountId: text(),
+  name: text(),
+  type: text(),
+  mask: text(),
+  currency: text(),
+  balanceCurrent: maybeText(),
+  balanceAvailable: maybeText(),
+  balancesAsOf: time(),
+  missingSince: maybeTime(),
+  createdAt: time(),
+  updatedAt: time(),
+});
+export type AccountRow = RowOf<typeof ACCOUNTS.columns>;
 
-export interface TransactionRow {
-  id: string;
-  accountId: string;
-  providerTransactionId: string;
-  status: "pending" | "posted";
-  type: string;
-  description: string;
-  amount: string;
-  currency: string;
-  symbol: string | null;
-  quantity: string | null;
-  price: string | null;
-  date: Date;
-  pendingTransactionId: string | null;
-  staleReportedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
+export const HOLDINGS = table("holdings", {
+  id: text(),
+  accountId: text(),
+  providerHoldingId: text(),
+  symbol: maybeText(),
+  name: maybeText(),
+  assetType: text(),
+  quantity: text(),
+  price: maybeText(),
+  marketValue: maybeText(),
+  currency: text(),
+  asOf: time(),
+  createdAt: time(),
+  updatedAt: time(),
+});
+export type HoldingRow = RowOf<typeof HOLDINGS.columns>;
+
+export const TRANSACTIONS = table("transactions", {
+  id: text(),
+  accountId: text(),
+  providerTransactionId: text(),
+  status: text<"pending" | "posted">(),
+  type: text(),
+  description: text(),
+  amount: text(),
+  currency: text(),
+  symbol: maybeText(),
+  quantity: maybeText(),
+  price: maybeText(),
+  date: time(),
+  pendingTransactionId: maybeText(),
+  staleReportedAt: maybeTime(),
+  createdAt: time(),
+  updatedAt: time(),
   /** Feed number when created; `added` vs `modified` for a cursor. */
-  createdSeq: number;
+  createdSeq: int(),
   /** Feed number of the latest change. */
-  changeSeq: number;
-}
+  changeSeq: int(),
+});
+export type TransactionRow = RowOf<typeof TRANSACTIONS.columns>;
 
-export interface RemovalRow {
-  seq: number;
-  transactionId: string;
-  accountId: string;
-  reason: "posted" | "connection_deleted";
-  removedAt: Date;
-}
+export const REMOVALS = table("removals", {
+  seq: int(),
+  transactionId: text(),
+  accountId: text(),
+  reason: text<"posted" | "connection_deleted">(),
+  removedAt: time(),
+});
+export type RemovalRow = RowOf<typeof REMOVALS.columns>;
+
+export const SYNC_RUNS = table("sync_runs", {
+  id: text(),
+  connectionId: text(),
+  trigger: text<SyncTrigger>(),
+  status: text<SyncRunStatus>(),
+  idempotencyKey: text(),
+  attempts: int(),
+  queuedAt: time(),
+  startedAt: maybeTime(),
+  finishedAt: maybeTime(),
+  nextAttemptAt: maybeTime(),
+  /** The last time its message was (re)sent to the queue (the outbox resends stuck runs). */
+  sentAt: time(),
+  stats: json<SyncStats>(),
+  errorCode: maybeText(),
+  errorMessage: maybeText(),
+  /** When the run counts as lost (recorded with it: every attempt with its backoff). */
+  deadlineAt: maybeTime(),
+});
+export type SyncRunRow = RowOf<typeof SYNC_RUNS.columns>;
 
 export const IN_FLIGHT: readonly SyncRunStatus[] = ["queued", "running", "retrying"];
 export const FINISHED: readonly SyncRunStatus[] = ["succeeded", "failed", "dead_lettered", "skipped"];
 
-export interface SyncRunRow {
-  id: string;
-  connectionId: string;
-  trigger: SyncTrigger;
-  status: SyncRunStatus;
-  idempotencyKey: string;
-  attempts: number;
-  queuedAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  nextAttemptAt: Date | null;
-  /** The last time its message was (re)sent to the queue (the outbox resends stuck runs). */
-  sentAt: Date;
-  stats: SyncStats | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-}
+/** Every ledger table's column map (a test holds each to its table). */
+export const LEDGER_TABLES = [CONNECTION_MARKS, ACCOUNTS, HOLDINGS, TRANSACTIONS, REMOVALS, SYNC_RUNS] as const;

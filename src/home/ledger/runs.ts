@@ -5,12 +5,9 @@
  * delivery is at least once from the ledger's point of view; the consumer is idempotent by run id.
  */
 import type { SyncMessage } from "../messages";
-import { FINISHED, IN_FLIGHT, type SyncRunRow, type SyncRunStatus, type SyncStats, type SyncTrigger } from "./rows";
+import { FINISHED, IN_FLIGHT, SYNC_RUNS, type SyncRunRow, type SyncRunStatus, type SyncTrigger } from "./rows";
 
 type Rec = Record<string, SqlStorageValue>;
-/** A column of a row read back (undefined only if the column is missing). */
-type Cell = SqlStorageValue | undefined;
-const maybeDate = (v: Cell) => (v === null || v === undefined ? null : new Date(v as number));
 
 /** A run not picked up this long after its message was sent is sent again. */
 export const RESEND_AFTER_MS = 2 * 60_000;
@@ -26,22 +23,7 @@ export interface RunSpec {
   horizonMs: number;
 }
 
-export const toRun = (r: Rec): SyncRunRow => ({
-  id: r.id as string,
-  connectionId: r.connection_id as string,
-  trigger: r.trigger as SyncTrigger,
-  status: r.status as SyncRunStatus,
-  idempotencyKey: r.idempotency_key as string,
-  attempts: r.attempts as number,
-  queuedAt: new Date(r.queued_at as number),
-  startedAt: maybeDate(r.started_at),
-  finishedAt: maybeDate(r.finished_at),
-  nextAttemptAt: maybeDate(r.next_attempt_at),
-  sentAt: new Date(r.sent_at as number),
-  stats: r.stats === null ? null : (JSON.parse(r.stats as string) as SyncStats),
-  errorCode: r.error_code as string | null,
-  errorMessage: r.error_message as string | null,
-});
+export const toRun = (r: Rec): SyncRunRow => SYNC_RUNS.read(r);
 
 const inList = (statuses: readonly SyncRunStatus[]) => statuses.map((s) => `'${s}'`).join(", ");
 

@@ -5,76 +5,26 @@
  * bound-parameter limits, so rows are written one statement each.
  */
 import type { AnsweredAccount, StoredState, SyncPlan } from "./plan";
-import type { AccountRow, HoldingRow, RemovalRow, TransactionRow } from "./rows";
+import {
+  ACCOUNTS,
+  type AccountRow,
+  CONNECTION_MARKS,
+  HOLDINGS,
+  type HoldingRow,
+  REMOVALS,
+  type RemovalRow,
+  TRANSACTIONS,
+  type TransactionRow,
+} from "./rows";
 
 type Rec = Record<string, SqlStorageValue>;
-/** A column of a row read back (undefined only if the column is missing). */
-type Cell = SqlStorageValue | undefined;
-const date = (v: Cell) => new Date(v as number);
-const maybeDate = (v: Cell) => (v === null || v === undefined ? null : new Date(v as number));
-const text = (v: Cell) => v as string;
-const maybeText = (v: Cell) => (v === null || v === undefined ? null : (v as string));
-
-const toAccount = (r: Rec): AccountRow => ({
-  id: text(r.id),
-  connectionId: text(r.connection_id),
-  providerAccountId: text(r.provider_account_id),
-  name: text(r.name),
-  type: text(r.type),
-  mask: text(r.mask),
-  currency: text(r.currency),
-  balanceCurrent: maybeText(r.balance_current),
-  balanceAvailable: maybeText(r.balance_available),
-  balancesAsOf: date(r.balances_as_of),
-  missingSince: maybeDate(r.missing_since),
-  createdAt: date(r.created_at),
-  updatedAt: date(r.updated_at),
-});
-
-const toHolding = (r: Rec): HoldingRow => ({
-  id: text(r.id),
-  accountId: text(r.account_id),
-  providerHoldingId: text(r.provider_holding_id),
-  symbol: maybeText(r.symbol),
-  name: maybeText(r.name),
-  assetType: text(r.asset_type),
-  quantity: text(r.quantity),
-  price: maybeText(r.price),
-  marketValue: maybeText(r.market_value),
-  currency: text(r.currency),
-  asOf: date(r.as_of),
-  createdAt: date(r.created_at),
-  updatedAt: date(r.updated_at),
-});
-
-export const toTransaction = (r: Rec): TransactionRow => ({
-  id: text(r.id),
-  accountId: text(r.account_id),
-  providerTransactionId: text(r.provider_transaction_id),
-  status: text(r.status) as TransactionRow["status"],
-  type: text(r.type),
-  description: text(r.description),
-  amount: text(r.amount),
-  currency: text(r.currency),
-  symbol: maybeText(r.symbol),
-  quantity: maybeText(r.quantity),
-  price: maybeText(r.price),
-  date: date(r.date),
-  pendingTransactionId: maybeText(r.pending_transaction_id),
-  staleReportedAt: maybeDate(r.stale_reported_at),
-  createdAt: date(r.created_at),
-  updatedAt: date(r.updated_at),
-  createdSeq: r.created_seq as number,
-  changeSeq: r.change_seq as number,
-});
-
-const toRemoval = (r: Rec): RemovalRow => ({
-  seq: r.seq as number,
-  transactionId: text(r.transaction_id),
-  accountId: text(r.account_id),
-  reason: text(r.reason) as RemovalRow["reason"],
-  removedAt: date(r.removed_at),
-});
+const toAccount = (r: Rec): AccountRow => ACCOUNTS.read(r);
+const toHolding = (r: Rec): HoldingRow => HOLDINGS.read(r);
+export const toTransaction = (r: Rec): TransactionRow => TRANSACTIONS.read(r);
+const toRemoval = (r: Rec): RemovalRow => REMOVALS.read(r);
+const text = (v: SqlStorageValue | undefined) => v as string;
+const date = (v: SqlStorageValue | undefined) => new Date(v as number);
+const maybeDate = (v: SqlStorageValue | undefined) => (v === null || v === undefined ? null : new Date(v as number));
 
 /** An account with when its connection last synced (it dates the balances, views.ts). */
 export interface AccountWithSync {
@@ -131,7 +81,8 @@ export class Ledger {
 
   /** Notes a connection (on completion), so its data and runs have an owner here. */
   recordConnection(id: string, provider: string) {
-    this.write("INSERT INTO ledger_connections (id, provider) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", id, provider);
+    const { sql, params } = CONNECTION_MARKS.upsert({ id, provider }, ["id"], []);
+    this.write(sql, ...params);
   }
 
   /** Whether this object holds a ledger at all (a user's home, not an address's or a client's Gate). */
@@ -148,11 +99,10 @@ export class Ledger {
   }
 
   connectionState(id: string): { lastSyncedAt: Date | null; appliedFetchedAt: number | null } | null {
-    const r = this.sql
-      .exec<Rec>("SELECT last_synced_at, applied_fetched_at FROM ledger_connections WHERE id = ?", id)
-      .toArray()[0];
+    const r = this.sql.exec<Rec>("SELECT * FROM ledger_connections WHERE id = ?", id).toArray()[0];
     if (!r) return null;
-    return { lastSyncedAt: maybeDate(r.last_synced_at), appliedFetchedAt: r.applied_fetched_at as number | null };
+    const { lastSyncedAt, appliedFetchedAt } = CONNECTION_MARKS.read(r);
+    return { lastSyncedAt, appliedFetchedAt };
   }
 
   // -- reads for the API ----------------------------------------------------------------------
@@ -318,28 +268,22 @@ export class Ledger {
     return this.atomically(() => {
       let written = 0;
       let seq = this.storage.kv.get<number>(FEED_KEY) ?? 0;
+      const at = new Date(now);
       for (const a of plan.accounts) {
-        written += this.write(
-          `INSERT INTO accounts (id, connection_id, provider_account_id, name, type, mask, currency, balance_current,
-             balance_available, balances_as_of, missing_since, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
-           ON CONFLICT (connection_id, provider_account_id) DO UPDATE SET
-             name = excluded.name, type = excluded.type, mask = excluded.mask, currency = excluded.currency,
-             balance_current = excluded.balance_current, balance_available = excluded.balance_available,
-             balances_as_of = excluded.balances_as_of, missing_since = NULL, updated_at = excluded.updated_at`,
-          a.id,
-          connectionId,
-          a.provider_account_id,
-          a.name,
-          a.type,
-          a.mask,
-          a.currency,
-          a.balance_current,
-          a.balance_available,
-          a.balances_as_of,
-          now,
-          now,
-        );
+        const row = { ...a, connectionId, missingSince: null, createdAt: at, updatedAt: at };
+        const update = [
+          "name",
+          "type",
+          "mask",
+          "currency",
+          "balanceCurrent",
+          "balanceAvailable",
+          "balancesAsOf",
+          "missingSince",
+          "updatedAt",
+        ] as const;
+        const { sql, params } = ACCOUNTS.upsert(row, ["connectionId", "providerAccountId"], update);
+        written += this.write(sql, ...params);
       }
       for (const id of plan.missingAccountIds) {
         written += this.write(
@@ -351,69 +295,52 @@ export class Ledger {
       }
       for (const id of plan.removedHoldingIds) written += this.write("DELETE FROM holdings WHERE id = ?", id);
       for (const h of plan.holdings) {
-        written += this.write(
-          `INSERT INTO holdings (id, account_id, provider_holding_id, symbol, name, asset_type, quantity, price,
-             market_value, currency, as_of, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (account_id, provider_holding_id) DO UPDATE SET
-             symbol = excluded.symbol, name = excluded.name, asset_type = excluded.asset_type,
-             quantity = excluded.quantity, price = excluded.price, market_value = excluded.market_value,
-             currency = excluded.currency, as_of = excluded.as_of, updated_at = excluded.updated_at`,
-          h.id,
-          h.account_id,
-          h.provider_holding_id,
-          h.symbol,
-          h.name,
-          h.asset_type,
-          h.quantity,
-          h.price,
-          h.market_value,
-          h.currency,
-          h.as_of,
-          now,
-          now,
-        );
+        const update = [
+          "symbol",
+          "name",
+          "assetType",
+          "quantity",
+          "price",
+          "marketValue",
+          "currency",
+          "asOf",
+          "updatedAt",
+        ] as const;
+        const row = { ...h, createdAt: at, updatedAt: at };
+        const { sql, params } = HOLDINGS.upsert(row, ["accountId", "providerHoldingId"], update);
+        written += this.write(sql, ...params);
       }
       for (const t of plan.transactions) {
         seq += 1;
-        written += this.write(
-          `INSERT INTO transactions (id, account_id, provider_transaction_id, status, type, description, amount,
-             currency, symbol, quantity, price, date, pending_transaction_id, created_at, updated_at, created_seq, change_seq)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (account_id, provider_transaction_id) DO UPDATE SET
-             status = excluded.status, type = excluded.type, description = excluded.description,
-             amount = excluded.amount, currency = excluded.currency, symbol = excluded.symbol,
-             quantity = excluded.quantity, price = excluded.price, date = excluded.date,
-             pending_transaction_id = COALESCE(excluded.pending_transaction_id, transactions.pending_transaction_id),
-             updated_at = excluded.updated_at, change_seq = excluded.change_seq`,
-          t.id,
-          t.account_id,
-          t.provider_transaction_id,
-          t.status,
-          t.type,
-          t.description,
-          t.amount,
-          t.currency,
-          t.symbol,
-          t.quantity,
-          t.price,
-          t.date,
-          t.pending_transaction_id,
-          now,
-          now,
-          seq,
-          seq,
-        );
+        const row = { ...t, createdAt: at, updatedAt: at, createdSeq: seq, changeSeq: seq };
+        const update = [
+          "status",
+          "type",
+          "description",
+          "amount",
+          "currency",
+          "symbol",
+          "quantity",
+          "price",
+          "date",
+          "pendingTransactionId",
+          "updatedAt",
+          "changeSeq",
+        ] as const;
+        const { sql, params } = TRANSACTIONS.upsert(row, ["accountId", "providerTransactionId"], update, {
+          // A posted row keeps the pending one it replaced, even if a later answer names none.
+          pendingTransactionId: "COALESCE(excluded.pending_transaction_id, transactions.pending_transaction_id)",
+        });
+        written += this.write(sql, ...params);
       }
       for (const r of plan.removedTransactions) {
         seq += 1;
-        written += this.write(
-          "INSERT INTO removals (seq, transaction_id, account_id, reason, removed_at) VALUES (?, ?, ?, 'posted', ?)",
-          seq,
-          r.id,
-          r.account_id,
-          now,
+        const removal = REMOVALS.upsert(
+          { seq, transactionId: r.id, accountId: r.accountId, reason: "posted", removedAt: at },
+          ["seq"],
+          [],
         );
+        written += this.write(removal.sql, ...removal.params);
         written += this.write("DELETE FROM transactions WHERE id = ?", r.id);
       }
       this.storage.kv.put(FEED_KEY, seq);
