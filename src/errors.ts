@@ -130,6 +130,10 @@ export const gateUnavailable = (cause?: unknown) =>
     cause,
   );
 
-/** 422 `validation_failed` for one field, in the shape zod failures take. */
-export const invalidField = (path: string, message: string, detail = "The request did not pass validation.") =>
-  fail("validation_failed", detail, { errors: [{ path, message }] });
+/** 422 `validation_failed` for these fields, in the shape zod failures take. */
+export const invalidFields = (errors: FieldError[], detail = "The request did not pass validation.") =>
+  fail("validation_failed", detail, { errors });
+
+/** 422 `validation_failed` for one field. */
+export const invalidField = (path: string, message: string, detail?: string) =>
+  invalidFields([{ path, message }], detail);

@@ -31,9 +31,6 @@ export const findRefreshToken = (db: Db, tokenHash: string) =>
     .where(eq(refreshTokens.tokenHash, tokenHash))
     .get();
 
-export const findRefreshTokenByHash = (db: Db, tokenHash: string) =>
-  db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).get();
-
 /** Marks a token rotated, only if it is still current (first writer wins). */
 export const rotateRefreshToken = (db: Db, tokenHash: string, successorHash: string, now: Date) =>
   db

@@ -7,7 +7,7 @@ import type { LiveEvent } from "./events";
 import type { AuthorizeAnswer, AuthorizeRequest, Home, HomeCommand, HomeResults } from "./home";
 import type { HomeRead, ReadAnswer, ReadOf } from "./ledger/reads";
 import type { SyncRunRow } from "./ledger/rows";
-import type { RunSpec } from "./ledger/runs";
+import type { RunSpec } from "./ledger/run-store";
 import type { PublicUser } from "./profile";
 import type { BeginAnswer, CompleteAnswer, FailOutcome, SnapshotInput } from "./sync";
 

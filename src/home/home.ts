@@ -10,7 +10,7 @@ import { createLogger, type Logger, logLevelOf } from "../logger";
 import { EVENTS_PROTOCOL, type LiveEvent } from "./events";
 import { type HomeRead, type ReadAnswer, readLedger } from "./ledger/reads";
 import type { SyncRunRow } from "./ledger/rows";
-import { type RunSpec, Runs } from "./ledger/runs";
+import { type RunSpec, Runs } from "./ledger/run-store";
 import { Ledger } from "./ledger/store";
 import { DEFAULT_PENDING_STALE_MS, tendLedger } from "./ledger/tend";
 import { ProfileCache, type PublicUser } from "./profile";

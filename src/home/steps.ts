@@ -21,7 +21,7 @@ export const HOME_SCHEMA: readonly SchemaStep[] = [
     sql.exec("CREATE INDEX emails_sent_kind ON emails_sent (kind, at)");
     sql.exec("CREATE TABLE reauth_failures (session_id TEXT PRIMARY KEY, failures INTEGER NOT NULL)");
   },
-  // v3: a user's Gate is their home: their ledger and sync runs (src/ledger/schema.ts).
+  // v3: a user's Gate is their home: their ledger and sync runs (src/home/ledger/schema.ts).
   LEDGER_SCHEMA_STEP,
   // v4 (second security pass): deleted connections a late write must not bring back; wrong
   // second-factor answers per login challenge; clients that logged in to an address.

@@ -18,7 +18,7 @@ import type { SyncStats as SyncStatsSchema } from "../wire/sync";
 import { type LiveEvent, liveEvent } from "./events";
 import { type AnsweredAccount, planSync } from "./ledger/plan";
 import { FINISHED, type SyncRunRow } from "./ledger/rows";
-import type { RunPatch, Runs } from "./ledger/runs";
+import type { RunPatch, Runs } from "./ledger/run-store";
 import type { Ledger } from "./ledger/store";
 import type { Sockets } from "./sockets";
 import type { Tombstones } from "./tombstones";

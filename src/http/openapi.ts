@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, TypedResponse } from "hono";
-import { type DomainError, fail, notFound } from "../errors";
+import { type DomainError, fail, invalidField, notFound } from "../errors";
 import type { JsonText } from "../wire/json-text";
 import type { AppEnv } from "./app-env";
 import { problemBody } from "./problems";
@@ -55,10 +55,7 @@ const EXAMPLE_ERRORS: Record<number, () => DomainError> = {
   409: () => fail("reauth_required", "This connection needs re-authorization."),
   413: () => fail("payload_too_large", "The request body exceeds 65536 bytes."),
   415: () => fail("unsupported_media_type", "Send the body as application/json."),
-  422: () =>
-    fail("validation_failed", "The request did not pass validation.", {
-      errors: [{ path: "email", message: "must be an email address" }],
-    }),
+  422: () => invalidField("email", "must be an email address"),
   423: () => fail("account_locked", "Too many failed attempts from this client; try again later."),
   426: () => fail("upgrade_required", "Upgrade to a WebSocket."),
   429: () => fail("rate_limited", "Too many requests; retry after the time in Retry-After."),
@@ -104,7 +101,7 @@ export const jsonBodyOf = <T extends z.ZodType>(schema: T) => ({
 });
 
 /**
- * A 200 JSON answer whose text was serialised elsewhere (by the user's home, src/ledger/reads.ts),
+ * A 200 JSON answer whose text was serialised elsewhere (by the user's home, src/home/ledger/reads.ts),
  * typed as the route's schema `T` says it is.
  */
 export function jsonText<T>(c: Context, text: JsonText<T>): TypedResponse<T, 200, "json"> {

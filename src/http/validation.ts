@@ -1,7 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
-import { type DomainError, type FieldError, fail } from "../errors";
+import { type DomainError, type FieldError, invalidFields } from "../errors";
 
 /** Turns zod issues into the problem document's `errors[]`, naming the query/path part when not the body. */
 export function fieldErrors(error: z.ZodError, target: keyof ValidationTargets): FieldError[] {
@@ -13,9 +13,7 @@ export function fieldErrors(error: z.ZodError, target: keyof ValidationTargets):
 }
 
 export function validationError(error: z.ZodError, target: keyof ValidationTargets): DomainError {
-  return fail("validation_failed", "The request did not pass validation.", {
-    errors: fieldErrors(error, target),
-  });
+  return invalidFields(fieldErrors(error, target));
 }
 
 /** The hook every validator uses, so each zod failure reaches the one error boundary. */

@@ -9,12 +9,12 @@
 import { purgeAbandonedConnections } from "../db/connections";
 import { purgeOAuthStates } from "../db/oauth-states";
 import type { Deps } from "../deps";
+import { checkCredentialHealth } from "../services/connections/credential-health";
+import { rewrapCredentials } from "../services/connections/rewrap";
 import { purgeSealedEmails } from "../services/email/pending";
 import { finishErasures } from "../services/identity/erase";
 import { reconcileSync } from "../services/sync/reconcile";
-import { checkCredentialHealth } from "./credential-health";
 import { purgeExpired } from "./maintenance";
-import { rewrapCredentials } from "./rewrap";
 
 const DAY = 86_400_000;
 

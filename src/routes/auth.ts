@@ -11,9 +11,9 @@ import { login } from "../services/identity/login";
 import { disableMfa, enableTotp, setupTotp, verifyMfa } from "../services/identity/mfa";
 import { changePassword, requestPasswordReset, resetPassword } from "../services/identity/passwords";
 import { myProfile, uncachedProfile, updateName } from "../services/identity/profile";
-import { logout, refresh } from "../services/identity/refresh";
 import { register, resendVerification, verifyEmail } from "../services/identity/registration";
 import { securityEvents } from "../services/identity/security-events";
+import { logout, refresh } from "../services/identity/session-refresh";
 import {
   AccountDeleteBody,
   BackupCodes,

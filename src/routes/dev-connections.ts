@@ -4,7 +4,7 @@ import { depsOf } from "../http/deps";
 import { devOnly } from "../http/dev-only";
 import { BODY_PROBLEMS, createRouter, jsonContent, problems } from "../http/openapi";
 import { authOf, metaOf } from "../http/request";
-import { freshAccessToken } from "../services/connections/refresh";
+import { freshAccessToken } from "../services/connections/token-refresh";
 import { connectionView } from "../services/connections/view";
 import { Connection, ConnectionId } from "../wire/connections";
 

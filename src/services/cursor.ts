@@ -1,4 +1,4 @@
-import { fail } from "../errors";
+import { invalidField } from "../errors";
 import { readCursor } from "../wire/cursor";
 
 export { encodeCursor } from "../wire/cursor";
@@ -8,9 +8,7 @@ export function decodeCursor(cursor: string | undefined): { at: Date; id: string
   if (!cursor) return undefined;
   const p = readCursor(cursor);
   if (!p) {
-    throw fail("validation_failed", "The cursor is not one this API issued.", {
-      errors: [{ path: "query.cursor", message: "is not a valid cursor" }],
-    });
+    throw invalidField("query.cursor", "is not a valid cursor", "The cursor is not one this API issued.");
   }
   return { at: new Date(p.at), id: p.id };
 }

@@ -6,7 +6,7 @@ import { statusOf } from "../../src/http/problems";
 import { createProviderRegistry } from "../../src/providers/registry";
 import { SCENARIOS } from "../../src/providers/sandbox/scenarios";
 import type { ConnectionDeps } from "../../src/services/connections/deps";
-import { freshAccessToken } from "../../src/services/connections/refresh";
+import { freshAccessToken } from "../../src/services/connections/token-refresh";
 import {
   ageAccessToken,
   auditFor,

@@ -5,7 +5,7 @@ import { testClock } from "../../src/clock";
 import { migrate } from "../../src/durable/migrate";
 import { snake } from "../../src/home/ledger/columns";
 import { LEDGER_TABLES } from "../../src/home/ledger/rows";
-import { RESEND_AFTER_MS } from "../../src/home/ledger/runs";
+import { RESEND_AFTER_MS } from "../../src/home/ledger/run-store";
 import { HOME_SCHEMA } from "../../src/home/steps";
 import { FeedPage, TransactionsPage } from "../../src/wire/data";
 import committedWrangler from "../../wrangler.toml?raw";

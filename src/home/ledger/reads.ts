@@ -11,7 +11,7 @@ import { type JsonText, jsonOf } from "../../wire/json-text";
 import type { PublicUser } from "../profile";
 import { type FeedPage, feedPage } from "./feed";
 import type { HoldingRow, SyncRunRow, TransactionRow } from "./rows";
-import type { Runs } from "./runs";
+import type { Runs } from "./run-store";
 import type { AccountWithSync, Ledger } from "./store";
 import { transactionView } from "./views";
 

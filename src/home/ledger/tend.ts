@@ -7,7 +7,7 @@
  * alarms are at-least-once.
  */
 import type { HomeReportMessage } from "../messages";
-import { messageOf, RESEND_AFTER_MS, type Runs } from "./runs";
+import { messageOf, RESEND_AFTER_MS, type Runs } from "./run-store";
 import type { Ledger } from "./store";
 
 /** Finished sync runs are kept this long for `GET /connections/{id}/syncs` and support. */

@@ -5,7 +5,7 @@ import { listUserConnections } from "../../db/connections";
 import { countLiveSessions, listRevokedSessionIds } from "../../db/sessions";
 import { bumpTokenVersion, findUserById, listUsers, type UserRow, updateUser } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
-import { fail, notFound } from "../../errors";
+import { fail, invalidField, notFound } from "../../errors";
 import type { StagedRestore } from "../../limiter/global";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
@@ -206,9 +206,7 @@ export async function restoreHome(
   const at = new Date(input.at);
   const tooOld = at.getTime() < now.getTime() - HOME_HISTORY_MS + 60_000;
   if (at.getTime() >= now.getTime() || tooOld) {
-    throw fail("validation_failed", "The request did not pass validation.", {
-      errors: [{ path: "at", message: tooOld ? "is older than the 30 days of history" : "must be in the past" }],
-    });
+    throw invalidField("at", tooOld ? "is older than the 30 days of history" : "must be in the past");
   }
   const details = { to: at.toISOString(), reason: input.reason };
   // Staged before the restart, outside the home (whose storage the restore rewinds): the home

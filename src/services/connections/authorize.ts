@@ -5,7 +5,7 @@
 import { base64url, newId, randomToken, sha256Hex } from "../../crypto/random";
 import { countUserConnections, findUserConnection, insertConnection } from "../../db/connections";
 import { expireConnectionStates, insertOAuthState } from "../../db/oauth-states";
-import { fail, notFound } from "../../errors";
+import { fail, invalidField, invalidFields, notFound } from "../../errors";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
 import { verifierField } from "./credentials";
@@ -50,9 +50,7 @@ export interface AuthorizationStart {
 /** 422 unless `return_to` is on the allow-list; an opener origin not trusted by CORS is ignored. */
 function checkHandOff(deps: ConnectionDeps, handOff: HandOff): HandOff {
   if (handOff.returnTo !== undefined && !isAllowedReturnTo(deps.config.connectReturnUrls, handOff.returnTo)) {
-    throw fail("validation_failed", "The request did not pass validation.", {
-      errors: [{ path: "return_to", message: "is not an allowed return URL (CONNECT_RETURN_URLS)" }],
-    });
+    throw invalidField("return_to", "is not an allowed return URL (CONNECT_RETURN_URLS)");
   }
   const trusted = handOff.openerOrigin && deps.config.corsAllowedOrigins.includes(handOff.openerOrigin);
   return { returnTo: handOff.returnTo, openerOrigin: trusted ? handOff.openerOrigin : undefined };
@@ -63,7 +61,7 @@ function refuseSandboxChoiceFor(provider: string, choice: SandboxChoice) {
   const errors = (["scenario", "login"] as const)
     .filter((k) => choice[k] !== undefined)
     .map((k) => ({ path: k, message: "is only accepted for the sandbox provider" }));
-  if (errors.length) throw fail("validation_failed", "The request did not pass validation.", { errors });
+  if (errors.length) throw invalidFields(errors);
 }
 
 /**

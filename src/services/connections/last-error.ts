@@ -20,8 +20,6 @@ export const LAST_ERRORS = {
   authorization_failed: "The provider refused the authorization code.",
 } as const;
 
-export type LastErrorCode = keyof typeof LAST_ERRORS;
-
 /** The message recorded for a code (unknown codes read as an unexpected failure). */
 export const lastErrorMessage = (code: string): string =>
   (LAST_ERRORS as Record<string, string>)[code] ?? LAST_ERRORS.internal_error;

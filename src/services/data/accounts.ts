@@ -4,7 +4,7 @@
  */
 import { findUserConnection } from "../../db/connections";
 import type { Deps } from "../../deps";
-import { fail, notFound } from "../../errors";
+import { invalidField, notFound } from "../../errors";
 import type { HomeRead, ReadOf } from "../../home/ledger/reads";
 import { accountView, holdingView } from "../../home/ledger/views";
 import type { JsonText } from "../../wire/json-text";
@@ -56,9 +56,7 @@ export function transactionsRead(
   const from = bound(q.from, false);
   const to = bound(q.to, true);
   if (from !== undefined && to !== undefined && from > to) {
-    throw fail("validation_failed", "The request did not pass validation.", {
-      errors: [{ path: "query.from", message: "must not be after `to`" }],
-    });
+    throw invalidField("query.from", "must not be after `to`");
   }
   const after = decodeCursor(q.cursor);
   return {

@@ -1,5 +1,5 @@
 /** Reading a change-feed cursor (the page itself is shaped in the user's home: src/home/ledger/feed.ts). */
-import { fail } from "../../errors";
+import { invalidField } from "../../errors";
 import { FEED_CURSOR_PREFIX } from "../../home/ledger/feed";
 
 /** The sequence number in a cursor; 0 (the beginning) when none is given. */
@@ -11,8 +11,6 @@ export function decodeFeedCursor(cursor: string | undefined): number {
     if (!/^\d{1,15}$/.test(text)) throw new Error("digits");
     return Number(text);
   } catch {
-    throw fail("validation_failed", "The cursor is not one this API issued.", {
-      errors: [{ path: "query.cursor", message: "is not a valid cursor" }],
-    });
+    throw invalidField("query.cursor", "is not a valid cursor", "The cursor is not one this API issued.");
   }
 }

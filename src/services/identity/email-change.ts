@@ -3,7 +3,7 @@ import { insertAudit } from "../../db/audit";
 import { expireUserTokens } from "../../db/email-tokens";
 import { findUserByEmail, findUserById } from "../../db/users";
 import { emails, greeting } from "../../email/templates";
-import { fail, notFound } from "../../errors";
+import { invalidField, notFound } from "../../errors";
 import { auditContext, type RequestMeta, type ServiceDeps } from "../context";
 import { emailLink, newEmailToken } from "./email-tokens";
 import type { Factor } from "./mfa";
@@ -33,9 +33,7 @@ export async function requestEmailChange(
     sessionId: auth.sessionId,
   };
   if (newEmail === user.email) {
-    throw fail("validation_failed", "That is already your email address.", {
-      errors: [{ path: "new_email", message: "is already your email address" }],
-    });
+    throw invalidField("new_email", "is already your email address", "That is already your email address.");
   }
   if (await findUserByEmail(deps.db, newEmail)) {
     await insertAudit(deps.db, { ...base, outcome: "denied", details: { reason: "email_taken" } });

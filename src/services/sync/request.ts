@@ -8,7 +8,7 @@ import { claimForSync } from "../../db/connection-sync";
 import { findUserConnection } from "../../db/connections";
 import { fail, notFound } from "../../errors";
 import type { SyncRunStatus } from "../../home/ledger/rows";
-import { messageOf, RESEND_AFTER_MS } from "../../home/ledger/runs";
+import { messageOf, RESEND_AFTER_MS } from "../../home/ledger/run-store";
 import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import type { RequestMeta } from "../context";

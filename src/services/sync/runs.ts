@@ -49,7 +49,7 @@ export function newRun(connection: { id: string }, trigger: SyncTrigger, key: st
 
 /**
  * Records the run in the user's home (the outbox) before anything is sent: if this Worker dies
- * before the message leaves, the home sends it again (src/home/ledger/runs.ts). Returns the run and
+ * before the message leaves, the home sends it again (src/home/ledger/run-store.ts). Returns the run and
  * whether this call created it (its idempotency key may exist already); `run: null` when the
  * home refused it (the connection was deleted meanwhile).
  */

@@ -7,7 +7,7 @@ import type { ConnectionRow } from "../../db/connections";
 import { fail } from "../../errors";
 import type { AnsweredAccount } from "../../home/ledger/plan";
 import { type ProviderAdapter, ReauthRequiredError } from "../../providers/types";
-import { freshAccessToken } from "../connections/refresh";
+import { freshAccessToken } from "../connections/token-refresh";
 import type { SyncDeps } from "./deps";
 import { EmptyAnswerError } from "./failures";
 

@@ -3,11 +3,11 @@
  * lives 7 days from the login and refreshing never extends it (docs/providers/schwab.md), so every Schwab
  * connection needs the user back within a week: warn early, then require re-auth in time.
  */
-import { batchAll } from "../db/batch";
-import type { Db } from "../db/client";
-import { connectionsToExpire, connectionsToWarn, flagReauthRequired, updateUserConnection } from "../db/connections";
-import { connectionAudit } from "../services/connections/audit";
-import { lastErrorMessage } from "../services/connections/last-error";
+import { batchAll } from "../../db/batch";
+import type { Db } from "../../db/client";
+import { connectionsToExpire, connectionsToWarn, flagReauthRequired, updateUserConnection } from "../../db/connections";
+import { connectionAudit } from "./audit";
+import { lastErrorMessage } from "./last-error";
 
 /**
  * Past this lead the credentials are treated as dead. More than the hourly cron period, so a

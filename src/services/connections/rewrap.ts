@@ -4,16 +4,16 @@
  * Each row is swapped only if its ciphertext is still the one read (compare-and-swap), so a
  * concurrent refresh or re-auth is never overwritten with older credentials.
  */
-import { type Keyring, KeyringError } from "../crypto/keyring";
-import { insertAudit } from "../db/audit";
-import { batchAll } from "../db/batch";
-import type { Db } from "../db/client";
-import { connectionsUnderOldKeys, swapCredentials } from "../db/connections";
-import { mfaSecretsUnderOldKeys, swapMfaSecret } from "../db/mfa";
-import { statesUnderOldKeys, swapStateVerifier } from "../db/oauth-states";
-import type { Logger } from "../logger";
-import { FIELDS, verifierField } from "../services/connections/credentials";
-import { secretContext } from "../services/identity/mfa";
+import { type Keyring, KeyringError } from "../../crypto/keyring";
+import { insertAudit } from "../../db/audit";
+import { batchAll } from "../../db/batch";
+import type { Db } from "../../db/client";
+import { connectionsUnderOldKeys, swapCredentials } from "../../db/connections";
+import { mfaSecretsUnderOldKeys, swapMfaSecret } from "../../db/mfa";
+import { statesUnderOldKeys, swapStateVerifier } from "../../db/oauth-states";
+import type { Logger } from "../../logger";
+import { secretContext } from "../identity/mfa";
+import { FIELDS, verifierField } from "./credentials";
 
 /** Per-run bounds: rows per D1 batch, and rows per run (the rest waits for the next hour). */
 export interface RewrapLimits {
