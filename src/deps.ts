@@ -19,6 +19,7 @@ import { createLimiterClient, type LimiterClient } from "./limiter/client";
 import type { Limiter } from "./limiter/limiter";
 import type { Logger } from "./logger";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry";
+import { storedAppTokens } from "./services/providers/app-tokens";
 import type { RuleName } from "./services/rate-rules";
 
 export interface Deps {
@@ -158,7 +159,11 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
       return emailSender;
     },
     get providers() {
-      providers ??= createProviderRegistry(config, { logger });
+      providers ??= createProviderRegistry(config, {
+        logger,
+        appTokens: (slug, gc, secrets) =>
+          storedAppTokens({ db, now, sleep: wait, logger, keyring: config.encryption.keyring }, slug, gc, secrets),
+      });
       return providers;
     },
     queue: o.queue ?? env.SYNC_QUEUE,

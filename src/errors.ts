@@ -49,6 +49,10 @@ export const ERROR_CODES = [
   "restore_not_supported",
   // Connections and sync
   "provider_not_available",
+  "provider_not_configured",
+  "provider_quota_exhausted",
+  "setup_token_invalid",
+  "setup_token_claimed",
   "provider_unavailable",
   "provider_error",
   "reauth_required",

@@ -133,6 +133,30 @@ export const connectionsToExpire = (db: Db, before: Date, limit: number) =>
     .orderBy(asc(connections.refreshTokenExpiresAt))
     .limit(limit);
 
+/** Live connections whose consent ends before `before` and whose owner was not told yet. */
+export const consentsToWarn = (db: Db, before: Date, limit: number) =>
+  db
+    .select()
+    .from(connections)
+    .where(
+      and(
+        inArray(connections.status, LIVE),
+        lt(connections.consentExpiresAt, before),
+        isNull(connections.consentWarnedAt),
+      ),
+    )
+    .orderBy(asc(connections.consentExpiresAt))
+    .limit(limit);
+
+/** Live connections whose consent has ended (or ends before `before`). */
+export const consentsToExpire = (db: Db, before: Date, limit: number) =>
+  db
+    .select()
+    .from(connections)
+    .where(and(inArray(connections.status, LIVE), lt(connections.consentExpiresAt, before)))
+    .orderBy(asc(connections.consentExpiresAt))
+    .limit(limit);
+
 /** Marks a live connection `reauth_required` unless its state changed meanwhile. */
 export const flagReauthRequired = (db: Db, id: string, patch: ConnectionPatch) =>
   db

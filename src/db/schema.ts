@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { EMAIL_KINDS } from "../email/kinds";
 import { SYNC_TRIGGERS } from "../wire/sync";
 
@@ -248,6 +248,14 @@ export const CONNECTION_STATUSES = [
 ] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
+/** A provider's warning as a connection keeps it (the adapter's own text; never a raw body). */
+export interface ProviderWarningView {
+  code: string;
+  message: string;
+  /** The provider says a bank login needs the person's attention. */
+  reauth: boolean;
+}
+
 /**
  * A user's link to one provider login. Credentials are stored only as keyring ciphertext
  * (src/crypto/keyring.ts) bound to (user, connection, field); `credentialsKeyId` repeats the key id
@@ -292,9 +300,18 @@ export const connections = sqliteTable(
     lastSyncRequestedAt: utc("last_sync_requested_at"),
     /** Set when reconciliation reported the connection stale; cleared by the next success. */
     staleReportedAt: utc("stale_reported_at"),
+    /** The bank a bank-consent connection was made at (GoCardless institution id). */
+    institutionId: text("institution_id"),
+    /** When the person's consent ends (GoCardless agreement; Schwab's 7-day login), if it does. */
+    consentExpiresAt: utc("consent_expires_at"),
+    /** Set once the person was told their consent is about to end (for this consent). */
+    consentWarnedAt: utc("consent_warned_at"),
+    /** What the provider reported beside good data on the last sync (JSON list of {code, message, reauth}). */
+    providerWarnings: text("provider_warnings", { mode: "json" }).$type<ProviderWarningView[]>(),
   },
   (t) => [
     index("connections_user").on(t.userId, t.createdAt),
+    index("connections_consent_expiry").on(t.status, t.consentExpiresAt),
     index("connections_key").on(t.credentialsKeyId),
     index("connections_refresh_expiry").on(t.status, t.refreshTokenExpiresAt),
     index("connections_due").on(t.status, t.nextSyncAt),
@@ -317,6 +334,10 @@ export const oauthStates = sqliteTable(
       .references(() => connections.id, { onDelete: "cascade" }),
     provider: text("provider").notNull(),
     purpose: text("purpose", { enum: ["connect", "reauthorize"] }).notNull(),
+    /**
+     * The flow's secret, sealed: the PKCE verifier (OAuth 2), or the requisition the person is
+     * consenting to at their bank (bank consent), which becomes the connection's credential.
+     */
     codeVerifierEnc: text("code_verifier_enc").notNull(),
     keyId: text("key_id").notNull(),
     redirectUri: text("redirect_uri").notNull(),
@@ -403,3 +424,41 @@ export const pendingErasures = sqliteTable("pending_erasures", {
   /** The deletion's audit row (JSON), written when the erasure completes, by whichever step completes it. */
   audit: text("audit"),
 });
+
+/**
+ * App-level provider tokens kept in one place (GoCardless's token pair, minted from the
+ * deployment's secret id and key): sealed with the keyring, renewed by one caller at a time under
+ * a lease, so syncs never mint their own (GoCardless allows 100 mints an hour).
+ */
+export const providerAppTokens = sqliteTable("provider_app_tokens", {
+  provider: text("provider").primaryKey(),
+  accessEnc: text("access_enc"),
+  accessExpiresAt: utc("access_expires_at"),
+  refreshEnc: text("refresh_enc"),
+  refreshExpiresAt: utc("refresh_expires_at"),
+  keyId: text("key_id"),
+  leaseOwner: text("lease_owner"),
+  leaseUntil: utc("lease_until"),
+  updatedAt: stamp("updated_at"),
+});
+
+/**
+ * Banks a bank-consent provider offers (GoCardless's catalogue), fetched at most daily: searching
+ * them never calls the provider.
+ */
+export const institutions = sqliteTable(
+  "institutions",
+  {
+    provider: text("provider").notNull(),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    bic: text("bic"),
+    countries: text("countries", { mode: "json" }).$type<string[]>().notNull(),
+    /** How much history the bank gives (days), and the longest consent it allows. */
+    transactionTotalDays: integer("transaction_total_days"),
+    maxAccessValidForDays: integer("max_access_valid_for_days"),
+    logo: text("logo"),
+    fetchedAt: utc("fetched_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.id] }), index("institutions_name").on(t.provider, t.name)],
+);

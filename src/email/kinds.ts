@@ -10,5 +10,6 @@ export const EMAIL_KINDS = [
   "security_notice",
   "account_locked",
   "account_deleted",
+  "connection_notice",
 ] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];

@@ -125,6 +125,16 @@ export const emails = {
       subject: "Your login email was changed",
       lines: [hello(name), `Your login email is now ${newEmail}. If this wasn't you, contact us at once.`],
     }),
+  consentExpiring: (to: string, name: string | null, provider: string, endsAt: Date, url: string) =>
+    render("connection_notice", to, {
+      subject: `Your ${provider} connection needs you by ${endsAt.toISOString().slice(0, 10)}`,
+      lines: [
+        hello(name),
+        `The access you gave Ledgerlink to ${provider} ends on ${endsAt.toUTCString()}. After that we can no longer update its accounts (what is already here stays).`,
+        "To keep it up to date, open Ledgerlink and reconnect it (Connections, then Reconnect); it takes a minute at your bank or broker.",
+      ],
+      link: { label: "Open your connections", url },
+    }),
   mfaChanged: (to: string, name: string | null, enabled: boolean) =>
     render("security_notice", to, {
       subject: enabled ? "Two-step login is on" : "Two-step login was turned off",

@@ -9,6 +9,7 @@ import type { HomeRead, ReadAnswer, ReadOf } from "./ledger/reads";
 import type { SyncRunRow } from "./ledger/rows";
 import type { RunSpec } from "./ledger/run-store";
 import type { PublicUser } from "./profile";
+import type { QuotaPolicy, QuotaRoom } from "./quota";
 import type { BeginAnswer, CompleteAnswer, FailOutcome, SnapshotInput } from "./sync";
 
 /** An authorization as a request asks it: the token's facts and the rule its method counts against. */
@@ -64,7 +65,9 @@ export interface HomeClient<R extends string> {
   /** The run's message was sent again (a stuck run). */
   runSent(userId: string, runId: string): Promise<void>;
   /** A sync attempt: begin, then complete or fail (src/home/sync.ts). */
-  begin(userId: string, runId: string, attempt: number): Promise<BeginAnswer>;
+  begin(userId: string, runId: string, attempt: number, quota?: QuotaPolicy): Promise<BeginAnswer>;
+  /** What is left of a connection's share of its provider's calls (./quota.ts). */
+  quotaRoom(userId: string, connectionId: string, policy: QuotaPolicy): Promise<QuotaRoom>;
   complete(userId: string, snapshot: SnapshotInput, pendingStaleMs: number): Promise<CompleteAnswer>;
   fail(userId: string, runId: string, outcome: FailOutcome, events: LiveEvent[]): Promise<boolean>;
   /** Erases the user's home (account deletion): ledger, runs, limits; their tokens stop. */
@@ -161,7 +164,9 @@ export function createHomeClient<R extends string>(
     async runSent(userId, runId) {
       await retry(() => run(userId, { type: "runSent", runId }));
     },
-    begin: (userId, runId, attempt) => run(userId, { type: "begin", runId, attempt }),
+    begin: (userId, runId, attempt, quota) =>
+      run(userId, { type: "begin", runId, attempt, ...(quota ? { quota } : {}) }),
+    quotaRoom: (userId, connectionId, policy) => retry(() => run(userId, { type: "quotaRoom", connectionId, policy })),
     complete: (userId, snapshot, pendingStaleMs) => run(userId, { type: "complete", snapshot, pendingStaleMs }),
     fail: (userId, runId, outcome, events) => run(userId, { type: "fail", runId, outcome, events }),
     erase: (userId) => retry(() => home(userId).erase()),

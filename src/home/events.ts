@@ -3,7 +3,9 @@ export type LiveEventType =
   | "sync.started"
   | "sync.succeeded"
   | "sync.failed"
+  | "sync.deferred"
   | "connection.reauth_required"
+  | "connection.consent_expiring"
   | "connection.relinked"
   | "session.revoked";
 

@@ -14,6 +14,7 @@ import { type RunSpec, Runs } from "./ledger/run-store";
 import { Ledger } from "./ledger/store";
 import { DEFAULT_PENDING_STALE_MS, tendLedger } from "./ledger/tend";
 import { ProfileCache, type PublicUser } from "./profile";
+import { ProviderQuotas, type QuotaPolicy, type QuotaRoom } from "./quota";
 import { type Cutoff, Revocations } from "./revocations";
 import { CHALLENGE_MAX_FAILURES, ChallengeFailures, ReauthFailures } from "./second-factor";
 import { type SocketInfo, Sockets, socketInfoOf } from "./sockets";
@@ -67,7 +68,8 @@ export type HomeCommand =
   | { type: "inFlightRun"; connectionId: string }
   | { type: "findRun"; runId: string }
   | { type: "runSent"; runId: string }
-  | { type: "begin"; runId: string; attempt: number }
+  | { type: "begin"; runId: string; attempt: number; quota?: QuotaPolicy }
+  | { type: "quotaRoom"; connectionId: string; policy: QuotaPolicy }
   | { type: "complete"; snapshot: SnapshotInput; pendingStaleMs: number }
   | { type: "fail"; runId: string; outcome: FailOutcome; events: LiveEvent[] };
 
@@ -91,6 +93,7 @@ export interface HomeResults {
   findRun: SyncRunRow | null;
   runSent: null;
   begin: BeginAnswer;
+  quotaRoom: QuotaRoom;
   complete: CompleteAnswer;
   fail: boolean;
 }
@@ -121,6 +124,7 @@ export class Home extends DurableObject<Env> {
   private reauth!: ReauthFailures;
   private ledger!: Ledger;
   private runs!: Runs;
+  private quotas!: ProviderQuotas;
   private readonly sockets: Sockets;
   private minVersion = 0;
   private global: { value: GlobalRotation; fetchedAt: number } | null = null;
@@ -152,6 +156,7 @@ export class Home extends DurableObject<Env> {
     this.reauth = new ReauthFailures(storage.sql);
     this.ledger = new Ledger(storage);
     this.runs = new Runs(storage.sql);
+    this.quotas = new ProviderQuotas(storage.sql);
     this.minVersion = storage.kv.get<number>(MIN_VERSION_KEY) ?? 0;
     this.global = null;
     this.touched.clear();
@@ -214,6 +219,7 @@ export class Home extends DurableObject<Env> {
       runs: this.runs,
       sockets: this.sockets,
       tombstones: this.tombstones,
+      quotas: this.quotas,
       // Already inside the command's transaction.
       transaction: <T>(work: () => T) => work(),
     };
@@ -270,7 +276,9 @@ export class Home extends DurableObject<Env> {
         this.runs.update(c.runId, { sent_at: now });
         return null;
       case "begin":
-        return begin(parts, c.runId, c.attempt, now);
+        return begin(parts, c.runId, c.attempt, now, c.quota);
+      case "quotaRoom":
+        return this.quotas.room(c.connectionId, c.policy, now);
       case "complete": {
         const answer = complete(parts, c.snapshot, now);
         if (answer.kind === "applied") {
@@ -398,6 +406,7 @@ export class Home extends DurableObject<Env> {
    */
   private deleteConnection(connectionId: string, now: number): number {
     this.tombstones.bury(connectionId, now);
+    this.quotas.forget(connectionId);
     return this.ledger.deleteConnection(connectionId, now);
   }
 

@@ -40,4 +40,11 @@ export const HOME_SCHEMA: readonly SchemaStep[] = [
     sql.exec("DROP TABLE emails_sent");
     sql.exec("DROP TABLE known_clients");
   },
+  // v6 (banks): accounts carry their kind (every account so far was a Schwab brokerage account);
+  // each connection's spent provider calls (./quota.ts).
+  (sql) => {
+    sql.exec("ALTER TABLE accounts ADD COLUMN kind TEXT NOT NULL DEFAULT 'brokerage'");
+    sql.exec("CREATE TABLE provider_calls (connection_id TEXT NOT NULL, at INTEGER NOT NULL, units INTEGER NOT NULL)");
+    sql.exec("CREATE INDEX provider_calls_connection ON provider_calls (connection_id, at)");
+  },
 ];

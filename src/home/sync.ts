@@ -20,6 +20,7 @@ import { type AnsweredAccount, planSync } from "./ledger/plan";
 import { FINISHED, type SyncRunRow } from "./ledger/rows";
 import type { RunPatch, Runs } from "./ledger/run-store";
 import type { Ledger } from "./ledger/store";
+import type { ProviderQuotas, QuotaPolicy } from "./quota";
 import type { Sockets } from "./sockets";
 import type { Tombstones } from "./tombstones";
 
@@ -28,20 +29,42 @@ export interface SyncParts {
   runs: Runs;
   sockets: Sockets;
   tombstones: Tombstones;
+  quotas: ProviderQuotas;
   transaction: <T>(work: () => T) => T;
 }
+
+/** The code a run skipped for its connection's spent quota ends with. */
+export const QUOTA_EXHAUSTED = {
+  code: "provider_quota_exhausted",
+  message: "This connection used its share of the provider's daily calls; it syncs again when one frees up.",
+};
 
 /** What `begin` answers. */
 export type BeginAnswer =
   | { kind: "finished"; run: SyncRunRow | null }
   | { kind: "gone" }
+  /** The connection's quota is spent: the run ended `skipped`; a unit frees up at `retryAt`. */
+  | { kind: "quota"; retryAt: number }
   | { kind: "started"; run: SyncRunRow; knownAccounts: string[] };
 
-export function begin(p: SyncParts, runId: string, attempt: number, now: number): BeginAnswer {
+/** Starts an attempt; with `quota`, only while the connection has a unit of its provider's calls left. */
+export function begin(p: SyncParts, runId: string, attempt: number, now: number, quota?: QuotaPolicy): BeginAnswer {
   const run = p.runs.find(runId);
   // A redelivered message of a finished run (or one deleted with its connection) is a duplicate.
   if (!run || FINISHED.includes(run.status)) return { kind: "finished", run };
   if (p.tombstones.refuses(run.connectionId)) return { kind: "gone" };
+  if (quota) {
+    const room = p.quotas.room(run.connectionId, quota, now);
+    if (room.retryAt !== null) {
+      p.runs.finish(run.id, {
+        status: "skipped",
+        finished_at: now,
+        error_code: QUOTA_EXHAUSTED.code,
+        error_message: QUOTA_EXHAUSTED.message,
+      });
+      return { kind: "quota", retryAt: room.retryAt };
+    }
+  }
   p.runs.update(run.id, {
     status: "running",
     attempts: attempt,
@@ -71,6 +94,8 @@ export interface SnapshotInput {
   answer: AnsweredAccount[];
   fetchedAt: number;
   attempt: number;
+  /** The provider calls it spent, counted against the connection's quota (providers with one). */
+  spent?: { units: number; policy: QuotaPolicy };
 }
 
 /** The run's stats as the wire shows them. */
@@ -100,6 +125,7 @@ export function complete(p: SyncParts, input: SnapshotInput, now: number): Compl
     return { kind: "stale" };
   }
   return p.transaction(() => {
+    if (input.spent) p.quotas.spend(input.connectionId, input.spent.units, input.spent.policy, input.fetchedAt);
     p.ledger.recordConnection(input.connectionId, input.provider);
     const ids = input.answer.map((a) => a.account.providerAccountId);
     const relinked = p.ledger.adopt(input.connectionId, input.provider, ids);

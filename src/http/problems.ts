@@ -47,6 +47,13 @@ const STATUS: Record<ErrorCode, StatusOf> = {
   // A client asking for a provider not offered here (422), or one that stopped being offered
   // for an existing connection (503: not the client's doing).
   provider_not_available: (e) => (e.data.during === "existing_connection" ? 503 : 422),
+  // A provider this code knows and this deployment lists, without its credentials set.
+  provider_not_configured: 422,
+  // The connection's share of the provider's calls is spent (GoCardless 4/day, SimpleFIN 24/day).
+  provider_quota_exhausted: 429,
+  setup_token_invalid: 422,
+  // SimpleFIN answers 403 to a second claim: the person makes a new token at their bridge.
+  setup_token_claimed: 409,
   provider_unavailable: 503,
   provider_error: 502,
   reauth_required: 409,

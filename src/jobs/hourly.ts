@@ -13,6 +13,7 @@ import { checkCredentialHealth } from "../services/connections/credential-health
 import { rewrapCredentials } from "../services/connections/rewrap";
 import { purgeSealedEmails } from "../services/email/pending";
 import { finishErasures } from "../services/identity/erase";
+import { refreshStaleCatalogues } from "../services/institutions/catalogue";
 import { reconcileSync } from "../services/sync/reconcile";
 import { purgeExpired } from "./maintenance";
 
@@ -23,7 +24,7 @@ const DAY = 86_400_000;
  * failure so the cron invocation is marked failed.
  */
 export async function runHourlyJobs(
-  deps: Pick<Deps, "db" | "config" | "logger" | "homes" | "limiter" | "now">,
+  deps: Pick<Deps, "db" | "config" | "logger" | "homes" | "limiter" | "now" | "mailer" | "providers">,
   now: Date,
 ) {
   const { db, config, logger: log } = deps;
@@ -57,7 +58,8 @@ export async function runHourlyJobs(
         };
       },
     ],
-    ["credential health", () => checkCredentialHealth(db, now, config.providers.reauthWarningMs)],
+    ["credential health", () => checkCredentialHealth(deps, now)],
+    ["institution catalogues", () => refreshStaleCatalogues(deps)],
     ["rewrap", () => rewrapCredentials(db, config.encryption.keyring, log, now)],
     ["reconcile sync", () => reconcileSync(db, config.sync, now)],
     ["finish erasures", () => finishErasures(deps, now)],

@@ -45,6 +45,20 @@ export const providerEnvShape = {
   PROVIDER_TIMEOUT_MS: ms(20_000, 1_000, 120_000),
   /** How long before a refresh token dies a connection is flagged `reauth_recommended`. */
   CONNECTION_REAUTH_WARNING_HOURS: z.coerce.number().int().min(1).max(144).default(48),
+  /** Alpaca Connect app (public client id in [vars], secret a Wrangler secret); empty = Alpaca off. */
+  ALPACA_CLIENT_ID: optionalText,
+  ALPACA_CLIENT_SECRET: optionalText,
+  /** GoCardless Bank Account Data app secrets (Wrangler secrets, both or neither); empty = off. */
+  GOCARDLESS_SECRET_ID: optionalText,
+  GOCARDLESS_SECRET_KEY: optionalText,
+  GOCARDLESS_BASE_URL: httpUrl.default("https://bankaccountdata.gocardless.com/api/v2"),
+  /** SimpleFIN needs no app credentials (the user brings a setup token); "false" turns it off. */
+  SIMPLEFIN_ENABLED: z
+    .union([z.boolean(), z.enum(["true", "false"])])
+    .default(true)
+    .transform((v) => v === true || v === "true"),
+  /** Days before a consent (or Schwab's 7-day login) ends that its owner is emailed once. */
+  CONSENT_WARNING_DAYS: z.coerce.number().int().min(1).max(60).default(7),
 };
 
 type ProviderEnv = {
@@ -56,18 +70,36 @@ type ProviderEnv = {
   PROVIDER_CONNECT_TIMEOUT_MS: number;
   PROVIDER_TIMEOUT_MS: number;
   CONNECTION_REAUTH_WARNING_HOURS: number;
+  ALPACA_CLIENT_ID?: string | undefined;
+  ALPACA_CLIENT_SECRET?: string | undefined;
+  GOCARDLESS_SECRET_ID?: string | undefined;
+  GOCARDLESS_SECRET_KEY?: string | undefined;
+  GOCARDLESS_BASE_URL: string;
+  SIMPLEFIN_ENABLED: boolean;
+  CONSENT_WARNING_DAYS: number;
 };
+
+/** Both of a pair, or neither: half a credential configures nothing and is refused. */
+function bothOrNeither(
+  env: ProviderEnv,
+  ctx: z.RefinementCtx,
+  a: keyof ProviderEnv,
+  b: keyof ProviderEnv,
+  what: string,
+) {
+  if (Boolean(env[a]) === Boolean(env[b])) return;
+  ctx.addIssue({
+    code: "custom",
+    path: [env[a] ? b : a],
+    message: `set both ${a} and ${b}, or neither (${what} not offered)`,
+  });
+}
 
 /** Cross-field rules; called from EnvSchema's superRefine. */
 export function refineProviderEnv(env: ProviderEnv, ctx: z.RefinementCtx) {
-  if (Boolean(env.SCHWAB_CLIENT_ID) !== Boolean(env.SCHWAB_CLIENT_SECRET)) {
-    const missing = env.SCHWAB_CLIENT_ID ? "SCHWAB_CLIENT_SECRET" : "SCHWAB_CLIENT_ID";
-    ctx.addIssue({
-      code: "custom",
-      path: [missing],
-      message: "set both SCHWAB_CLIENT_ID and SCHWAB_CLIENT_SECRET, or neither (Schwab not offered)",
-    });
-  }
+  bothOrNeither(env, ctx, "SCHWAB_CLIENT_ID", "SCHWAB_CLIENT_SECRET", "Schwab");
+  bothOrNeither(env, ctx, "ALPACA_CLIENT_ID", "ALPACA_CLIENT_SECRET", "Alpaca");
+  bothOrNeither(env, ctx, "GOCARDLESS_SECRET_ID", "GOCARDLESS_SECRET_KEY", "GoCardless");
   if (env.PROVIDER_CONNECT_TIMEOUT_MS > env.PROVIDER_TIMEOUT_MS) {
     ctx.addIssue({
       code: "custom",
@@ -95,8 +127,9 @@ export function refineProviderEnv(env: ProviderEnv, ctx: z.RefinementCtx) {
       message: `development keys (id ${DEV_KEY_PREFIX}*) are refused in production`,
     });
   }
-  if (!env.SCHWAB_BASE_URL.startsWith("https://")) {
-    ctx.addIssue({ code: "custom", path: ["SCHWAB_BASE_URL"], message: "must be https in production" });
+  for (const key of ["SCHWAB_BASE_URL", "GOCARDLESS_BASE_URL"] as const) {
+    if (!env[key].startsWith("https://"))
+      ctx.addIssue({ code: "custom", path: [key], message: "must be https in production" });
   }
 }
 
@@ -111,10 +144,20 @@ export interface SchwabSettings {
 export interface ProvidersConfig {
   /** null when SCHWAB_CLIENT_ID/SECRET are not set: Schwab is then not offered. */
   schwab: SchwabSettings | null;
-  /** The in-process simulator (docs/contract.md "The sandbox provider"); null in production. */
+  /** null when ALPACA_CLIENT_ID/SECRET are not set. */
+  alpaca: { clientId: string; clientSecret: string } | null;
+  /** null when GOCARDLESS_SECRET_ID/KEY are not set. */
+  gocardless: { secretId: string; secretKey: string; baseUrl: string } | null;
+  simplefin: boolean;
+  /**
+   * The in-process simulators (docs/contract.md "The sandbox providers"); null in production. One
+   * signing secret and one pair of app credentials, derived per deployment.
+   */
   sandbox: { secret: string; clientId: string; clientSecret: string } | null;
   timeouts: { connectMs: number; totalMs: number };
   reauthWarningMs: number;
+  /** How long before a consent ends its owner is told (email, live event). */
+  consentWarningMs: number;
 }
 
 async function derive(secret: CryptoKey, label: string): Promise<string> {
@@ -151,9 +194,23 @@ export async function buildProviderConfig(
               baseUrl: env.SCHWAB_BASE_URL.replace(/\/+$/, ""),
             }
           : null,
+      alpaca:
+        env.ALPACA_CLIENT_ID && env.ALPACA_CLIENT_SECRET
+          ? { clientId: env.ALPACA_CLIENT_ID, clientSecret: env.ALPACA_CLIENT_SECRET }
+          : null,
+      gocardless:
+        env.GOCARDLESS_SECRET_ID && env.GOCARDLESS_SECRET_KEY
+          ? {
+              secretId: env.GOCARDLESS_SECRET_ID,
+              secretKey: env.GOCARDLESS_SECRET_KEY,
+              baseUrl: env.GOCARDLESS_BASE_URL.replace(/\/+$/, ""),
+            }
+          : null,
+      simplefin: env.SIMPLEFIN_ENABLED,
       sandbox,
       timeouts: { connectMs: env.PROVIDER_CONNECT_TIMEOUT_MS, totalMs: env.PROVIDER_TIMEOUT_MS },
       reauthWarningMs: env.CONNECTION_REAUTH_WARNING_HOURS * 3_600_000,
+      consentWarningMs: env.CONSENT_WARNING_DAYS * 86_400_000,
     },
   };
 }

@@ -1,39 +1,78 @@
 /**
- * Which providers this deployment offers, and their adapters. `schwab` needs client credentials;
- * `sandbox` is the real Schwab adapter pointed at the simulator, outside production only.
+ * Which providers this code knows, which this deployment offers, and how each is linked: OAuth 2
+ * (Schwab, Alpaca), a bank consent (GoCardless) or a setup token (SimpleFIN). Outside production
+ * each also has a sandbox twin: the real adapter pointed at its in-process simulator.
  */
 import type { Hono } from "hono";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
+import { type AlpacaAdapter, createAlpacaAdapter } from "./alpaca/adapter";
+import { createGoCardlessAdapter, type GoCardlessAdapter } from "./gocardless/adapter";
+import {
+  type AppSecrets,
+  type AppTokenSource,
+  createGoCardlessHttp,
+  type GoCardlessHttp,
+  memoryAppTokens,
+} from "./gocardless/app-token";
 import { SCENARIOS } from "./sandbox/scenarios";
 import { sandboxFetch, sandboxRootFor } from "./sandbox-host";
 import { createSchwabAdapter } from "./schwab";
-import type { ProviderAdapter } from "./types";
+import { createSimpleFinAdapter, type SimpleFinAdapter } from "./simplefin/adapter";
+import { ALPACA_SCENARIOS, alpacaSimulatorUrls } from "./simulators/alpaca";
+import { GOCARDLESS_SCENARIOS } from "./simulators/gocardless";
+import { SIMPLEFIN_SCENARIOS } from "./simulators/simplefin";
+import type { AuthType, ProviderAdapter, SnapshotSource } from "./types";
 
 /** Provider slugs this code knows; which are offered depends on the config. */
-export const PROVIDER_SLUGS = ["schwab", "sandbox"] as const;
+export const PROVIDER_SLUGS = [
+  "schwab",
+  "alpaca",
+  "gocardless",
+  "simplefin",
+  "sandbox",
+  "sandbox_alpaca",
+  "sandbox_gocardless",
+  "sandbox_simplefin",
+] as const;
 export type ProviderSlug = (typeof PROVIDER_SLUGS)[number];
 
 /** What `GET /api/v1/providers` lists. */
 export interface ProviderInfo {
   slug: ProviderSlug;
   name: string;
-  authType: "oauth2";
-  /** Sandbox only: the `scenario` values a connect request may pick. */
+  authType: AuthType;
+  /** ISO 3166 countries served (empty: not tied to countries). */
+  countries: readonly string[];
+  /** A connect names one of `GET /api/v1/institutions` (GoCardless). */
+  needsInstitution: boolean;
+  /** Its credentials are set here; an unconfigured provider answers `provider_not_configured`. */
+  configured: boolean;
+  /** Sandboxes only: the `scenario` values a connect may pick. */
   scenarios?: readonly string[];
 }
 
-/** An offered provider and the adapter that speaks to it. */
+/** How a provider is linked, and the adapter that does it. */
+export type Link =
+  | { kind: "oauth2"; adapter: ProviderAdapter | AlpacaAdapter; pkce: boolean; refreshes: boolean }
+  | { kind: "bank_consent"; adapter: GoCardlessAdapter }
+  | { kind: "setup_token"; adapter: SimpleFinAdapter };
+
+/** An offered provider: how it is linked and where its data comes from. */
 export interface OfferedProvider {
   info: ProviderInfo;
-  adapter: ProviderAdapter;
+  link: Link;
+  source: SnapshotSource;
 }
 
 /** The providers offered by this deployment. */
 export interface ProviderRegistry {
+  /** Every provider this deployment shows (sandboxes only outside production), configured or not. */
   list(): ProviderInfo[];
-  /** null when the slug is unknown or not offered here. */
+  /** null when the slug is unknown, not shown here, or not configured. */
   get(slug: string): OfferedProvider | null;
+  /** The info of a provider shown here, configured or not (null when unknown). */
+  info(slug: string): ProviderInfo | null;
 }
 
 /** Test seams: wrap every adapter's fetch (to count or delay calls), set the adapters' clock. */
@@ -43,47 +82,196 @@ export interface RegistryOptions {
   wrapFetch?: (fetch: typeof globalThis.fetch) => typeof globalThis.fetch;
   /** The sandbox host app (default: the one the Worker mounts for this config). */
   sandboxRoot?: Hono;
+  /**
+   * Where GoCardless adapters keep the app's token pair (services/providers/app-tokens.ts keeps it
+   * in D1); default: in this registry's memory.
+   */
+  appTokens?: AppTokenStore;
 }
+
+/** Makes the app-token source of one GoCardless slug from its HTTP client and secrets. */
+export type AppTokenStore = (
+  slug: "gocardless" | "sandbox_gocardless",
+  gc: GoCardlessHttp,
+  secrets: AppSecrets,
+) => AppTokenSource;
+
+const EU_UK = [
+  "AT",
+  "BE",
+  "BG",
+  "HR",
+  "CY",
+  "CZ",
+  "DK",
+  "EE",
+  "FI",
+  "FR",
+  "DE",
+  "GR",
+  "HU",
+  "IS",
+  "IE",
+  "IT",
+  "LV",
+  "LI",
+  "LT",
+  "LU",
+  "MT",
+  "NL",
+  "NO",
+  "PL",
+  "PT",
+  "RO",
+  "SK",
+  "SI",
+  "ES",
+  "SE",
+  "GB",
+];
 
 /** Builds the registry for a config; cheap (no I/O), so build it per request or job. */
 export function createProviderRegistry(config: Config, options: RegistryOptions = {}): ProviderRegistry {
   const wrap = options.wrapFetch ?? ((f) => f);
-  const common = { timeouts: config.providers.timeouts, logger: options.logger, now: options.now };
-  const offered = new Map<ProviderSlug, OfferedProvider>();
+  const p = config.providers;
+  const common = { timeouts: p.timeouts, logger: options.logger, now: options.now };
+  // Bound: workerd refuses an unbound global fetch.
+  const network = () => wrap((input, init) => fetch(input, init));
+  const appTokens: AppTokenStore = options.appTokens ?? ((_slug, gc, secrets) => memoryAppTokens(gc, secrets));
+  const shown = new Map<ProviderSlug, { info: ProviderInfo; build: (() => Omit<OfferedProvider, "info">) | null }>();
+  const show = (info: Omit<ProviderInfo, "configured">, build: (() => Omit<OfferedProvider, "info">) | null) =>
+    shown.set(info.slug, { info: { ...info, configured: build !== null }, build });
 
-  const schwab = config.providers.schwab;
-  if (schwab) {
-    offered.set("schwab", {
-      info: { slug: "schwab", name: "Charles Schwab", authType: "oauth2" },
-      adapter: createSchwabAdapter({
-        ...schwab,
-        ...common,
-        // Bound: workerd refuses an unbound global fetch.
-        fetch: wrap((input, init) => fetch(input, init)),
-      }),
-    });
-  }
+  const oauth = (adapter: ProviderAdapter | AlpacaAdapter, pkce: boolean, refreshes: boolean) => ({
+    link: { kind: "oauth2" as const, adapter, pkce, refreshes },
+    source: adapter,
+  });
+  const schwab = (o: { clientId: string; clientSecret: string; baseUrl: string; fetch: typeof fetch }) =>
+    oauth(createSchwabAdapter({ ...o, ...common }), true, true);
+  const alpaca = (o: Parameters<typeof createAlpacaAdapter>[0]) => oauth(createAlpacaAdapter(o), false, false);
+  const gocardless = (
+    slug: "gocardless" | "sandbox_gocardless",
+    o: { baseUrl: string; fetch: typeof fetch; secrets: AppSecrets },
+  ) => {
+    const gc = createGoCardlessHttp({ ...o, ...common });
+    const adapter = createGoCardlessAdapter({ ...o, ...common, tokens: appTokens(slug, gc, o.secrets) });
+    return { link: { kind: "bank_consent" as const, adapter }, source: adapter };
+  };
+  const simplefin = (o: Parameters<typeof createSimpleFinAdapter>[0]) => {
+    const adapter = createSimpleFinAdapter(o);
+    return { link: { kind: "setup_token" as const, adapter }, source: adapter };
+  };
 
-  const sandbox = config.providers.sandbox;
+  const base = { countries: [] as readonly string[], needsInstitution: false };
+  show(
+    { ...base, slug: "schwab", name: "Charles Schwab", authType: "oauth2", countries: ["US"] },
+    p.schwab ? () => schwab({ ...(p.schwab as NonNullable<typeof p.schwab>), fetch: network() }) : null,
+  );
+  show(
+    { ...base, slug: "alpaca", name: "Alpaca", authType: "oauth2", countries: ["US"] },
+    p.alpaca ? () => alpaca({ ...(p.alpaca as NonNullable<typeof p.alpaca>), ...common, fetch: network() }) : null,
+  );
+  show(
+    {
+      slug: "gocardless",
+      name: "Banks in Europe and the UK (GoCardless)",
+      authType: "bank_consent",
+      countries: EU_UK,
+      needsInstitution: true,
+    },
+    p.gocardless
+      ? () =>
+          gocardless("gocardless", {
+            baseUrl: (p.gocardless as NonNullable<typeof p.gocardless>).baseUrl,
+            fetch: network(),
+            secrets: p.gocardless as NonNullable<typeof p.gocardless>,
+          })
+      : null,
+  );
+  show(
+    {
+      ...base,
+      slug: "simplefin",
+      name: "Banks in the US and Canada (SimpleFIN Bridge)",
+      authType: "setup_token",
+      countries: ["US", "CA"],
+    },
+    p.simplefin ? () => simplefin({ ...common, fetch: network() }) : null,
+  );
+
+  const sandbox = p.sandbox;
   const root = options.sandboxRoot ?? sandboxRootFor(config);
   if (sandbox && root) {
-    // Browser-facing URLs (authorize) use the public base URL so a developer can click them; the
-    // server-side calls to the same base are dispatched in-process (docs/design.md "Conventions").
-    const baseUrl = `${config.appBaseUrl}/sandbox`;
-    offered.set("sandbox", {
-      info: { slug: "sandbox", name: "Sandbox (simulated Schwab)", authType: "oauth2", scenarios: SCENARIOS },
-      adapter: createSchwabAdapter({
-        clientId: sandbox.clientId,
-        clientSecret: sandbox.clientSecret,
-        baseUrl,
-        ...common,
-        fetch: wrap(sandboxFetch(root, baseUrl)),
-      }),
-    });
+    // Browser-facing URLs (authorize, consent) use the public base URL so a developer can click
+    // them; the server-side calls to the same base are dispatched in-process (docs/design.md).
+    const at = (path: string) => `${config.appBaseUrl}/sandbox${path}`;
+    const inProcess = (base: string) => wrap(sandboxFetch(root, base));
+    const creds = { clientId: sandbox.clientId, clientSecret: sandbox.clientSecret };
+    show(
+      { ...base, slug: "sandbox", name: "Sandbox (simulated Schwab)", authType: "oauth2", scenarios: SCENARIOS },
+      () => schwab({ ...creds, baseUrl: at(""), fetch: inProcess(at("")) }),
+    );
+    show(
+      {
+        ...base,
+        slug: "sandbox_alpaca",
+        name: "Sandbox (simulated Alpaca)",
+        authType: "oauth2",
+        scenarios: ALPACA_SCENARIOS,
+      },
+      () => alpaca({ ...creds, ...alpacaSimulatorUrls(at("/alpaca")), ...common, fetch: inProcess(at("/alpaca")) }),
+    );
+    show(
+      {
+        slug: "sandbox_gocardless",
+        name: "Sandbox (simulated GoCardless banks)",
+        authType: "bank_consent",
+        countries: EU_UK,
+        needsInstitution: true,
+        scenarios: GOCARDLESS_SCENARIOS,
+      },
+      () =>
+        gocardless("sandbox_gocardless", {
+          baseUrl: at("/gocardless/api/v2"),
+          fetch: inProcess(at("/gocardless")),
+          secrets: { secretId: sandbox.clientId, secretKey: sandbox.clientSecret },
+        }),
+    );
+    show(
+      {
+        ...base,
+        slug: "sandbox_simplefin",
+        name: "Sandbox (simulated SimpleFIN Bridge)",
+        authType: "setup_token",
+        countries: ["US", "CA"],
+        scenarios: SIMPLEFIN_SCENARIOS,
+      },
+      () =>
+        simplefin({
+          ...common,
+          fetch: inProcess(at("/simplefin")),
+          // The simulated bridge lives at this API's own (development) origin.
+          urlPolicy: (url) => url.href.startsWith(`${at("/simplefin")}/`),
+        }),
+    );
   }
 
+  const built = new Map<ProviderSlug, OfferedProvider>();
   return {
-    list: () => PROVIDER_SLUGS.flatMap((slug) => offered.get(slug)?.info ?? []),
-    get: (slug) => offered.get(slug as ProviderSlug) ?? null,
+    list: () => PROVIDER_SLUGS.flatMap((slug) => shown.get(slug)?.info ?? []),
+    info: (slug) => shown.get(slug as ProviderSlug)?.info ?? null,
+    get(slug) {
+      const entry = shown.get(slug as ProviderSlug);
+      if (!entry?.build) return null;
+      let offered = built.get(entry.info.slug);
+      if (!offered) {
+        offered = { info: entry.info, ...entry.build() };
+        built.set(entry.info.slug, offered);
+      }
+      return offered;
+    },
   };
 }
+
+/** Whether a slug is one of the in-process sandboxes (they take `scenario` and `login`). */
+export const isSandbox = (slug: string) => slug === "sandbox" || slug.startsWith("sandbox_");

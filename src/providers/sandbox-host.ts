@@ -7,26 +7,40 @@ import { Hono } from "hono";
 import type { Config } from "../config";
 import { createSandboxApp } from "./sandbox";
 import { sandboxNow } from "./sandbox-clock";
+import { createAlpacaSimulator } from "./simulators/alpaca";
+import { createGoCardlessSimulator } from "./simulators/gocardless";
+import { createSimpleFinSimulator } from "./simulators/simplefin";
 
 const roots = new WeakMap<Config, Hono | null>();
 
-/** The Hono app serving the simulator under `/sandbox`, or null where it is off (production). */
+/**
+ * The Hono app serving the simulators under `/sandbox` (Schwab), `/sandbox/alpaca`,
+ * `/sandbox/gocardless` and `/sandbox/simplefin`, or null where they are off (production).
+ */
 export function sandboxRootFor(config: Config): Hono | null {
   let root = roots.get(config);
   if (root === undefined) {
     const settings = config.providers.sandbox;
-    root = settings
-      ? new Hono().route(
-          "/sandbox",
-          createSandboxApp({
-            secret: settings.secret,
-            clientId: settings.clientId,
-            clientSecret: settings.clientSecret,
-            // Real time plus the development offset (POST /api/v1/dev/sandbox/clock).
-            now: sandboxNow,
-          }),
-        )
-      : null;
+    // Real time plus the development offset (POST /api/v1/dev/sandbox/clock) for all of them.
+    const shared = settings ? { secret: settings.secret, now: sandboxNow } : null;
+    root =
+      settings && shared
+        ? new Hono()
+            // The more specific mounts first: the Schwab simulator would answer any path.
+            .route(
+              "/sandbox/alpaca",
+              createAlpacaSimulator({ ...shared, clientId: settings.clientId, clientSecret: settings.clientSecret }),
+            )
+            .route(
+              "/sandbox/gocardless",
+              createGoCardlessSimulator({ ...shared, secretId: settings.clientId, secretKey: settings.clientSecret }),
+            )
+            .route("/sandbox/simplefin", createSimpleFinSimulator(shared))
+            .route(
+              "/sandbox",
+              createSandboxApp({ ...shared, clientId: settings.clientId, clientSecret: settings.clientSecret }),
+            )
+        : null;
     roots.set(config, root);
   }
   return root;

@@ -117,6 +117,8 @@ export interface ProviderWarning {
 export interface ProviderSnapshot {
   accounts: { account: ProviderAccount; transactions: ProviderTransaction[]; since: Date }[];
   warnings: ProviderWarning[];
+  /** HTTP requests the snapshot made to the provider's data API (SimpleFIN's quota counts them). */
+  requests?: number;
   /** Provider-reported quota, if any (GoCardless account success headers). */
   quota?: { remaining: number | null; resetSeconds: number | null } | null;
 }

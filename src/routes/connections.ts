@@ -25,10 +25,12 @@ import {
   Connection,
   ConnectionId,
   HandOffBody,
+  InstitutionId,
   ProviderSlug,
   ReturnTo,
   SandboxLogin,
   Scenario,
+  SetupToken,
 } from "../wire/connections";
 import { notConnectedPage, postMessagePage, returnToAppPage } from "./callback-page";
 
@@ -46,12 +48,24 @@ const routes = {
     security,
     // docs/contract.md "Defaults": connecting a provider is limited to 5 per user per minute.
     middleware: [requireAuth({ rule: "connect_provider" })] as const,
-    summary: "Start connecting a provider (OAuth 2 authorization code with PKCE S256).",
-    description: `Creates a \`pending\` connection and returns the provider's \`authorization_url\`: send the
-user's browser there. The provider sends the browser back to \`GET /api/v1/connections/callback\`,
-which completes nothing: it hands \`code\` and \`state\` back to your app, which completes the
-connection with \`POST /api/v1/connections/callback\` under the same user's access token. How the
-hand-off reaches your app:
+    summary: "Connect a provider, in its kind of link (`auth_type`).",
+    description: `Three kinds of link (\`auth_type\` in GET /api/v1/providers):
+
+- \`oauth2\` (Schwab, Alpaca): creates a \`pending\` connection and returns the provider's
+  \`authorization_url\` (authorization code with PKCE S256 where the provider supports it).
+- \`bank_consent\` (GoCardless): send \`institution_id\` (GET /api/v1/institutions). Creates a
+  \`pending\` connection, an end-user agreement (all the history and the longest access the bank
+  allows) and a requisition, and returns the bank's consent page as \`authorization_url\`.
+- \`setup_token\` (SimpleFIN): send the \`setup_token\` the person copied from their bridge. It is
+  claimed at once (422 \`setup_token_invalid\` when it is not one, 409 \`setup_token_claimed\` when it
+  was already used) and the connection is \`active\`; \`authorization_url\`, \`state\` and
+  \`expires_in\` are null. The token and the access URL it gives are never shown or logged.
+
+For the two redirect kinds, send the user's browser to \`authorization_url\`. The provider (or the
+bank) sends it back to \`GET /api/v1/connections/callback\`, which completes nothing: it hands
+\`code\` and \`state\` back to your app (for a bank, \`code\` is the word \`consent\`), which
+completes the connection with \`POST /api/v1/connections/callback\` under the same user's access
+token. How the hand-off reaches your app:
 
 - \`return_to\`: the browser is redirected there with \`code\` (or \`error\`) and \`state\` added to
   its query. It must match \`CONNECT_RETURN_URLS\` exactly (scheme, host, port, path; your own query
@@ -65,14 +79,17 @@ The \`state\` is single use, expires after ${STATE_TTL_SECONDS / 60} minutes and
 provider; the PKCE verifier never leaves the server (RFC 7636).
 A pending connection that is never completed is deleted after a day. At most ${MAX_CONNECTIONS_PER_USER}
 connections per user (409 \`connection_limit_reached\`). A provider that is not offered here (see
-\`GET /api/v1/providers\`) answers 422 \`provider_not_available\`. \`scenario\` and \`login\` are accepted
-for the \`sandbox\` provider only.`,
+\`GET /api/v1/providers\`) answers 422 \`provider_not_available\`; one listed without its credentials
+422 \`provider_not_configured\`. \`scenario\` and \`login\` are accepted for the sandboxes only, and
+\`institution_id\` / \`setup_token\` only for their kind of link.`,
     request: {
       body: jsonBodyOf(
         z.object({
           provider: ProviderSlug,
           alias: Alias.nullable().optional(),
           return_to: ReturnTo.optional(),
+          institution_id: InstitutionId.optional(),
+          setup_token: SetupToken.optional(),
           scenario: Scenario.optional(),
           login: SandboxLogin.optional(),
         }),
@@ -81,7 +98,7 @@ for the \`sandbox\` provider only.`,
     responses: {
       201: jsonContent(
         z.object({ connection: Connection, ...AuthorizationStart }),
-        "Created; send the user to `authorization_url`.",
+        "Created; send the user to `authorization_url` (null: a setup token, already active).",
       ),
       ...problems(...BODY_PROBLEMS, 401, 409, 429),
     },
@@ -188,13 +205,15 @@ expired: start again), \`authorization_denied\` (the person declined at the prov
     tags,
     security,
     middleware: [requireAuth()] as const,
-    summary: "A new authorization URL for a connection that needs (or will soon need) re-authorization.",
+    summary: "Link a connection again, in its provider's kind of link; it keeps its id and its data.",
     description: `For a connection in \`reauth_required\`, \`error\` or \`pending\` (an abandoned connect), or
-whose credentials expire soon (\`reauth_recommended\`: Schwab's refresh token dies 7 days after the
-login). A healthy connection answers 409 \`reauth_not_needed\`. Any earlier outstanding state of the
-connection stops working. Complete it through the callback as for a new connection; the connection
-keeps its id. The body is optional: \`return_to\` as for a new connection, \`scenario\`/\`login\` for the
-sandbox only.`,
+whose credentials or consent end soon (\`reauth_recommended\`: Schwab's refresh token dies 7 days after
+the login, a bank consent after its agreement's days). A healthy connection answers 409
+\`reauth_not_needed\`. For the redirect kinds it answers a new \`authorization_url\` (a bank consent
+makes a new requisition at the same bank); any earlier outstanding state of the connection stops
+working; complete it through the callback as for a new connection. For a setup token, send a new
+\`setup_token\`: it is claimed at once and the answer's \`connection\` is \`active\`. The body is
+optional otherwise: \`return_to\` as for a new connection, \`scenario\`/\`login\` for the sandboxes only.`,
     request: {
       params: idParam,
       body: {
@@ -203,6 +222,7 @@ sandbox only.`,
           "application/json": {
             schema: z.object({
               return_to: ReturnTo.optional(),
+              setup_token: SetupToken.optional(),
               scenario: Scenario.optional(),
               login: SandboxLogin.optional(),
             }),
@@ -211,7 +231,10 @@ sandbox only.`,
       },
     },
     responses: {
-      200: jsonContent(z.object(AuthorizationStart), "Send the user to `authorization_url`."),
+      200: jsonContent(
+        z.object({ connection: Connection, ...AuthorizationStart }),
+        "Send the user to `authorization_url` (null: a setup token, already active).",
+      ),
       ...problems(...BODY_PROBLEMS, 401, 404, 409, 429),
     },
   }),
@@ -234,7 +257,13 @@ export const connectionRoutes = createRouter()
   .openapi(routes.create, async (c) => {
     const body = c.req.valid("json");
     const userId = authOf(c).userId;
-    const input = { ...body, returnTo: body.return_to, openerOrigin: c.req.header("Origin") };
+    const input = {
+      ...body,
+      returnTo: body.return_to,
+      institutionId: body.institution_id,
+      setupToken: body.setup_token,
+      openerOrigin: c.req.header("Origin"),
+    };
     return c.json(await startConnect(depsOf(c), metaOf(c), userId, input), 201);
   })
   .openapi(routes.list, async (c) => c.json({ connections: await listConnections(depsOf(c), authOf(c).userId) }, 200))
@@ -289,6 +318,11 @@ export const connectionRoutes = createRouter()
   .openapi(routes.reauthorize, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json") ?? {};
-    const choice = { ...body, returnTo: body.return_to, openerOrigin: c.req.header("Origin") };
+    const choice = {
+      ...body,
+      returnTo: body.return_to,
+      setupToken: body.setup_token,
+      openerOrigin: c.req.header("Origin"),
+    };
     return c.json(await startReauthorize(depsOf(c), metaOf(c), authOf(c).userId, id, choice), 200);
   });

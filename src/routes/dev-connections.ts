@@ -48,7 +48,7 @@ export const devConnectionRoutes = createRouter().openapi(refresh, async (c) => 
   });
   return c.json(
     {
-      connection: connectionView(result.connection, deps.now(), deps.config.providers.reauthWarningMs),
+      connection: connectionView(result.connection, deps.now(), deps.config.providers),
       refreshed: result.refreshed !== null,
       refresh_token: result.refreshed,
     },

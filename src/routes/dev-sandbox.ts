@@ -1,8 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { notFound } from "../errors";
 import { requireAuth } from "../http/auth";
+import { depsOf } from "../http/deps";
 import { devOnly } from "../http/dev-only";
 import { createRouter, jsonContent, problems } from "../http/openapi";
 import { advanceSandboxClock, resetSandboxClock, sandboxNow, sandboxOffsetMs } from "../providers/sandbox-clock";
+import { createSimpleFinSetupTokenIssuer, SIMPLEFIN_SCENARIOS } from "../providers/simulators/simplefin";
+import { SandboxLogin } from "../wire/connections";
 
 /** 404 in production, before authentication (there is no sandbox there). */
 
@@ -67,6 +71,39 @@ time. Syncs refresh the access token first, so tokens issued before a jump keep 
   responses: { 200: jsonContent(Clock, "The sandbox clock now."), ...problems(400, 401, 404, 415, 422, 429) },
 });
 
+const setupToken = createRoute({
+  operationId: "devSimpleFinSetupToken",
+  method: "post",
+  path: "/sandbox/simplefin/setup-token",
+  tags,
+  security,
+  middleware: [devOnly(), requireAuth()] as const,
+  summary: "Development only (404 in production): a fresh setup token for the simulated SimpleFIN Bridge.",
+  description: `What a person copies from their bridge, for \`sandbox_simplefin\`: pass it as \`setup_token\` to
+POST /api/v1/connections. Single use, like a real one (a second claim answers 409 \`setup_token_claimed\`).
+\`scenario\` picks the simulated bridge's behaviour (GET /api/v1/providers lists them), \`login\` seeds
+its data.`,
+  request: {
+    body: {
+      required: false,
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              scenario: z.enum(SIMPLEFIN_SCENARIOS).optional(),
+              login: SandboxLogin.optional(),
+            })
+            .strict(),
+        },
+      },
+    },
+  },
+  responses: {
+    200: jsonContent(z.object({ setup_token: z.string() }), "A single-use setup token."),
+    ...problems(400, 401, 404, 415, 422, 429),
+  },
+});
+
 export const devSandboxRoutes = createRouter()
   .openapi(get, (c) => c.json(view(), 200))
   .openapi(move, (c) => {
@@ -74,4 +111,16 @@ export const devSandboxRoutes = createRouter()
     if (body.reset) resetSandboxClock();
     else advanceSandboxClock((body.advance_seconds ?? 0) * 1000);
     return c.json(view(), 200);
+  })
+  .openapi(setupToken, async (c) => {
+    const body = c.req.valid("json") ?? {};
+    const { config } = depsOf(c);
+    const sandbox = config.providers.sandbox;
+    if (!sandbox) throw notFound("route");
+    const issuer = createSimpleFinSetupTokenIssuer({
+      secret: sandbox.secret,
+      baseUrl: `${config.appBaseUrl}/sandbox/simplefin`,
+      now: sandboxNow,
+    });
+    return c.json({ setup_token: await issuer.issueSetupToken({ scenario: body.scenario, seed: body.login }) }, 200);
   });

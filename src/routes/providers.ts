@@ -11,11 +11,16 @@ const list = createRoute({
   tags: ["Connections"],
   security: [{ bearerAuth: [] }],
   middleware: [requireAuth()] as const,
-  summary: "The providers you can connect here.",
-  description: `\`schwab\` when this deployment has Schwab client credentials; \`sandbox\` (a simulated
-Schwab with selectable \`scenarios\`) outside production. Pass a \`slug\` to POST /api/v1/connections.`,
+  summary: "The providers you can connect here, and how each links.",
+  description: `Every provider this deployment lists: \`schwab\` and \`alpaca\` (brokerages, \`oauth2\`),
+\`gocardless\` (European and UK banks, \`bank_consent\`: pick a bank from GET /api/v1/institutions) and
+\`simplefin\` (US and Canadian banks and cards, \`setup_token\`). \`configured\` is false where this
+deployment lacks the provider's credentials (connecting answers 422 \`provider_not_configured\`).
+Outside production the in-process sandboxes are listed too: \`sandbox\` (a simulated Schwab),
+\`sandbox_alpaca\`, \`sandbox_gocardless\` and \`sandbox_simplefin\`, each with its \`scenarios\`.
+Pass a \`slug\` to POST /api/v1/connections.`,
   responses: {
-    200: jsonContent(z.object({ providers: z.array(ProviderInfo) }), "Offered providers."),
+    200: jsonContent(z.object({ providers: z.array(ProviderInfo) }), "Listed providers."),
     ...problems(401, 429),
   },
 });
@@ -27,6 +32,9 @@ export const providerRoutes = createRouter().openapi(list, (c) => {
       slug: p.slug,
       name: p.name,
       auth_type: p.authType,
+      countries: [...p.countries],
+      needs_institution: p.needsInstitution,
+      configured: p.configured,
       ...(p.scenarios ? { scenarios: [...p.scenarios] } : {}),
     }));
   return c.json({ providers }, 200);

@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
 import { CONNECTION_STATUSES } from "../db/schema";
-import { SCENARIOS } from "../providers/sandbox/scenarios";
 
 const dateTime = () => z.string().openapi({ format: "date-time" });
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
@@ -21,9 +20,26 @@ export const ProviderSlug = z
   .max(32, "is not a provider")
   .openapi({ example: "sandbox", description: "A `slug` from GET /api/v1/providers." });
 
-export const Scenario = z.enum(SCENARIOS).openapi({
+export const Scenario = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/, "is not a scenario")
+  .openapi({
+    description:
+      'Sandboxes only: the behaviour of the simulated provider, one of that sandbox\'s `scenarios` in GET /api/v1/providers (docs/contract.md "The sandbox providers"). Default `default`.',
+  });
+
+export const InstitutionId = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, "is not an institution id")
+  .openapi({
+    example: "SANDBOXFINANCE_SFIN0000",
+    description: "For providers with `needs_institution`: an `id` from GET /api/v1/institutions.",
+  });
+
+export const SetupToken = z.string().trim().min(1, "is required").max(4096, "is not a setup token").openapi({
   description:
-    'Sandbox only: the behaviour of the simulated login (docs/contract.md "The sandbox provider"). Default `default`.',
+    "For `setup_token` providers (SimpleFIN): the token the person copied from their bridge. Claimed once, never stored or shown; the access URL it gives is kept encrypted.",
 });
 
 export const SandboxLogin = z
@@ -42,6 +58,7 @@ export const Connection = z
     id: z.string(),
     provider: z.string(),
     alias: z.string().nullable(),
+    institution_id: z.string().nullable().openapi({ description: "The bank of a bank-consent connection." }),
     status: z.enum(CONNECTION_STATUSES).openapi({
       description:
         "`pending` until the authorization completes; `active`; `syncing` (a sync run holds the connection); `error` (the last sync failed in a way retrying did not fix; it is tried again on schedule); `reauth_required` (the user must reauthorize; never synced until then); `disconnected`.",
@@ -56,6 +73,10 @@ export const Connection = z
       description:
         "The last provider failure: `reauth_required`, `provider_unavailable`, `provider_rate_limited`, `provider_payment_required`, `provider_error`, `provider_empty_answer`, `internal_error`, `authorization_denied`, `authorization_failed`. Cleared by the next successful sync.",
     }),
+    warnings: z.array(z.object({ code: z.string(), message: z.string(), reauth: z.boolean() })).openapi({
+      description:
+        "What the provider said beside good data on the last sync (SimpleFIN's `errors`, e.g. one bank login needing attention: `reauth` true). Nothing was lost; cleared by the next sync without them.",
+    }),
     consecutive_failures: z
       .number()
       .int()
@@ -67,29 +88,68 @@ export const Connection = z
     credentials_expire_at: dateTime().nullable().openapi({
       description: "When the provider's refresh token dies (Schwab: 7 days after the login, not renewable).",
     }),
+    consent_expires_at: dateTime().nullable().openapi({
+      description:
+        "When the person's consent ends and the connection becomes `reauth_required` (GoCardless: the agreement's days, 90 by default; Schwab: the refresh token's 7 days; SimpleFIN, Alpaca: null).",
+    }),
     reauth_recommended: z.boolean().openapi({
       description:
-        "True when the credentials expire within the warning window (CONNECTION_REAUTH_WARNING_HOURS) or already need re-authorization: send the user through reauthorize.",
+        "True when the credentials or consent end within the warning window (CONNECTION_REAUTH_WARNING_HOURS, CONSENT_WARNING_DAYS) or already need re-authorization: send the user through reauthorize.",
     }),
   })
   .openapi("Connection");
 
 export const AuthorizationStart = {
-  authorization_url: z.string().openapi({ description: "Send the user's browser here (the provider's consent page)." }),
-  state: z
-    .string()
-    .openapi({ description: "Single use, 10 minutes, bound to you and the provider (RFC 6749 §10.12)." }),
-  expires_in: z.number().int().openapi({ description: "Seconds until `state` expires.", example: 600 }),
+  authorization_url: z.string().nullable().openapi({
+    description:
+      "Send the user's browser here (the provider's or the bank's consent page). null for a setup token: the connection is already `active`.",
+  }),
+  state: z.string().nullable().openapi({
+    description: "Single use, 10 minutes, bound to you and the provider (RFC 6749 §10.12); null for a setup token.",
+  }),
+  expires_in: z
+    .number()
+    .int()
+    .nullable()
+    .openapi({ description: "Seconds until `state` expires (null for a setup token).", example: 600 }),
 };
 
 export const ProviderInfo = z
   .object({
     slug: z.string().openapi({ example: "schwab" }),
     name: z.string().openapi({ example: "Charles Schwab" }),
-    auth_type: z.literal("oauth2"),
-    scenarios: z.array(z.string()).optional().openapi({ description: "Sandbox only: the accepted `scenario` values." }),
+    auth_type: z.enum(["oauth2", "bank_consent", "setup_token"]).openapi({
+      description:
+        "How it links: `oauth2` and `bank_consent` send the person to `authorization_url` and back through the callback; `setup_token` takes the token the person pastes (`setup_token`).",
+    }),
+    countries: z.array(z.string()).openapi({ description: "ISO 3166 countries served (empty: any).", example: ["US"] }),
+    needs_institution: z
+      .boolean()
+      .openapi({ description: "A connect names the bank: `institution_id` from GET /api/v1/institutions." }),
+    configured: z.boolean().openapi({
+      description:
+        "False when this deployment lacks the provider's credentials: connecting answers 422 `provider_not_configured`.",
+    }),
+    scenarios: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "Sandboxes only: the accepted `scenario` values." }),
   })
   .openapi("Provider");
+
+export const Institution = z
+  .object({
+    id: z.string().openapi({ example: "SANDBOXFINANCE_SFIN0000" }),
+    name: z.string(),
+    bic: z.string().nullable(),
+    countries: z.array(z.string()),
+    transaction_total_days: z.number().int().nullable().openapi({ description: "Days of history the bank gives." }),
+    max_access_valid_for_days: z.number().int().nullable().openapi({
+      description: "The longest consent the bank allows (days); the connection's consent lasts this long.",
+    }),
+    logo: z.string().nullable(),
+  })
+  .openapi("Institution");
 
 export const ReturnTo = z.string().max(2048, "is too long").openapi({
   example: "https://app.example.com/connect/done",
@@ -118,12 +178,31 @@ export const CallbackBody = z
     path: ["code"],
   });
 
+/** For a bank consent the hand-off's `code` is this word: completing asks the bank, not the browser. */
+export const CONSENT_CODE = "consent";
+
 export const CallbackQuery = z
   .object({
-    state: z.string().min(1, "is required").max(512, "is not a valid state"),
+    state: z.string().min(1, "is required").max(512, "is not a valid state").optional(),
+    ref: z
+      .string()
+      .min(1)
+      .max(512, "is not a valid state")
+      .optional()
+      .openapi({ description: "Sent by a bank (GoCardless) instead of `state`: the same value." }),
     code: z.string().min(1).max(4096).optional(),
     error: z.string().max(256).optional().openapi({ description: "RFC 6749 §4.1.2.1, e.g. `access_denied`." }),
     error_description: z.string().max(2048).optional(),
+    details: z.string().max(2048).optional().openapi({ description: "Sent by a bank beside `error`; ignored." }),
     session: z.string().max(256).optional().openapi({ description: "Sent by Schwab beside the code; ignored." }),
   })
-  .refine((q) => q.code !== undefined || q.error !== undefined, { message: "is required", path: ["code"] });
+  .refine((q) => q.state !== undefined || q.ref !== undefined, { message: "is required", path: ["state"] })
+  .refine((q) => q.code !== undefined || q.error !== undefined || q.ref !== undefined, {
+    message: "is required",
+    path: ["code"],
+  })
+  .transform((q) => ({
+    state: (q.state ?? q.ref) as string,
+    code: q.error === undefined ? (q.code ?? CONSENT_CODE) : undefined,
+    error: q.error,
+  }));

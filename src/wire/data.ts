@@ -1,5 +1,10 @@
 import { z } from "@hono/zod-openapi";
 
+/** Account classes (src/home/ledger/snapshot.ts `AccountKind`). */
+export const ACCOUNT_KINDS = ["checking", "savings", "credit_card", "loan", "brokerage", "other"] as const;
+/** The classes that are owed, not owned. */
+export const LIABILITY_KINDS: readonly (typeof ACCOUNT_KINDS)[number][] = ["credit_card", "loan"];
+
 const dateTime = () => z.string().openapi({ format: "date-time" });
 const money = (description: string) =>
   z.string().openapi({ description: `${description} An exact decimal string, never a float.`, example: "1234.5" });
@@ -16,7 +21,19 @@ export const Account = z
     id: z.string(),
     connection_id: z.string(),
     name: z.string().openapi({ example: "Schwab Margin ••••1234" }),
-    type: z.string().openapi({ example: "margin" }),
+    type: z.enum(ACCOUNT_KINDS).openapi({
+      example: "brokerage",
+      description:
+        "`checking`, `savings`, `brokerage` and `other` are assets; `credit_card` and `loan` are liabilities (see `classification`). Balances keep the provider's sign (docs/providers/): a card's debt is negative at GoCardless and SimpleFIN.",
+    }),
+    subtype: z.string().openapi({
+      example: "margin",
+      description: "The provider's own type, lower case (e.g. `margin`, `cacc`, `simplefin`).",
+    }),
+    classification: z.enum(["asset", "liability"]).openapi({
+      description:
+        "Whether the account holds what the person owns or what they owe (net worth adds the first and the second, in its own sign).",
+    }),
     mask: z.string().openapi({ example: "••••1234", description: "Last four digits only." }),
     currency: z.string().openapi({ example: "USD" }),
     balances: z.object({

@@ -38,15 +38,42 @@ const postCallback = (token: string, body: unknown) =>
   authed(token, "/api/v1/connections/callback", { method: "POST", json: body });
 
 describe("GET /api/v1/providers", () => {
-  it("lists the sandbox with its scenarios; Schwab is not offered without client credentials", async () => {
+  it("lists every provider with its kind of link; those without credentials are shown unconfigured", async () => {
     const { tokens } = await seededSession();
     const res = await authed(tokens.access_token, "/api/v1/providers");
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({
-      providers: [
-        { slug: "sandbox", name: "Sandbox (simulated Schwab)", auth_type: "oauth2", scenarios: [...SCENARIOS] },
-      ],
+    const { providers } = (await res.json()) as { providers: Record<string, unknown>[] };
+    const by = new Map(providers.map((p) => [p.slug, p]));
+    expect([...by.keys()]).toEqual([
+      "schwab",
+      "alpaca",
+      "gocardless",
+      "simplefin",
+      "sandbox",
+      "sandbox_alpaca",
+      "sandbox_gocardless",
+      "sandbox_simplefin",
+    ]);
+    expect(by.get("sandbox")).toEqual({
+      slug: "sandbox",
+      name: "Sandbox (simulated Schwab)",
+      auth_type: "oauth2",
+      countries: [],
+      needs_institution: false,
+      configured: true,
+      scenarios: [...SCENARIOS],
     });
+    expect(by.get("schwab")).toMatchObject({ auth_type: "oauth2", configured: false, countries: ["US"] });
+    expect(by.get("alpaca")).toMatchObject({ auth_type: "oauth2", configured: false });
+    expect(by.get("gocardless")).toMatchObject({
+      auth_type: "bank_consent",
+      configured: false,
+      needs_institution: true,
+    });
+    // SimpleFIN needs no app credentials: the person brings a setup token.
+    expect(by.get("simplefin")).toMatchObject({ auth_type: "setup_token", configured: true, needs_institution: false });
+    expect(by.get("sandbox_gocardless")).toMatchObject({ auth_type: "bank_consent", configured: true });
+    expect(by.get("sandbox_gocardless")?.countries).toContain("GB");
     expect((await call("/api/v1/providers")).status).toBe(401);
   });
 
@@ -55,8 +82,8 @@ describe("GET /api/v1/providers", () => {
     const headers = { Authorization: `Bearer ${tokens.access_token}`, "Content-Type": "application/json" };
     const withSchwab = { ...env, SCHWAB_CLIENT_ID: "app-key-123", SCHWAB_CLIENT_SECRET: "app-secret-456" };
     const list = await worker.fetch(new Request("https://x.test/api/v1/providers", { headers }), withSchwab, ctx());
-    const { providers } = (await list.json()) as { providers: { slug: string }[] };
-    expect(providers.map((p) => p.slug)).toEqual(["schwab", "sandbox"]);
+    const { providers } = (await list.json()) as { providers: { slug: string; configured: boolean }[] };
+    expect(providers.find((p) => p.slug === "schwab")?.configured).toBe(true);
 
     // Connecting to Schwab needs no network until the callback: the URL is Schwab's own.
     const res = await worker.fetch(
@@ -377,8 +404,15 @@ describe("validation: bad input is a 4xx problem, never a 500", () => {
       [{ provider: "" }, "validation_failed", "provider"],
       [{ provider: 42 }, "validation_failed", "provider"],
       [{ provider: "plaid" }, "provider_not_available", "provider"],
-      [{ provider: "schwab" }, "provider_not_available", "provider"],
+      [{ provider: "schwab" }, "provider_not_configured", "provider"],
       [{ provider: "sandbox", scenario: "nope" }, "validation_failed", "scenario"],
+      [{ provider: "sandbox", scenario: "quota" }, "validation_failed", "scenario"],
+      [{ provider: "sandbox", institution_id: "SANDBOXFINANCE_SFIN0000" }, "validation_failed", "institution_id"],
+      [{ provider: "sandbox", setup_token: "aGVsbG8=" }, "validation_failed", "setup_token"],
+      [{ provider: "sandbox_gocardless" }, "validation_failed", "institution_id"],
+      [{ provider: "sandbox_gocardless", institution_id: "NOPE_BANK" }, "validation_failed", "institution_id"],
+      [{ provider: "sandbox_simplefin" }, "validation_failed", "setup_token"],
+      [{ provider: "sandbox_simplefin", setup_token: "not base64 at all!" }, "setup_token_invalid", "setup_token"],
       [{ provider: "sandbox", login: "a b" }, "validation_failed", "login"],
       [{ provider: "sandbox", alias: "x".repeat(101) }, "validation_failed", "alias"],
       [{ provider: "sandbox", alias: "tab\there" }, "validation_failed", "alias"],

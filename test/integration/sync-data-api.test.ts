@@ -11,6 +11,8 @@ interface Account {
   connection_id: string;
   name: string;
   type: string;
+  subtype: string;
+  classification: string;
   mask: string;
   currency: string;
   balances: { current: string | null; available: string | null; as_of: string };
@@ -37,7 +39,12 @@ async function syncedUser(login: string) {
 describe("accounts, holdings and transactions", () => {
   it("serves accounts with exact decimal balances dated by the last sync, masked numbers", async () => {
     const a = await syncedUser("data-shape");
-    expect(a.accounts.map((x) => x.type).sort()).toEqual(["cash", "margin"]);
+    expect(a.accounts.map((x) => x.subtype).sort()).toEqual(["cash", "margin"]);
+    // Brokerage accounts are assets.
+    expect(a.accounts.map((x) => [x.type, x.classification])).toEqual([
+      ["brokerage", "asset"],
+      ["brokerage", "asset"],
+    ]);
     for (const acct of a.accounts) {
       expect(acct.connection_id).toBe(a.connection.id);
       expect(acct.mask).toMatch(/^••••\d{4}$/);
@@ -81,7 +88,7 @@ describe("accounts, holdings and transactions", () => {
 
   it("pages transactions newest first with a stable keyset cursor, and filters by date", async () => {
     const a = await syncedUser("data-pages");
-    const margin = a.accounts.find((x) => x.type === "margin") as Account;
+    const margin = a.accounts.find((x) => x.subtype === "margin") as Account;
     const seen: Tx[] = [];
     let cursor: string | null = null;
     do {

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { QUEUES } from "../../src/home/messages";
 import { loggedInAdmin } from "../support/admin";
 import { auditFor, connectSandbox } from "../support/connections";
-import { problem } from "../support/http";
+import { envWith, problem } from "../support/http";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
 import { attempt, connectionRow, queuedRun, runsOf, settled } from "../support/sync";
@@ -44,10 +44,12 @@ describe("dead letters (admin)", () => {
   it("a run failing its last attempt is recorded once, listed, and replayed once", { timeout: 40_000 }, async () => {
     const admin = await loggedInAdmin();
     const { tokens } = await seededSession();
-    const connection = await connectSandbox(tokens.access_token, { scenario: "rate_limited" });
+    // `slow` answers after the client's timeout (a provider down): transient, so retried, then dead.
+    const connection = await connectSandbox(tokens.access_token, { scenario: "slow" });
+    const slowEnv = envWith({ PROVIDER_CONNECT_TIMEOUT_MS: "100", PROVIDER_TIMEOUT_MS: "1000" });
     const message = await queuedRun(connection.id, "scheduled");
     // Its fifth attempt (SYNC_MAX_ATTEMPTS) fails too: forwarded to the real dead-letter queue.
-    expect(await attempt(message, 5)).toEqual({ action: "ack" });
+    expect(await attempt(message, 5, slowEnv)).toEqual({ action: "ack" });
     const id = await letterOf(message.run_id);
     // The dead-letter queue delivers at least once: a second delivery records nothing new.
     expect(await attempt({ ...message, error: { code: "x", message: "y" } }, 1, env, QUEUES.deadLetters)).toEqual({
@@ -69,7 +71,7 @@ describe("dead letters (admin)", () => {
       user_id: tokens.user.id,
       trigger: "scheduled",
       attempts: 5,
-      error: { code: "provider_rate_limited" },
+      error: { code: "provider_unavailable" },
       replayed_at: null,
     });
     expect(await connectionRow(connection.id)).toMatchObject({ status: "error", consecutive_failures: 1 });

@@ -165,6 +165,21 @@ describe("sync scenarios", () => {
     expect(Number(run.next_attempt_at) - Date.now()).toBeLessThanOrEqual(2000);
   });
 
+  it("rate_limited to the last attempt: deferred, never a failure or a dead letter", async () => {
+    const c = await syncedConnection({ scenario: "rate_limited" });
+    const message = await queuedRun(c.id, "scheduled");
+    expect(await attempt(message, 5)).toEqual({ action: "ack" });
+    expect(await runOf(c.id, message.run_id)).toMatchObject({ status: "skipped", error_code: "provider_rate_limited" });
+    const row = await connectionRow(c.id);
+    expect(row).toMatchObject({ status: "active", consecutive_failures: 0, sync_lock_owner: null });
+    // Tried again when the provider said, by the scheduler.
+    expect(row?.next_sync_at).toBe(row?.cooldown_until);
+    const letters = await env.DB.prepare("SELECT COUNT(*) AS n FROM sync_dead_letters WHERE run_id = ?")
+      .bind(message.run_id)
+      .first<{ n: number }>();
+    expect(letters?.n).toBe(0);
+  });
+
   it("revoked: reauth_required at once, audited, no retry; manual sync answers 409", async () => {
     const c = await syncedConnection({ scenario: "revoked" });
     const message = await queuedRun(c.id, "scheduled");

@@ -41,6 +41,10 @@ const row = (patch: Partial<ConnectionRow> = {}): ConnectionRow => ({
   syncLockUntil: null,
   lastSyncRequestedAt: null,
   staleReportedAt: null,
+  institutionId: null,
+  consentExpiresAt: null,
+  consentWarnedAt: null,
+  providerWarnings: null,
   ...patch,
 });
 
@@ -75,7 +79,7 @@ describe("provider failure → connection state", () => {
 
 describe("connection view", () => {
   it("renders RFC 3339 times and recommends re-auth inside the warning window", () => {
-    const warning = 48 * 3_600_000;
+    const warning = { reauthWarningMs: 48 * 3_600_000, consentWarningMs: 7 * 86_400_000 };
     const fresh = connectionView(row(), NOW, warning);
     expect(fresh).toMatchObject({ reauth_recommended: false, credentials_expire_at: "2026-11-28T12:00:00.000Z" });
     expect(fresh).not.toHaveProperty("accessTokenEnc");
@@ -85,5 +89,12 @@ describe("connection view", () => {
     expect(
       connectionView(row({ status: "pending", refreshTokenExpiresAt: null }), NOW, warning).reauth_recommended,
     ).toBe(false);
+    // A bank consent: shown, and recommended inside its own (longer) warning window.
+    const consent = row({ refreshTokenExpiresAt: null, consentExpiresAt: new Date(NOW.getTime() + 5 * 86_400_000) });
+    expect(connectionView(consent, NOW, warning)).toMatchObject({
+      reauth_recommended: true,
+      consent_expires_at: new Date(NOW.getTime() + 5 * 86_400_000).toISOString(),
+      credentials_expire_at: null,
+    });
   });
 });

@@ -136,10 +136,10 @@ describe("planSync", () => {
     const plan = planSync(stored, [answered(account(), [tx("Q", { status: "posted", date: at })])], ids);
     expect(plan.transactions).toHaveLength(1);
     expect(plan.transactions[0]).toMatchObject({ providerTransactionId: "Q", pendingTransactionId: pendingId });
-    expect(plan.removedTransactions).toEqual([{ id: pendingId, accountId: stored.accounts[0]?.id }]);
+    expect(plan.removedTransactions).toEqual([{ id: pendingId, accountId: stored.accounts[0]?.id, reason: "posted" }]);
   });
 
-  it("keeps a vanished pending item that nothing matches (amount, symbol, type or date differ)", () => {
+  it("removes a vanished pending item that nothing matches (amount, symbol, type or date differ) as vanished", () => {
     const at = new Date(T.getTime() - DAY);
     const stored = storedAfter(
       planSync(empty(), [answered(account(), [tx("P", { status: "pending", date: at })])], ids),
@@ -151,8 +151,30 @@ describe("planSync", () => {
       tx("Q", { date: new Date(at.getTime() + 6 * DAY) }),
     ]) {
       const plan = planSync(stored, [answered(account(), [other])], ids);
-      expect(plan.removedTransactions).toEqual([]);
+      const pending = [...stored.transactions.values()].flat()[0];
+      expect(plan.removedTransactions).toEqual([
+        { id: pending?.id, accountId: pending?.accountId, reason: "vanished" },
+      ]);
       expect(plan.transactions[0]?.pendingTransactionId).toBeNull();
     }
+  });
+
+  it("keeps a pending item older than the window (the answer does not speak for it), and a posted one that vanished", () => {
+    const old = new Date(T.getTime() - 20 * DAY);
+    const stored = storedAfter(
+      planSync(
+        empty(),
+        [
+          answered(account(), [
+            tx("P", { status: "pending", date: old }),
+            tx("Q", { date: new Date(T.getTime() - DAY) }),
+          ]),
+        ],
+        ids,
+      ),
+    );
+    // The next answer starts 7 days back and lists neither.
+    const plan = planSync(stored, [{ ...answered(account(), []), since: new Date(T.getTime() - 7 * DAY) }], ids);
+    expect(plan.removedTransactions).toEqual([]);
   });
 });

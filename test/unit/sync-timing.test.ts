@@ -10,9 +10,9 @@ import {
 } from "../../src/providers/types";
 import { providerApiError } from "../../src/services/connections/errors";
 import { decodeFeedCursor } from "../../src/services/data/feed";
-import { buildSyncConfig } from "../../src/services/sync/config";
+import { buildSyncConfig, cadenceOf } from "../../src/services/sync/config";
 import { classifyFailure, EmptyAnswerError } from "../../src/services/sync/failures";
-import { backoffSeconds, retryAfterDelay, runHorizon } from "../../src/services/sync/timing";
+import { backoffSeconds, nextAfterSuccess, retryAfterDelay, runHorizon } from "../../src/services/sync/timing";
 
 const retry = { baseSeconds: 5, capSeconds: 300, maxAttempts: 5 };
 
@@ -50,9 +50,23 @@ describe("full-jitter backoff", () => {
       SYNC_OVERLAP_DAYS: 7,
       SYNC_STALE_HOURS: 48,
       SYNC_PENDING_STALE_DAYS: 10,
+      SYNC_INTERVAL_MINUTES_GOCARDLESS: 480,
+      SYNC_INTERVAL_MINUTES_SIMPLEFIN: 360,
+      GOCARDLESS_DAILY_CALLS: 4,
+      SIMPLEFIN_DAILY_REQUESTS: 24,
     });
     const now = new Date(0);
     expect(runHorizon(now, config).getTime()).toBeGreaterThanOrEqual(5 * 300_000);
+    // Each provider's cadence; a sandbox follows its twin; providers without one use the default.
+    const at = (p: string) => nextAfterSuccess(now, config, () => 0.5, p).getTime();
+    expect([at("schwab"), at("sandbox_alpaca"), at("sandbox_gocardless"), at("simplefin")]).toEqual([
+      240 * 60_000,
+      240 * 60_000,
+      480 * 60_000,
+      360 * 60_000,
+    ]);
+    expect(cadenceOf(config, "gocardless").quota).toEqual({ limit: 4, windowMs: 86_400_000 });
+    expect(cadenceOf(config, "sandbox").quota).toBeNull();
   });
 });
 

@@ -27,6 +27,7 @@ export type AccountWrite = Pick<
   | "providerAccountId"
   | "name"
   | "type"
+  | "kind"
   | "mask"
   | "currency"
   | "balanceCurrent"
@@ -43,8 +44,8 @@ export type TransactionWrite = Omit<
   "staleReportedAt" | "createdAt" | "updatedAt" | "createdSeq" | "changeSeq"
 >;
 
-/** A pending transaction replaced by its posted form. */
-export type RemovalWrite = Pick<TransactionRow, "id" | "accountId">;
+/** A pending transaction replaced by its posted form, or no longer listed by the provider. */
+export type RemovalWrite = Pick<TransactionRow, "id" | "accountId"> & { reason: "posted" | "vanished" };
 
 /** What the ledger holds for the connection (transactions: per account, the window plus all pending). */
 export interface StoredState {
@@ -122,7 +123,8 @@ const transactionWrite = (
 /**
  * Pending rows the answer no longer lists (inside its window) matched to new posted items of the
  * same type, amount and symbol within PENDING_MATCH_MS, nearest date first: docs/providers/schwab.md says
- * only status tells pending from posted and the id changes. Returns posted id → pending row.
+ * only status tells pending from posted and the id changes. Returns posted id → pending row, and
+ * the vanished pending rows nothing posted for (the bank dropped them: cancelled, expired holds).
  */
 function matchPosted(stored: TransactionRow[], answered: ProviderTransaction[], since: Date, known: Set<string>) {
   const listed = new Set(answered.map((t) => t.providerTransactionId));
@@ -148,7 +150,8 @@ function matchPosted(stored: TransactionRow[], answered: ProviderTransaction[], 
     }
     if (best) links.set(best.providerTransactionId, pending);
   }
-  return links;
+  const linked = new Set([...links.values()].map((r) => r.id));
+  return { links, unmatched: vanished.filter((r) => !linked.has(r.id)) };
 }
 
 /** Decides every write of one sync. `newId` makes ids for rows that do not exist yet. */
@@ -190,6 +193,7 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
       !before ||
       before.name !== a.name ||
       before.type !== a.type ||
+      before.kind !== a.kind ||
       before.mask !== a.accountNumberMasked ||
       before.currency !== a.currency ||
       before.missingSince !== null;
@@ -199,6 +203,7 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
         providerAccountId: a.providerAccountId,
         name: a.name,
         type: a.type,
+        kind: a.kind,
         mask: a.accountNumberMasked,
         currency: a.currency,
         balanceCurrent: a.balances.current,
@@ -242,7 +247,7 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
     c.transactions_fetched += answered.length;
     const rows = before ? (stored.transactions.get(before.id) ?? []) : [];
     const byRef = new Map(rows.map((r) => [r.providerTransactionId, r]));
-    const links = matchPosted(rows, answered, since, new Set(byRef.keys()));
+    const { links, unmatched } = matchPosted(rows, answered, since, new Set(byRef.keys()));
     const unique = new Map(answered.map((t) => [t.providerTransactionId, t]));
     for (const t of unique.values()) {
       const prior = byRef.get(t.providerTransactionId);
@@ -252,9 +257,15 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
       if (prior) c.transactions_modified++;
       else c.transactions_added++;
       if (pending) {
-        plan.removedTransactions.push({ id: pending.id, accountId });
+        plan.removedTransactions.push({ id: pending.id, accountId, reason: "posted" });
         c.transactions_removed++;
       }
+    }
+    // A pending item the provider stopped listing, with nothing posted for it, is gone at the bank
+    // (a posted one that disappears is kept: docs/design.md "Sync").
+    for (const gone of unmatched) {
+      plan.removedTransactions.push({ id: gone.id, accountId, reason: "vanished" });
+      c.transactions_removed++;
     }
   }
 

@@ -11,11 +11,18 @@ import {
   type SyncTrigger,
 } from "../../wire/sync";
 import { int, json, maybeInt, maybeText, maybeTime, type RowOf, table, text, time } from "./columns";
+import type { AccountKind } from "./snapshot";
 
 export { SYNC_RUN_STATUSES, SYNC_TRIGGERS, type SyncRunStatus, type SyncTrigger };
 
 /** What a finished run did (the wire `stats`). */
 export type SyncStats = z.infer<typeof SyncStatsSchema>;
+
+/**
+ * Why a transaction left the ledger: a pending one `posted` under a new id, a pending one the
+ * provider stopped listing (`vanished`: cancelled or expired at the bank), or its connection deleted.
+ */
+export type RemovalReason = "posted" | "vanished" | "connection_deleted";
 
 /** Per connection: which provider, and the marks of its last applied sync. */
 export const CONNECTION_MARKS = table("ledger_connections", {
@@ -32,6 +39,7 @@ export const ACCOUNTS = table("accounts", {
   /** The provider's stable account reference (Schwab: the account number's hash; GoCardless: the IBAN's). */
   providerAccountId: text(),
   name: text(),
+  /** The provider's own type (e.g. "margin", "cacc"). */
   type: text(),
   mask: text(),
   currency: text(),
@@ -41,6 +49,8 @@ export const ACCOUNTS = table("accounts", {
   missingSince: maybeTime(),
   createdAt: time(),
   updatedAt: time(),
+  /** The normalized class (./snapshot.ts); credit cards and loans are liabilities. Added in v6. */
+  kind: text<AccountKind>(),
 });
 export type AccountRow = RowOf<typeof ACCOUNTS.columns>;
 
@@ -89,7 +99,7 @@ export const REMOVALS = table("removals", {
   seq: int(),
   transactionId: text(),
   accountId: text(),
-  reason: text<"posted" | "connection_deleted">(),
+  reason: text<RemovalReason>(),
   removedAt: time(),
 });
 export type RemovalRow = RowOf<typeof REMOVALS.columns>;

@@ -4,8 +4,10 @@
  * (../money.ts); timestamps are UTC `Date`s.
  */
 
+import type { ACCOUNT_KINDS } from "../../wire/data";
+
 /** Normalized account class; credit cards and loans are liabilities (docs/contract.md). */
-export type AccountKind = "checking" | "savings" | "credit_card" | "loan" | "brokerage" | "other";
+export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 /** Normalized account balances; decimal strings, null when the provider gave none. */
 export interface ProviderBalances {

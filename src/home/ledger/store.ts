@@ -274,6 +274,7 @@ export class Ledger {
         const update = [
           "name",
           "type",
+          "kind",
           "mask",
           "currency",
           "balanceCurrent",
@@ -336,7 +337,7 @@ export class Ledger {
       for (const r of plan.removedTransactions) {
         seq += 1;
         const removal = REMOVALS.upsert(
-          { seq, transactionId: r.id, accountId: r.accountId, reason: "posted", removedAt: at },
+          { seq, transactionId: r.id, accountId: r.accountId, reason: r.reason, removedAt: at },
           ["seq"],
           [],
         );

@@ -12,8 +12,8 @@ import type { Ledger } from "./store";
 
 /** Finished sync runs are kept this long for `GET /connections/{id}/syncs` and support. */
 const RUN_RETENTION_MS = 90 * 86_400_000;
-/** Pending transactions older than this are reported, unless a sync said otherwise (KV). */
-export const DEFAULT_PENDING_STALE_MS = 7 * 86_400_000;
+/** Pending transactions older than this are reported until a sync says otherwise (KV): SYNC_PENDING_STALE_DAYS's default. */
+export const DEFAULT_PENDING_STALE_MS = 10 * 86_400_000;
 
 export interface TendDeps {
   ledger: Ledger;

@@ -4,7 +4,7 @@
  */
 
 import type { z } from "zod";
-import type { Account, Holding, Transaction } from "../../wire/data";
+import { type Account, type Holding, LIABILITY_KINDS, type Transaction } from "../../wire/data";
 import type { AccountRow, HoldingRow, TransactionRow } from "./rows";
 
 /** The wire shape of an account (src/wire/data.ts). */
@@ -26,11 +26,15 @@ export function confirmedAt(row: AccountRow, lastSyncedAt: Date | null, written:
   return lastSyncedAt;
 }
 
+const LIABILITIES = new Set<string>(LIABILITY_KINDS);
+
 export const accountView = (row: AccountRow, lastSyncedAt: Date | null): AccountView => ({
   id: row.id,
   connection_id: row.connectionId,
   name: row.name,
-  type: row.type,
+  type: row.kind,
+  subtype: row.type,
+  classification: LIABILITIES.has(row.kind) ? "liability" : "asset",
   mask: row.mask,
   currency: row.currency,
   balances: {

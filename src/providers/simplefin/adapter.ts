@@ -200,7 +200,9 @@ export function createSimpleFinAdapter(options: SimpleFinAdapterOptions) {
         });
       // end-date is exclusive: one second past the window's end keeps an item at `end`.
       const endS = Math.floor(window.end.getTime() / 1000) + 1;
+      let requests = 0;
       const read = (startS: number, stopS: number, accounts: string[]) => {
+        requests += 1;
         const q = new URLSearchParams({
           "start-date": String(startS),
           "end-date": String(stopS),
@@ -286,7 +288,7 @@ export function createSimpleFinAdapter(options: SimpleFinAdapterOptions) {
       if (latest.accounts.length === 0 && unique.length === 0 && latest.errors == null && latest.errlist == null) {
         throw new MalformedResponseError("simplefin accounts.list: neither accounts nor errors");
       }
-      return { accounts, warnings: unique, quota: null };
+      return { accounts, warnings: unique, quota: null, requests };
     },
   } satisfies SnapshotSource & Record<string, unknown>;
   return adapter;

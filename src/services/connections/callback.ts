@@ -10,12 +10,14 @@ import { sha256Hex } from "../../crypto/random";
 import { findConnection, updateUserConnection } from "../../db/connections";
 import { consumeOAuthState, findOAuthState, type OAuthStateRow } from "../../db/oauth-states";
 import { fail } from "../../errors";
-import { ProviderError, type ProviderTokens } from "../../providers/types";
+import type { OfferedProvider } from "../../providers/registry";
+import { ProviderError } from "../../providers/types";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
-import { sealTokens, verifierField } from "./credentials";
+import { offeredProvider } from "./authorize";
+import { type Credentials, freshCredentialsPatch, sealCredentials, verifierField } from "./credentials";
 import type { ConnectionDeps } from "./deps";
-import { failureDetails, invalidState, providerApiError, providerNotAvailable } from "./errors";
+import { failureDetails, invalidState, providerApiError } from "./errors";
 import { lastErrorMessage } from "./last-error";
 import { type ConnectionView, connectionView } from "./view";
 
@@ -110,26 +112,33 @@ export async function completeAuthorization(
     throw fail("authorization_denied", `The provider did not grant access (${error}).`);
   }
 
-  const offered = deps.providers.get(state.provider);
-  if (!offered) throw providerNotAvailable(deps.providers.list().map((p) => p.slug));
-
-  let tokens: ProviderTokens;
+  let obtained: Obtained;
   try {
-    const verifier = await deps.config.encryption.keyring.decrypt(state.codeVerifierEnc, {
+    const secret = await deps.config.encryption.keyring.decrypt(state.codeVerifierEnc, {
       userId: state.userId,
       connectionId: connection.id,
       field: verifierField(stateHash),
     });
-    tokens = await offered.adapter.exchangeCode({
-      code: input.code ?? "",
-      codeVerifier: verifier,
-      redirectUri: state.redirectUri,
-    });
+    obtained = await obtainCredentials(
+      offeredProvider(deps, state.provider),
+      secret,
+      input.code ?? "",
+      state.redirectUri,
+    );
   } catch (err) {
     if (err instanceof KeyringError) {
       // Its key was retired while the request was in flight: the user simply starts again.
       deps.logger.warn("oauth state verifier does not decrypt", { code: err.code, connection_id: connection.id });
       throw invalidState();
+    }
+    if (err instanceof ConsentNotGivenError) {
+      await recordFailure("authorization_denied", undefined, "connection.authorization_denied", {
+        requisition_status: err.status,
+      });
+      throw fail(
+        "authorization_denied",
+        `The bank did not confirm the consent (requisition ${err.status}); start again.`,
+      );
     }
     if (!(err instanceof ProviderError)) throw err;
     deps.logger.warn("authorization code exchange failed", { connection_id: connection.id, ...failureDetails(err) });
@@ -146,35 +155,71 @@ export async function completeAuthorization(
     throw apiError;
   }
 
-  const sealed = await sealTokens(
+  const sealed = await sealCredentials(
     deps.config.encryption.keyring,
     { userId: state.userId, connectionId: connection.id },
-    tokens,
+    obtained.credentials,
   );
   const [updated] = await deps.db.batch([
     updateUserConnection(deps.db, state.userId, connection.id, {
       ...sealed,
-      status: "active",
-      credentialsUpdatedAt: now,
-      lastErrorCode: null,
-      lastErrorMessage: null,
-      lastErrorAt: null,
-      consecutiveFailures: 0,
-      cooldownUntil: null,
-      reauthWarnedAt: null,
-      // New credentials win over a refresh in flight with the old ones (its write needs the lease).
-      refreshLockOwner: null,
-      refreshLockUntil: null,
-      // Due at the scheduler's next tick (within 5 minutes): a reauthorized connection must not
-      // wait out the horizon its failed run pushed `next_sync_at` to.
-      nextSyncAt: null,
-      updatedAt: now,
+      ...freshCredentialsPatch(now),
+      consentExpiresAt: obtained.consentExpiresAt,
     }),
     audit(state.purpose === "reauthorize" ? "connection.reauthorized" : "connection.connected", "success", {
-      credentials_expire_at: tokens.refreshTokenExpiresAt?.toISOString() ?? null,
+      credentials_expire_at: obtained.credentials.refreshTokenExpiresAt?.toISOString() ?? null,
+      consent_expires_at: obtained.consentExpiresAt?.toISOString() ?? null,
     }),
   ]);
   const row = updated[0];
   if (!row) throw invalidState(); // deleted while we exchanged the code
-  return connectionView(row, now, deps.config.providers.reauthWarningMs);
+  return connectionView(row, now, deps.config.providers);
+}
+
+/** The person came back from their bank without a linked requisition (declined, expired, or unfinished). */
+class ConsentNotGivenError extends Error {
+  constructor(readonly status: string) {
+    super(`requisition status ${status}`);
+  }
+}
+
+/** Credentials from a completed link, and when the person's consent ends (if it does). */
+interface Obtained {
+  credentials: Credentials;
+  consentExpiresAt: Date | null;
+}
+
+/**
+ * Turns the flow's secret into credentials, per kind of link: an OAuth code exchange (Schwab's
+ * refresh token carries the 7-day consent; Alpaca's token neither expires nor refreshes), or a
+ * linked requisition (its id is the credential; the agreement says when the consent ends).
+ */
+async function obtainCredentials(
+  offered: OfferedProvider,
+  secret: string,
+  code: string,
+  redirectUri: string,
+): Promise<Obtained> {
+  const link = offered.link;
+  if (link.kind === "bank_consent") {
+    const consent = await link.adapter.completeConsent(secret);
+    if (consent.status !== "LN") throw new ConsentNotGivenError(consent.status);
+    return {
+      credentials: { credential: secret, refreshToken: null, expiresAt: null, refreshTokenExpiresAt: null },
+      consentExpiresAt: consent.consentExpiresAt,
+    };
+  }
+  if (link.kind !== "oauth2") throw new Error(`${offered.info.slug} does not link through a redirect`);
+  const grant = await link.adapter.exchangeCode({ code, codeVerifier: secret, redirectUri });
+  const credential = "credential" in grant ? grant.credential : grant.accessToken;
+  return {
+    credentials: {
+      credential,
+      refreshToken: grant.refreshToken,
+      expiresAt: grant.accessTokenExpiresAt,
+      refreshTokenExpiresAt: grant.refreshTokenExpiresAt,
+    },
+    // Schwab's consent is its refresh token's 7 days, kept as `refreshTokenExpiresAt`.
+    consentExpiresAt: null,
+  };
 }

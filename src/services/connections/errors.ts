@@ -18,6 +18,13 @@ export const providerNotAvailable = (offered: string[]) =>
     errors: [{ path: "provider", message: offered.length ? `must be one of: ${offered.join(", ")}` : "none offered" }],
   });
 
+export const providerNotConfigured = (slug: string) =>
+  fail(
+    "provider_not_configured",
+    `${slug} is listed here but its credentials are not configured; the operator must set them first.`,
+    { errors: [{ path: "provider", message: "is not configured on this deployment" }] },
+  );
+
 export const reauthRequired = () =>
   fail("reauth_required", "The provider no longer accepts this connection's credentials; reauthorize it.");
 

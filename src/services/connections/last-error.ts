@@ -7,6 +7,9 @@ export const LAST_ERRORS = {
   reauth_required: "The provider refused the stored credentials; reauthorize the connection.",
   reauth_expiring: "The provider's refresh token expires within the hour; reauthorize the connection.",
   reauth_expired: "The provider's refresh token has expired; reauthorize the connection.",
+  consent_expired: "The consent given at the bank has ended; reconnect to give it again (your data is kept).",
+  provider_quota_exhausted:
+    "This connection used its share of the provider's daily calls; it syncs again when one frees up.",
   provider_rate_limited: "The provider is rate limiting requests; the sync waits as long as it asks.",
   provider_unavailable: "The provider failed or timed out; the sync is retried with backoff.",
   provider_payment_required: "The provider requires payment or a plan change before it answers.",

@@ -19,14 +19,14 @@ type Reader = Pick<ConnectionDeps, "db" | "config" | "now">;
 export async function listConnections(deps: Reader, userId: string): Promise<ConnectionView[]> {
   const rows = await listUserConnections(deps.db, userId);
   const now = deps.now();
-  return rows.map((r) => connectionView(r, now, deps.config.providers.reauthWarningMs));
+  return rows.map((r) => connectionView(r, now, deps.config.providers));
 }
 
 /** One of the user's connections; another user's is 404, like a missing one. */
 export async function getConnection(deps: Reader, userId: string, id: string): Promise<ConnectionView> {
   const row = await findUserConnection(deps.db, userId, id);
   if (!row) throw notFound("connection");
-  return connectionView(row, deps.now(), deps.config.providers.reauthWarningMs);
+  return connectionView(row, deps.now(), deps.config.providers);
 }
 
 /** Sets or clears the alias. */
@@ -52,7 +52,7 @@ export async function renameConnection(
   ]);
   const row = rows[0];
   if (!row) throw notFound("connection");
-  return connectionView(row, now, deps.config.providers.reauthWarningMs);
+  return connectionView(row, now, deps.config.providers);
 }
 
 /**

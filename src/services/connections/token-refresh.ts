@@ -14,10 +14,10 @@ import {
   updateUnderLease,
 } from "../../db/connections";
 import { type DomainError, fail, notFound } from "../../errors";
-import { applyRefresh, ProviderError, type RefreshTokenOutcome } from "../../providers/types";
+import { applyRefresh, ProviderError, type RefreshResult, type RefreshTokenOutcome } from "../../providers/types";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
-import { openTokens, sealTokens } from "./credentials";
+import { openCredentials, openTokens, sealTokens } from "./credentials";
 import type { ConnectionDeps } from "./deps";
 import { failureDetails, notConnected, providerApiError, providerFailurePatch, reauthRequired } from "./errors";
 import { lastErrorMessage } from "./last-error";
@@ -60,7 +60,10 @@ export async function freshAccessToken(
     const row = await findConnection(deps.db, connectionId);
     if (!row || (options.userId !== undefined && row.userId !== options.userId)) throw notFound("connection");
     if (row.status === "reauth_required") throw reauthRequired();
-    if (!row.accessTokenEnc || !row.refreshTokenEnc) throw notConnected();
+    if (!row.accessTokenEnc) throw notConnected();
+    // Credentials that never refresh (Alpaca's token, a GoCardless requisition, a SimpleFIN
+    // access URL) are used as they are: the provider's refusal says when they stop working.
+    if (!row.refreshTokenEnc) return reuse(deps, row);
     const now = deps.now();
     seenCredentialsAt ??= time(row.credentialsUpdatedAt);
 
@@ -99,8 +102,8 @@ function usable(row: ConnectionRow, now: Date, seenCredentialsAt: number, force 
 }
 
 async function reuse(deps: ConnectionDeps, row: ConnectionRow): Promise<FreshCredentials> {
-  const tokens = await openTokens(deps.config.encryption.keyring, row);
-  return { accessToken: tokens.accessToken, connection: row, refreshed: null };
+  const { credential } = await openCredentials(deps.config.encryption.keyring, row);
+  return { accessToken: credential, connection: row, refreshed: null };
 }
 
 function recordedFailure(row: ConnectionRow): DomainError {
@@ -140,18 +143,21 @@ async function refreshUnderLease(
 ): Promise<FreshCredentials> {
   const keyring = deps.config.encryption.keyring;
   const who = { userId: row.userId, connectionId: row.id, provider: row.provider };
-  const offered = deps.providers.get(row.provider);
-  if (!offered) {
+  const link = deps.providers.get(row.provider)?.link;
+  // Only OAuth providers that hand out refresh tokens refresh (Schwab); a row with a refresh
+  // token of another provider is not ours to refresh.
+  const refresher = link?.kind === "oauth2" && "refresh" in link.adapter ? link.adapter : null;
+  if (!refresher) {
     await updateUnderLease(deps.db, row.id, owner, {});
     throw fail("provider_not_available", "This connection's provider is not offered at the moment.", {
       during: "existing_connection",
     });
   }
-  let result: Awaited<ReturnType<typeof offered.adapter.refresh>>;
+  let result: RefreshResult;
   let stored: Awaited<ReturnType<typeof openTokens>>;
   try {
     stored = await openTokens(keyring, row);
-    result = await offered.adapter.refresh(stored.refreshToken);
+    result = await refresher.refresh(stored.refreshToken);
   } catch (err) {
     const now = deps.now();
     if (err instanceof ProviderError) {

@@ -21,6 +21,16 @@ export const syncEnvShape = {
   SYNC_DISABLED: flag,
   /** Time between successful scheduled syncs of one connection (jittered by ±10%). */
   SYNC_INTERVAL_MINUTES: int(240, 5, 7 * 1440),
+  /**
+   * Per provider (docs/providers/): GoCardless allows 4 successful calls per account and scope a
+   * day, so every 8 hours leaves one for a manual sync; SimpleFIN's bridge refreshes banks about
+   * daily and expects about 24 requests a day, so every 6 hours.
+   */
+  SYNC_INTERVAL_MINUTES_GOCARDLESS: int(480, 60, 7 * 1440),
+  SYNC_INTERVAL_MINUTES_SIMPLEFIN: int(360, 60, 7 * 1440),
+  /** Each connection's share of the provider's calls in any 24 hours (docs/providers/). */
+  GOCARDLESS_DAILY_CALLS: int(4, 1, 100),
+  SIMPLEFIN_DAILY_REQUESTS: int(24, 1, 1000),
   /** Full-jitter backoff: attempt n waits random(0, min(cap, base × 2^(n-1))) seconds. */
   SYNC_RETRY_BASE_SECONDS: int(5, 1, 3600),
   SYNC_RETRY_CAP_SECONDS: int(300, 1, MAX_QUEUE_DELAY_SECONDS),
@@ -50,6 +60,10 @@ type SyncEnv = {
   SYNC_RETRY_BASE_SECONDS: number;
   SYNC_RETRY_CAP_SECONDS: number;
   SYNC_INTERVAL_MINUTES: number;
+  SYNC_INTERVAL_MINUTES_GOCARDLESS: number;
+  SYNC_INTERVAL_MINUTES_SIMPLEFIN: number;
+  GOCARDLESS_DAILY_CALLS: number;
+  SIMPLEFIN_DAILY_REQUESTS: number;
   SYNC_DISABLED: boolean;
   SYNC_MAX_ATTEMPTS: number;
   SYNC_COOLDOWN_AFTER_FAILURES: number;
@@ -73,10 +87,19 @@ export function refineSyncEnv(env: SyncEnv, ctx: z.RefinementCtx) {
   }
 }
 
+/** How often a provider's connections sync, and the share of its calls each may spend (null: none stated). */
+export interface ProviderCadence {
+  intervalMs: number;
+  /** Units per window: GoCardless counts syncs (one call per account and scope), SimpleFIN requests. */
+  quota: { limit: number; windowMs: number } | null;
+}
+
 /** What the sync services read (durations in milliseconds unless named otherwise). */
 export interface SyncConfig {
   disabled: boolean;
+  /** Providers without a cadence of their own (Schwab, Alpaca). */
   intervalMs: number;
+  cadence: { gocardless: ProviderCadence; simplefin: ProviderCadence };
   retry: { baseSeconds: number; capSeconds: number; maxAttempts: number };
   cooldown: { afterFailures: number; ms: number; paymentMs: number };
   manualMinIntervalMs: number;
@@ -93,6 +116,16 @@ export function buildSyncConfig(env: SyncEnv): SyncConfig {
   return {
     disabled: env.SYNC_DISABLED,
     intervalMs: env.SYNC_INTERVAL_MINUTES * MINUTE,
+    cadence: {
+      gocardless: {
+        intervalMs: env.SYNC_INTERVAL_MINUTES_GOCARDLESS * MINUTE,
+        quota: { limit: env.GOCARDLESS_DAILY_CALLS, windowMs: DAY },
+      },
+      simplefin: {
+        intervalMs: env.SYNC_INTERVAL_MINUTES_SIMPLEFIN * MINUTE,
+        quota: { limit: env.SIMPLEFIN_DAILY_REQUESTS, windowMs: DAY },
+      },
+    },
     retry: {
       baseSeconds: env.SYNC_RETRY_BASE_SECONDS,
       capSeconds: env.SYNC_RETRY_CAP_SECONDS,
@@ -109,4 +142,11 @@ export function buildSyncConfig(env: SyncEnv): SyncConfig {
     staleMs: env.SYNC_STALE_HOURS * 60 * MINUTE,
     pendingStaleMs: env.SYNC_PENDING_STALE_DAYS * DAY,
   };
+}
+
+/** A provider slug's cadence: a sandbox follows its real twin's rules. */
+export function cadenceOf(config: SyncConfig, provider: string): ProviderCadence {
+  const family = provider.replace(/^sandbox_/, "");
+  if (family === "gocardless" || family === "simplefin") return config.cadence[family];
+  return { intervalMs: config.intervalMs, quota: null };
 }

@@ -16,12 +16,14 @@ import { leaseForSync, updateUnderSyncLease } from "../../db/connection-sync";
 import { type ConnectionRow, deleteUserConnection, findConnection } from "../../db/connections";
 import { liveEvent } from "../../home/events";
 import type { SyncMessage } from "../../home/messages";
+import type { ProviderSnapshot } from "../../providers/types";
 import { connectionAudit } from "../connections/audit";
+import { cadenceOf } from "./config";
 import type { SyncDeps } from "./deps";
 import { classifyFailure, type SyncFailure } from "./failures";
-import { failedPatch, retryPatch, successPatch } from "./outcome";
-import { fetchAnswer } from "./snapshot";
-import { backoffSeconds, nextAfterSuccess, retryAfterDelay, SYNC_LEASE_MS } from "./timing";
+import { deferredPatch, failedPatch, restingStatus, retryPatch, successPatch } from "./outcome";
+import { fetchAnswer, warningsOf } from "./snapshot";
+import { backoffSeconds, DEFAULT_DEFER_SECONDS, nextAfterSuccess, retryAfterDelay, SYNC_LEASE_MS } from "./timing";
 
 /** What the consumer does with the message. */
 export type AttemptResult =
@@ -79,25 +81,42 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
     return ack("skipped");
   }
 
-  const begun = await deps.homes.begin(row.userId, message.run_id, attempt);
+  const cadence = cadenceOf(deps.config.sync, row.provider);
+  const begun = await deps.homes.begin(row.userId, message.run_id, attempt, cadence.quota ?? undefined);
+  if (begun.kind === "quota") {
+    // Not a failure: the connection waits for its provider's next free call (scheduled there).
+    const at = new Date(begun.retryAt);
+    await updateUnderSyncLease(deps.db, row.id, message.run_id, {
+      status: restingStatus(row),
+      nextSyncAt: at,
+      updatedAt: deps.now(),
+    });
+    deps.logger.info("sync deferred: quota spent", {
+      run_id: message.run_id,
+      connection_id: row.id,
+      retry_at: at.toISOString(),
+    });
+    return ack("skipped");
+  }
   if (begun.kind !== "started") {
     // A duplicate of a finished run, or a connection deleted meanwhile: give the lease back.
-    await updateUnderSyncLease(deps.db, row.id, message.run_id, {});
+    await updateUnderSyncLease(deps.db, row.id, message.run_id, { status: restingStatus(row) });
     return ack(begun.kind === "gone" ? "skipped" : "duplicate");
   }
   const run = begun.run;
 
   try {
-    const answer = await fetchAnswer(deps, row, begun.knownAccounts, started, attempt === 1);
+    const snapshot = await fetchAnswer(deps, row, begun.knownAccounts, started, attempt === 1);
     const applied = await deps.homes.complete(
       row.userId,
       {
         runId: run.id,
         connectionId: row.id,
         provider: row.provider,
-        answer,
+        answer: snapshot.accounts,
         fetchedAt: started.getTime(),
         attempt,
+        ...(cadence.quota ? { spent: { units: unitsOf(row.provider, snapshot), policy: cadence.quota } } : {}),
       },
       deps.config.sync.pendingStaleMs,
     );
@@ -109,7 +128,7 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
       return ack("skipped");
     }
     if (applied.kind === "stale") {
-      await updateUnderSyncLease(deps.db, row.id, run.id, {});
+      await updateUnderSyncLease(deps.db, row.id, run.id, { status: restingStatus(row) });
       return ack("failed");
     }
     const who = { userId: row.userId, provider: row.provider };
@@ -118,7 +137,7 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
         deps.db,
         row.id,
         run.id,
-        successPatch(done, nextAfterSuccess(done, deps.config.sync, deps.random)),
+        successPatch(done, nextAfterSuccess(done, deps.config.sync, deps.random, row.provider), warningsOf(snapshot)),
       ),
       // Connections a relink left without accounts: the home deleted their data; the directory retires them.
       ...applied.emptied.flatMap((old) => [
@@ -148,6 +167,14 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
   }
 }
 
+/**
+ * Quota units a snapshot spent: SimpleFIN counts requests; GoCardless's allowance is per account
+ * and scope, and a sync calls each once, so one sync is one unit.
+ */
+function unitsOf(provider: string, snapshot: ProviderSnapshot): number {
+  return provider.endsWith("simplefin") ? Math.max(1, snapshot.requests ?? 1) : 1;
+}
+
 /** The kill switch: the run is skipped without touching D1 (the home says whose it is). */
 async function skipKilled(deps: SyncDeps, message: SyncMessage): Promise<AttemptResult> {
   const row = await findConnection(deps.db, message.connection_id);
@@ -170,9 +197,23 @@ async function recordFailure(
   const config = deps.config.sync;
   const error = { code: failure.code, message: failure.message };
 
+  // The provider's own 429 past a short burst (a daily quota, a long Retry-After, or the last
+  // attempt): a deferral, never a failure toward the cooldown or the dead letters.
+  const rateLimited = failure.retryAfterSeconds !== null;
+  if (
+    failure.kind === "defer" ||
+    (failure.kind === "retry" && failure.rateLimited && attempt >= config.retry.maxAttempts)
+  ) {
+    const until = new Date(now.getTime() + (failure.retryAfterSeconds ?? DEFAULT_DEFER_SECONDS) * 1000);
+    await deps.homes.fail(row.userId, runId, { status: "skipped", error }, [
+      liveEvent("sync.deferred", { connection_id: row.id, sync_id: runId, error, retry_at: until.toISOString() }, now),
+    ]);
+    await updateUnderSyncLease(deps.db, row.id, runId, deferredPatch(row, failure, now, until));
+    return ack("skipped");
+  }
+
   if (failure.kind === "retry") {
     // A Retry-After (429, or a refresh still in flight) is honoured as given; otherwise backoff.
-    const rateLimited = failure.retryAfterSeconds !== null;
     if (attempt < config.retry.maxAttempts) {
       const delaySeconds = rateLimited
         ? retryAfterDelay(failure.retryAfterSeconds as number)

@@ -8,7 +8,8 @@ import { ProviderError, type RateLimitedError } from "../../providers/types";
 import { lastErrorCode } from "../connections/errors";
 import { lastErrorMessage } from "../connections/last-error";
 
-export type SyncFailureKind = "retry" | "reauth" | "payment" | "fatal";
+/** `defer`: the provider's own limit for the day (or a long Retry-After); tried again when it says. */
+export type SyncFailureKind = "retry" | "defer" | "reauth" | "payment" | "fatal";
 
 export interface SyncFailure {
   kind: SyncFailureKind;
@@ -16,6 +17,8 @@ export interface SyncFailure {
   message: string;
   /** A 429's Retry-After, when the provider sent one. */
   retryAfterSeconds: number | null;
+  /** The provider's 429 (a deferral once retrying within the run is no use). */
+  rateLimited: boolean;
   /** The refresh already flagged `reauth_required` and audited it (do not audit twice). */
   audited: boolean;
 }
@@ -25,17 +28,26 @@ export class EmptyAnswerError extends Error {
   override readonly name = "EmptyAnswerError";
 }
 
+/** A Retry-After longer than this (15 minutes) is not waited out inside a run. */
+const DEFER_AFTER_SECONDS = 900;
+
 /** The message recorded for a code (ours, never the provider's body). */
 export const failureMessage = lastErrorMessage;
 
 function fromProvider(err: ProviderError, audited: boolean): SyncFailure {
   const code = lastErrorCode(err);
-  const base = { code, message: failureMessage(code), retryAfterSeconds: null, audited };
+  const base = { code, message: failureMessage(code), retryAfterSeconds: null, audited, rateLimited: false };
   switch (err.kind) {
     case "reauth_required":
       return { ...base, kind: "reauth" };
-    case "rate_limited":
-      return { ...base, kind: "retry", retryAfterSeconds: (err as RateLimitedError).retryAfterSeconds };
+    case "rate_limited": {
+      const limited = err as RateLimitedError;
+      const wait = limited.retryAfterSeconds;
+      // A daily quota (GoCardless's per-account 4/day, SimpleFIN's) or a wait longer than the run's
+      // retries could cover ends the run as deferred; a short burst limit is retried as told.
+      const defer = limited.reason === "daily_quota" || (wait !== null && wait > DEFER_AFTER_SECONDS);
+      return { ...base, kind: defer ? "defer" : "retry", retryAfterSeconds: wait, rateLimited: true };
+    }
     case "transient":
       return { ...base, kind: "retry" };
     case "payment_required":
@@ -56,12 +68,13 @@ export function classifyFailure(err: unknown): SyncFailure {
       message: failureMessage("provider_empty_answer"),
       retryAfterSeconds: null,
       audited: false,
+      rateLimited: false,
     };
   }
   if (err instanceof DomainError) {
     // From freshAccessToken: the refresh already recorded its failure on the connection.
     if (err.cause instanceof ProviderError) return fromProvider(err.cause, true);
-    const base = { message: failureMessage(err.code), retryAfterSeconds: null, audited: true };
+    const base = { message: failureMessage(err.code), retryAfterSeconds: null, audited: true, rateLimited: false };
     switch (err.code) {
       case "reauth_required":
         return { ...base, kind: "reauth", code: "reauth_required" };
@@ -81,5 +94,6 @@ export function classifyFailure(err: unknown): SyncFailure {
     message: failureMessage("internal_error"),
     retryAfterSeconds: null,
     audited: false,
+    rateLimited: false,
   };
 }

@@ -6,6 +6,7 @@
  * refresh inside the run may already have written its own view of them.
  */
 import type { ConnectionPatch, ConnectionRow } from "../../db/connections";
+import type { ProviderWarningView } from "../../db/schema";
 import type { SyncConfig } from "./config";
 import type { SyncFailure } from "./failures";
 
@@ -13,8 +14,10 @@ import type { SyncFailure } from "./failures";
 export const restingStatus = (row: ConnectionRow): ConnectionRow["status"] =>
   row.status === "error" ? "error" : "active";
 
-export function successPatch(now: Date, next: Date): ConnectionPatch {
+/** Success; `warnings` are what the provider said beside good data (kept until the next success). */
+export function successPatch(now: Date, next: Date, warnings: ProviderWarningView[] = []): ConnectionPatch {
   return {
+    providerWarnings: warnings,
     status: "active",
     lastSyncedAt: now,
     nextSyncAt: next,
@@ -78,5 +81,25 @@ export function failedPatch(
     consecutiveFailures: failures,
     cooldownUntil: cooldown,
     nextSyncAt: next,
+  };
+}
+
+/**
+ * A run deferred by the provider's own limit: the connection keeps its status and its failure
+ * count, shows the error, and neither syncs nor takes a manual sync before `until` (RFC 9110
+ * §10.2.3 Retry-After).
+ */
+export function deferredPatch(
+  row: ConnectionRow,
+  failure: Pick<SyncFailure, "code" | "message">,
+  now: Date,
+  until: Date,
+): ConnectionPatch {
+  return {
+    ...errorFields(failure, now),
+    status: restingStatus(row),
+    consecutiveFailures: row.consecutiveFailures,
+    cooldownUntil: until,
+    nextSyncAt: until,
   };
 }

@@ -12,6 +12,7 @@ import { messageOf, RESEND_AFTER_MS } from "../../home/ledger/run-store";
 import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import type { RequestMeta } from "../context";
+import { cadenceOf } from "./config";
 import type { SyncDeps } from "./deps";
 import { newRun, recordRunOrGone } from "./runs";
 import { runHorizon } from "./timing";
@@ -28,6 +29,16 @@ function tooSoon(until: Date, now: Date, why: string) {
     retryAfterSeconds: seconds,
     extensions: { retry_at: until.toISOString() },
   });
+}
+
+/** 429 before any provider call: the connection's share of the provider's daily calls is spent. */
+function quotaExhausted(until: Date, now: Date) {
+  const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+  return fail(
+    "provider_quota_exhausted",
+    "This connection used its share of the provider's calls for the day; it can sync again at retry_at.",
+    { retryAfterSeconds: seconds, extensions: { retry_at: until.toISOString() } },
+  );
 }
 
 /** What the client gets: the run (`queued`, or the one already under way). */
@@ -66,6 +77,12 @@ export async function requestSync(
   const now = deps.now();
   if (row.cooldownUntil && row.cooldownUntil > now) {
     throw tooSoon(row.cooldownUntil, now, "The provider asked us to back off; this connection cannot sync until then.");
+  }
+  // The connection's share of its provider's calls, checked before any call is made.
+  const { quota } = cadenceOf(deps.config.sync, row.provider);
+  if (quota) {
+    const room = await deps.homes.quotaRoom(userId, row.id, quota);
+    if (room.retryAt !== null) throw quotaExhausted(new Date(room.retryAt), now);
   }
   const minInterval = deps.config.sync.manualMinIntervalMs;
   const [claimed] = await claimForSync(

@@ -1,12 +1,12 @@
 /**
- * Reading the provider: a usable access token, the accounts (with balances and holdings) and,
- * per account, the transactions of its window. Everything is fetched before anything is
- * written, so a failure at any call changes nothing.
+ * Reading the provider: a usable credential, then the connection's whole snapshot (accounts with
+ * balances and holdings, each account's transactions over its window, and any warnings).
+ * Everything is fetched before anything is written, so a failure at any call changes nothing.
  */
 import type { ConnectionRow } from "../../db/connections";
+import type { ProviderWarningView } from "../../db/schema";
 import { fail } from "../../errors";
-import type { AnsweredAccount } from "../../home/ledger/plan";
-import { type ProviderAdapter, ReauthRequiredError } from "../../providers/types";
+import { type ProviderSnapshot, ReauthRequiredError, type SnapshotWindow } from "../../providers/types";
 import { freshAccessToken } from "../connections/token-refresh";
 import type { SyncDeps } from "./deps";
 import { EmptyAnswerError } from "./failures";
@@ -23,31 +23,23 @@ export function windowStart(known: boolean, lastSyncedAt: Date | null, now: Date
   return new Date(Math.max(full, lastSyncedAt.getTime() - overlapMs));
 }
 
-async function readAll(
-  adapter: ProviderAdapter,
-  token: string,
+/** The snapshot window of a connection whose home knows `knownAccounts`. */
+export function syncWindow(
+  deps: Pick<SyncDeps, "config">,
   knownAccounts: string[],
   lastSyncedAt: Date | null,
   now: Date,
-  deps: SyncDeps,
-): Promise<AnsweredAccount[]> {
-  const accounts = await adapter.accounts(token);
-  if (accounts.length === 0) throw new EmptyAnswerError("the provider listed no accounts");
+): SnapshotWindow {
   const known = new Set(knownAccounts);
-  const out: AnsweredAccount[] = [];
-  for (const account of accounts) {
-    const since = windowStart(known.has(account.providerAccountId), lastSyncedAt, now, deps);
-    const transactions = await adapter.transactions(token, account.providerAccountId, { start: since, end: now });
-    out.push({ account, transactions, since });
-  }
-  return out;
+  return { end: now, startFor: (id) => windowStart(known.has(id), lastSyncedAt, now, deps) };
 }
 
 /**
- * Fetches the connection's answer. `refreshFirst` starts with a refresh grant (a run's first
- * attempt does: it proves the grant is alive, so a revoked one is found now rather than when
- * the access token lapses). A 401 on a data call with a token this call did not just get is
- * answered by one forced refresh and one more try; a second refusal means re-authorization.
+ * Fetches the connection's snapshot. `refreshFirst` starts with a refresh grant where the
+ * provider has one (a run's first attempt does: it proves the grant is alive, so a revoked one is
+ * found now rather than when the access token lapses). A 401 on a data call with a token this
+ * call did not just get is answered by one forced refresh and one more try; a second refusal
+ * means re-authorization. Credentials that never refresh are used as stored.
  */
 export async function fetchAnswer(
   deps: SyncDeps,
@@ -55,15 +47,32 @@ export async function fetchAnswer(
   knownAccounts: string[],
   now: Date,
   refreshFirst: boolean,
-): Promise<AnsweredAccount[]> {
+): Promise<ProviderSnapshot> {
   const offered = deps.providers.get(row.provider);
   if (!offered) throw fail("provider_error", "This connection's provider is not offered here.");
+  const window = syncWindow(deps, knownAccounts, row.lastSyncedAt, now);
+  const read = async (credential: string) => {
+    const snapshot = await offered.source.snapshot(credential, window);
+    if (snapshot.accounts.length === 0) throw new EmptyAnswerError("the provider listed no accounts");
+    return snapshot;
+  };
   let creds = await freshAccessToken(deps, null, row.id, { force: refreshFirst });
   try {
-    return await readAll(offered.adapter, creds.accessToken, knownAccounts, row.lastSyncedAt, now, deps);
+    return await read(creds.accessToken);
   } catch (err) {
-    if (!(err instanceof ReauthRequiredError) || creds.refreshed !== null) throw err;
+    const canRefresh = creds.connection.refreshTokenEnc !== null;
+    if (!(err instanceof ReauthRequiredError) || creds.refreshed !== null || !canRefresh) throw err;
     creds = await freshAccessToken(deps, null, row.id, { force: true });
-    return readAll(offered.adapter, creds.accessToken, knownAccounts, row.lastSyncedAt, now, deps);
+    return read(creds.accessToken);
   }
+}
+
+/** The warnings a connection keeps until its next success: at most 20, deduplicated. */
+export function warningsOf(snapshot: ProviderSnapshot): ProviderWarningView[] {
+  const seen = new Map<string, ProviderWarningView>();
+  for (const w of snapshot.warnings) {
+    const view = { code: w.code, message: w.message, reauth: w.reauth === true };
+    seen.set(`${view.code}\n${view.message}`, view);
+  }
+  return [...seen.values()].slice(0, 20);
 }

@@ -1,5 +1,5 @@
 /** The sync engine's clock arithmetic: backoff, lease, horizons, next sync time. */
-import { MAX_QUEUE_DELAY_SECONDS, type SyncConfig } from "./config";
+import { cadenceOf, MAX_QUEUE_DELAY_SECONDS, type SyncConfig } from "./config";
 
 /**
  * A sync holds its connection's lease at most this long: a Queue consumer invocation may run up
@@ -31,7 +31,14 @@ export function runHorizon(now: Date, config: SyncConfig): Date {
   return new Date(now.getTime() + retries);
 }
 
-/** Next scheduled sync after a success: the interval, spread ±10% so connections do not bunch. */
-export function nextAfterSuccess(now: Date, config: SyncConfig, random: () => number): Date {
-  return new Date(now.getTime() + Math.round(config.intervalMs * (0.9 + 0.2 * random())));
+/**
+ * Next scheduled sync after a success: the provider's interval, spread ±10% so connections do
+ * not bunch (and a quota-bound provider's syncs spread over the day).
+ */
+export function nextAfterSuccess(now: Date, config: SyncConfig, random: () => number, provider: string): Date {
+  const { intervalMs } = cadenceOf(config, provider);
+  return new Date(now.getTime() + Math.round(intervalMs * (0.9 + 0.2 * random())));
 }
+
+/** A provider's 429 that named no wait, deferred: an hour (its quota frees up within the day). */
+export const DEFAULT_DEFER_SECONDS = 3600;
