@@ -1,8 +1,8 @@
 /**
  * `npm run client:example` (BASE_URL, default http://localhost:8787, against `npm run dev`): a
  * whole integrator journey with the typed client. Register, verify the address through the
- * development outbox, log in, connect a sandbox login (consent and hand-off as a browser would),
- * sync, read accounts and the change feed, log out. Prints each step; exits 1 on any failure.
+ * development outbox, log in, connect a sandbox bank (consent and hand-off as a browser would)
+ * and a sandbox SimpleFIN bridge (a setup token), sync, read accounts and the change feed, log out. Prints each step; exits 1 on any failure.
  */
 import { createLedgerlink, LedgerlinkError } from "../src/index.ts";
 
@@ -34,8 +34,19 @@ async function main() {
   if ("mfa_required" in login) throw new Error("unexpected MFA");
   step(`logged in as ${login.user.id}`);
 
-  const connect = await client.connect({ provider: "sandbox", login: `journey-${tag}` });
-  // What the user's browser does: the provider's consent page redirects back to the API's
+  // A bank (GoCardless, a bank consent): pick it from the catalogue, consent at the bank.
+  const { institutions } = await ok(
+    api.GET("/api/v1/institutions", { params: { query: { provider: "sandbox_gocardless", q: "sandbox" } } }),
+  );
+  const bank = institutions[0];
+  if (!bank) throw new Error("the sandbox bank is not in the catalogue");
+  const connect = await client.connect({
+    provider: "sandbox_gocardless",
+    institution_id: bank.id,
+    login: `journey-${tag}`,
+  });
+  if (!connect.authorizationUrl) throw new Error("a bank consent answered no authorization URL");
+  // What the user's browser does: the bank's consent page redirects back to the API's
   // callback, which hands {state, code} to the app (here asked for as JSON).
   const consent = await fetch(connect.authorizationUrl, { redirect: "manual" });
   const back = consent.headers.get("Location");
@@ -45,14 +56,23 @@ async function main() {
     code?: string;
   };
   const { connection } = await connect.complete(handOff);
-  step(`connected ${connection.provider} (${connection.id}, ${connection.status})`);
+  step(
+    `connected ${bank.name} (${connection.id}, ${connection.status}, consent until ${connection.consent_expires_at})`,
+  );
 
   const run = await client.syncNow(connection.id);
   if (run.status !== "succeeded") throw new Error(`sync ${run.status}: ${run.error?.message}`);
   step(`synced: ${run.stats?.accounts_added} accounts, ${run.stats?.transactions_added} transactions`);
 
+  // US banks and cards (SimpleFIN, a setup token the person pastes; here the sandbox bridge's).
+  const { setup_token } = await ok(api.POST("/api/v1/dev/sandbox/simplefin/setup-token", { body: {} }));
+  const cards = await client.connect({ provider: "sandbox_simplefin", setup_token });
+  step(`connected a SimpleFIN bridge (${cards.connection.id}, ${cards.connection.status}, no redirect)`);
+  const cardsRun = await client.syncNow(cards.connection.id);
+  if (cardsRun.status !== "succeeded") throw new Error(`sync ${cardsRun.status}: ${cardsRun.error?.message}`);
+
   const { accounts } = await ok(api.GET("/api/v1/accounts"));
-  for (const a of accounts) step(`account ${a.name}: ${a.balances.current} ${a.currency}`);
+  for (const a of accounts) step(`${a.classification} ${a.type} ${a.name}: ${a.balances.current} ${a.currency}`);
 
   let seen = 0;
   let cursor = "";

@@ -193,9 +193,12 @@ export function createLedgerlink(options: ClientOptions) {
     },
 
     /**
-     * Starts connecting a provider. Open `authorizationUrl` in the user's browser; the provider
-     * sends it back to the API, which hands `{state, code}` to your app (`return_to` redirect,
-     * `postMessage`, or a page): pass that to `complete`.
+     * Starts connecting a provider, in its kind of link (`auth_type` of GET /api/v1/providers).
+     * For `oauth2` and `bank_consent` (send `institution_id`), open `authorizationUrl` in the
+     * user's browser; the provider or bank sends it back to the API, which hands `{state, code}`
+     * to your app (`return_to` redirect, `postMessage`, or a page): pass that to `complete`. For
+     * `setup_token` (send the pasted `setup_token`), `authorizationUrl` is null and `connection`
+     * is already active.
      */
     async connect(body: paths["/api/v1/connections"]["post"]["requestBody"]["content"]["application/json"]) {
       const started = await ok(api.POST("/api/v1/connections", { body }));

@@ -693,11 +693,40 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The providers you can connect here.
-         * @description `schwab` when this deployment has Schwab client credentials; `sandbox` (a simulated
-         *     Schwab with selectable `scenarios`) outside production. Pass a `slug` to POST /api/v1/connections.
+         * The providers you can connect here, and how each links.
+         * @description Every provider this deployment lists: `schwab` and `alpaca` (brokerages, `oauth2`),
+         *     `gocardless` (European and UK banks, `bank_consent`: pick a bank from GET /api/v1/institutions) and
+         *     `simplefin` (US and Canadian banks and cards, `setup_token`). `configured` is false where this
+         *     deployment lacks the provider's credentials (connecting answers 422 `provider_not_configured`).
+         *     Outside production the in-process sandboxes are listed too: `sandbox` (a simulated Schwab),
+         *     `sandbox_alpaca`, `sandbox_gocardless` and `sandbox_simplefin`, each with its `scenarios`.
+         *     Pass a `slug` to POST /api/v1/connections.
          */
         get: operations["listProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/institutions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The banks a bank-consent provider links, by name.
+         * @description Searched in this deployment's copy of the provider's catalogue, fetched at most once a
+         *     day: searching never calls the provider (only a deployment's very first look fills the copy). Each bank
+         *     says how much history it gives and the longest consent it allows: a connection's consent lasts that long
+         *     and then needs the person again (`consent_expires_at`). Pass `id` as `institution_id` to
+         *     POST /api/v1/connections. 422 for a provider without banks.
+         */
+        get: operations["listInstitutions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -717,12 +746,24 @@ export interface paths {
         get: operations["listConnections"];
         put?: never;
         /**
-         * Start connecting a provider (OAuth 2 authorization code with PKCE S256).
-         * @description Creates a `pending` connection and returns the provider's `authorization_url`: send the
-         *     user's browser there. The provider sends the browser back to `GET /api/v1/connections/callback`,
-         *     which completes nothing: it hands `code` and `state` back to your app, which completes the
-         *     connection with `POST /api/v1/connections/callback` under the same user's access token. How the
-         *     hand-off reaches your app:
+         * Connect a provider, in its kind of link (`auth_type`).
+         * @description Three kinds of link (`auth_type` in GET /api/v1/providers):
+         *
+         *     - `oauth2` (Schwab, Alpaca): creates a `pending` connection and returns the provider's
+         *       `authorization_url` (authorization code with PKCE S256 where the provider supports it).
+         *     - `bank_consent` (GoCardless): send `institution_id` (GET /api/v1/institutions). Creates a
+         *       `pending` connection, an end-user agreement (all the history and the longest access the bank
+         *       allows) and a requisition, and returns the bank's consent page as `authorization_url`.
+         *     - `setup_token` (SimpleFIN): send the `setup_token` the person copied from their bridge. It is
+         *       claimed at once (422 `setup_token_invalid` when it is not one, 409 `setup_token_claimed` when it
+         *       was already used) and the connection is `active`; `authorization_url`, `state` and
+         *       `expires_in` are null. The token and the access URL it gives are never shown or logged.
+         *
+         *     For the two redirect kinds, send the user's browser to `authorization_url`. The provider (or the
+         *     bank) sends it back to `GET /api/v1/connections/callback`, which completes nothing: it hands
+         *     `code` and `state` back to your app (for a bank, `code` is the word `consent`), which
+         *     completes the connection with `POST /api/v1/connections/callback` under the same user's access
+         *     token. How the hand-off reaches your app:
          *
          *     - `return_to`: the browser is redirected there with `code` (or `error`) and `state` added to
          *       its query. It must match `CONNECT_RETURN_URLS` exactly (scheme, host, port, path; your own query
@@ -736,8 +777,9 @@ export interface paths {
          *     provider; the PKCE verifier never leaves the server (RFC 7636).
          *     A pending connection that is never completed is deleted after a day. At most 25
          *     connections per user (409 `connection_limit_reached`). A provider that is not offered here (see
-         *     `GET /api/v1/providers`) answers 422 `provider_not_available`. `scenario` and `login` are accepted
-         *     for the `sandbox` provider only.
+         *     `GET /api/v1/providers`) answers 422 `provider_not_available`; one listed without its credentials
+         *     422 `provider_not_configured`. `scenario` and `login` are accepted for the sandboxes only, and
+         *     `institution_id` / `setup_token` only for their kind of link.
          */
         post: operations["createConnection"];
         delete?: never;
@@ -809,13 +851,15 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * A new authorization URL for a connection that needs (or will soon need) re-authorization.
+         * Link a connection again, in its provider's kind of link; it keeps its id and its data.
          * @description For a connection in `reauth_required`, `error` or `pending` (an abandoned connect), or
-         *     whose credentials expire soon (`reauth_recommended`: Schwab's refresh token dies 7 days after the
-         *     login). A healthy connection answers 409 `reauth_not_needed`. Any earlier outstanding state of the
-         *     connection stops working. Complete it through the callback as for a new connection; the connection
-         *     keeps its id. The body is optional: `return_to` as for a new connection, `scenario`/`login` for the
-         *     sandbox only.
+         *     whose credentials or consent end soon (`reauth_recommended`: Schwab's refresh token dies 7 days after
+         *     the login, a bank consent after its agreement's days). A healthy connection answers 409
+         *     `reauth_not_needed`. For the redirect kinds it answers a new `authorization_url` (a bank consent
+         *     makes a new requisition at the same bank); any earlier outstanding state of the connection stops
+         *     working; complete it through the callback as for a new connection. For a setup token, send a new
+         *     `setup_token`: it is claimed at once and the answer's `connection` is `active`. The body is
+         *     optional otherwise: `return_to` as for a new connection, `scenario`/`login` for the sandboxes only.
          */
         post: operations["reauthorizeConnection"];
         delete?: never;
@@ -1052,6 +1096,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dev/sandbox/simplefin/setup-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Development only (404 in production): a fresh setup token for the simulated SimpleFIN Bridge.
+         * @description What a person copies from their bridge, for `sandbox_simplefin`: pass it as `setup_token` to
+         *     POST /api/v1/connections. Single use, like a real one (a second claim answers 409 `setup_token_claimed`).
+         *     `scenario` picks the simulated bridge's behaviour (GET /api/v1/providers lists them), `login` seeds
+         *     its data.
+         */
+        post: operations["devSimpleFinSetupToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1256,7 +1323,7 @@ export interface components {
             /** @description The undelivered email (as named in the logs). */
             email_id: string;
             /** @enum {string} */
-            kind: "verification" | "password_reset" | "signup_attempt" | "security_notice" | "account_locked" | "account_deleted";
+            kind: "verification" | "password_reset" | "signup_attempt" | "security_notice" | "account_locked" | "account_deleted" | "connection_notice";
             /** @description SHA-256 (hex) of the trimmed, lower-cased address. The address, the subject and any link are never shown or stored in the clear. */
             recipient_hash: string;
             /** @description Deliveries tried. */
@@ -1313,15 +1380,43 @@ export interface components {
             slug: string;
             /** @example Charles Schwab */
             name: string;
-            /** @enum {string} */
-            auth_type: "oauth2";
-            /** @description Sandbox only: the accepted `scenario` values. */
+            /**
+             * @description How it links: `oauth2` and `bank_consent` send the person to `authorization_url` and back through the callback; `setup_token` takes the token the person pastes (`setup_token`).
+             * @enum {string}
+             */
+            auth_type: "oauth2" | "bank_consent" | "setup_token";
+            /**
+             * @description ISO 3166 countries served (empty: any).
+             * @example [
+             *       "US"
+             *     ]
+             */
+            countries: string[];
+            /** @description A connect names the bank: `institution_id` from GET /api/v1/institutions. */
+            needs_institution: boolean;
+            /** @description False when this deployment lacks the provider's credentials: connecting answers 422 `provider_not_configured`. */
+            configured: boolean;
+            /** @description Sandboxes only: the accepted `scenario` values. */
             scenarios?: string[];
+        };
+        Institution: {
+            /** @example SANDBOXFINANCE_SFIN0000 */
+            id: string;
+            name: string;
+            bic: string | null;
+            countries: string[];
+            /** @description Days of history the bank gives. */
+            transaction_total_days: number | null;
+            /** @description The longest consent the bank allows (days); the connection's consent lasts this long. */
+            max_access_valid_for_days: number | null;
+            logo: string | null;
         };
         Connection: {
             id: string;
             provider: string;
             alias: string | null;
+            /** @description The bank of a bank-consent connection. */
+            institution_id: string | null;
             /**
              * @description `pending` until the authorization completes; `active`; `syncing` (a sync run holds the connection); `error` (the last sync failed in a way retrying did not fix; it is tried again on schedule); `reauth_required` (the user must reauthorize; never synced until then); `disconnected`.
              * @enum {string}
@@ -1348,6 +1443,12 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
+            /** @description What the provider said beside good data on the last sync (SimpleFIN's `errors`, e.g. one bank login needing attention: `reauth` true). Nothing was lost; cleared by the next sync without them. */
+            warnings: {
+                code: string;
+                message: string;
+                reauth: boolean;
+            }[];
             /** @description Sync runs that failed in a row (0 after a success). */
             consecutive_failures: number;
             /**
@@ -1360,7 +1461,12 @@ export interface components {
              * @description When the provider's refresh token dies (Schwab: 7 days after the login, not renewable).
              */
             credentials_expire_at: string | null;
-            /** @description True when the credentials expire within the warning window (CONNECTION_REAUTH_WARNING_HOURS) or already need re-authorization: send the user through reauthorize. */
+            /**
+             * Format: date-time
+             * @description When the person's consent ends and the connection becomes `reauth_required` (GoCardless: the agreement's days, 90 by default; Schwab: the refresh token's 7 days; SimpleFIN, Alpaca: null).
+             */
+            consent_expires_at: string | null;
+            /** @description True when the credentials or consent end within the warning window (CONNECTION_REAUTH_WARNING_HOURS, CONSENT_WARNING_DAYS) or already need re-authorization: send the user through reauthorize. */
             reauth_recommended: boolean;
         };
         ConnectHandOff: {
@@ -1426,8 +1532,22 @@ export interface components {
             connection_id: string;
             /** @example Schwab Margin ••••1234 */
             name: string;
-            /** @example margin */
-            type: string;
+            /**
+             * @description `checking`, `savings`, `brokerage` and `other` are assets; `credit_card` and `loan` are liabilities (see `classification`). Balances keep the provider's sign (docs/providers/): a card's debt is negative at GoCardless and SimpleFIN.
+             * @example brokerage
+             * @enum {string}
+             */
+            type: "checking" | "savings" | "credit_card" | "loan" | "brokerage" | "other";
+            /**
+             * @description The provider's own type, lower case (e.g. `margin`, `cacc`, `simplefin`).
+             * @example margin
+             */
+            subtype: string;
+            /**
+             * @description Whether the account holds what the person owns or what they owe (net worth adds the first and the second, in its own sign).
+             * @enum {string}
+             */
+            classification: "asset" | "liability";
             /**
              * @description Last four digits only.
              * @example ••••1234
@@ -8145,7 +8265,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Offered providers. */
+            /** @description Listed providers. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8170,6 +8290,138 @@ export interface operations {
                      *       "detail": "Send a bearer access token.",
                      *       "code": "unauthenticated",
                      *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the time in Retry-After.",
+                     *       "code": "rate_limited",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only the request id is returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Something went wrong on our side; quote the request id.",
+                     *       "code": "internal_error",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Misconfigured or a dependency is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Try again shortly.",
+                     *       "code": "unavailable",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listInstitutions: {
+        parameters: {
+            query: {
+                /** @description A provider with `needs_institution`. */
+                provider: string;
+                country?: string;
+                /** @description A fragment of the bank's name or BIC (case-insensitive). */
+                q?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of banks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        institutions: components["schemas"]["Institution"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials (see `code`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Send a bearer access token.",
+                     *       "code": "unauthenticated",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation; see `errors`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:validation_failed",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "The request did not pass validation.",
+                     *       "code": "validation_failed",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17",
+                     *       "errors": [
+                     *         {
+                     *           "path": "email",
+                     *           "message": "must be an email address"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8355,17 +8607,21 @@ export interface operations {
                      */
                     return_to?: string;
                     /**
-                     * @description Sandbox only: the behaviour of the simulated login (docs/contract.md "The sandbox provider"). Default `default`.
-                     * @enum {string}
+                     * @description For providers with `needs_institution`: an `id` from GET /api/v1/institutions.
+                     * @example SANDBOXFINANCE_SFIN0000
                      */
-                    scenario?: "default" | "large" | "empty" | "flaky" | "slow" | "rate_limited" | "payment_required" | "revoked" | "rotating" | "malformed" | "pending_to_posted";
+                    institution_id?: string;
+                    /** @description For `setup_token` providers (SimpleFIN): the token the person copied from their bridge. Claimed once, never stored or shown; the access URL it gives is kept encrypted. */
+                    setup_token?: string;
+                    /** @description Sandboxes only: the behaviour of the simulated provider, one of that sandbox's `scenarios` in GET /api/v1/providers (docs/contract.md "The sandbox providers"). Default `default`. */
+                    scenario?: string;
                     /** @description Sandbox only: seed of the simulated login's data; the same login, the same data. */
                     login?: string;
                 };
             };
         };
         responses: {
-            /** @description Created; send the user to `authorization_url`. */
+            /** @description Created; send the user to `authorization_url` (null: a setup token, already active). */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -8373,15 +8629,15 @@ export interface operations {
                 content: {
                     "application/json": {
                         connection: components["schemas"]["Connection"];
-                        /** @description Send the user's browser here (the provider's consent page). */
-                        authorization_url: string;
-                        /** @description Single use, 10 minutes, bound to you and the provider (RFC 6749 §10.12). */
-                        state: string;
+                        /** @description Send the user's browser here (the provider's or the bank's consent page). null for a setup token: the connection is already `active`. */
+                        authorization_url: string | null;
+                        /** @description Single use, 10 minutes, bound to you and the provider (RFC 6749 §10.12); null for a setup token. */
+                        state: string | null;
                         /**
-                         * @description Seconds until `state` expires.
+                         * @description Seconds until `state` expires (null for a setup token).
                          * @example 600
                          */
-                        expires_in: number;
+                        expires_in: number | null;
                     };
                 };
             };
@@ -8566,12 +8822,16 @@ export interface operations {
     };
     handOffConnectionCallback: {
         parameters: {
-            query: {
-                state: string;
+            query?: {
+                state?: string;
+                /** @description Sent by a bank (GoCardless) instead of `state`: the same value. */
+                ref?: string;
                 code?: string;
                 /** @description RFC 6749 §4.1.2.1, e.g. `access_denied`. */
                 error?: string;
                 error_description?: string;
+                /** @description Sent by a bank beside `error`; ignored. */
+                details?: string;
                 /** @description Sent by Schwab beside the code; ignored. */
                 session?: string;
             };
@@ -9414,33 +9674,33 @@ export interface operations {
                      * @example https://app.example.com/connect/done
                      */
                     return_to?: string;
-                    /**
-                     * @description Sandbox only: the behaviour of the simulated login (docs/contract.md "The sandbox provider"). Default `default`.
-                     * @enum {string}
-                     */
-                    scenario?: "default" | "large" | "empty" | "flaky" | "slow" | "rate_limited" | "payment_required" | "revoked" | "rotating" | "malformed" | "pending_to_posted";
+                    /** @description For `setup_token` providers (SimpleFIN): the token the person copied from their bridge. Claimed once, never stored or shown; the access URL it gives is kept encrypted. */
+                    setup_token?: string;
+                    /** @description Sandboxes only: the behaviour of the simulated provider, one of that sandbox's `scenarios` in GET /api/v1/providers (docs/contract.md "The sandbox providers"). Default `default`. */
+                    scenario?: string;
                     /** @description Sandbox only: seed of the simulated login's data; the same login, the same data. */
                     login?: string;
                 };
             };
         };
         responses: {
-            /** @description Send the user to `authorization_url`. */
+            /** @description Send the user to `authorization_url` (null: a setup token, already active). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @description Send the user's browser here (the provider's consent page). */
-                        authorization_url: string;
-                        /** @description Single use, 10 minutes, bound to you and the provider (RFC 6749 §10.12). */
-                        state: string;
+                        connection: components["schemas"]["Connection"];
+                        /** @description Send the user's browser here (the provider's or the bank's consent page). null for a setup token: the connection is already `active`. */
+                        authorization_url: string | null;
+                        /** @description Single use, 10 minutes, bound to you and the provider (RFC 6749 §10.12); null for a setup token. */
+                        state: string | null;
                         /**
-                         * @description Seconds until `state` expires.
+                         * @description Seconds until `state` expires (null for a setup token).
                          * @example 600
                          */
-                        expires_in: number;
+                        expires_in: number | null;
                     };
                 };
             };
@@ -11181,6 +11441,195 @@ export interface operations {
                          */
                         now: string;
                         offset_seconds: number;
+                    };
+                };
+            };
+            /** @description Malformed JSON or an invalid/used/expired token. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:malformed_json",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is not valid JSON.",
+                     *       "code": "malformed_json",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials (see `code`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Send a bearer access token.",
+                     *       "code": "unauthenticated",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to someone else. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No such connection.",
+                     *       "code": "not_found",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Send the body as application/json.",
+                     *       "code": "unsupported_media_type",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation; see `errors`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:validation_failed",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "The request did not pass validation.",
+                     *       "code": "validation_failed",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17",
+                     *       "errors": [
+                     *         {
+                     *           "path": "email",
+                     *           "message": "must be an email address"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the time in Retry-After.",
+                     *       "code": "rate_limited",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only the request id is returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Something went wrong on our side; quote the request id.",
+                     *       "code": "internal_error",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Misconfigured or a dependency is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Try again shortly.",
+                     *       "code": "unavailable",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    devSimpleFinSetupToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    scenario?: "default" | "partial_errors" | "quota" | "drift" | "holdings";
+                    /** @description Sandbox only: seed of the simulated login's data; the same login, the same data. */
+                    login?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A single-use setup token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        setup_token: string;
                     };
                 };
             };

@@ -251,7 +251,8 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
           ...common,
           fetch: inProcess(at("/simplefin")),
           // The simulated bridge lives at this API's own (development) origin.
-          urlPolicy: (url) => url.href.startsWith(`${at("/simplefin")}/`),
+          // (Credentials in an access URL's userinfo are no part of where it points.)
+          urlPolicy: (url) => `${url.protocol}//${url.host}${url.pathname}/`.startsWith(`${at("/simplefin")}/`),
         }),
     );
   }

@@ -17,11 +17,21 @@ describe("provider connections over HTTP", () => {
   let token: string;
   let connectionId: string;
 
-  it("offers the sandbox", async () => {
+  it("offers the four sandboxes, one of each kind of link", async () => {
     token = await newUser(base, "conn");
     const res = await send("/api/v1/providers", { token });
-    const { providers } = (await res.json()) as { providers: { slug: string }[] };
-    expect(providers.map((p) => p.slug)).toEqual(["sandbox"]);
+    const { providers } = (await res.json()) as {
+      providers: { slug: string; auth_type: string; configured: boolean }[];
+    };
+    const configured = providers.filter((p) => p.configured).map((p) => [p.slug, p.auth_type]);
+    expect(configured).toEqual(
+      expect.arrayContaining([
+        ["sandbox", "oauth2"],
+        ["sandbox_alpaca", "oauth2"],
+        ["sandbox_gocardless", "bank_consent"],
+        ["sandbox_simplefin", "setup_token"],
+      ]),
+    );
   });
 
   it("connects through the real redirect: /sandbox, 302 to our callback (a hand-off page), then POST", async () => {

@@ -13,9 +13,12 @@ export const JOURNEY_STEPS = [
   /✓ registered/,
   /✓ verified/,
   /✓ logged in/,
-  /✓ connected sandbox/,
-  /✓ synced: 2 accounts, 200 transactions/,
-  /✓ read the change feed: 200 transactions/,
+  /✓ connected Sandbox Finance \(con_[\w-]+, active, consent until \d{4}-/,
+  /✓ synced: 2 accounts, \d+ transactions/,
+  /✓ connected a SimpleFIN bridge \(con_[\w-]+, active, no redirect\)/,
+  /✓ asset checking Main Account: -?\d+(\.\d+)? EUR/,
+  /✓ liability credit_card Credit Card: -?\d+(\.\d+)? GBP/,
+  /✓ read the change feed: \d+ transactions/,
   /✓ logged out/,
 ];
 

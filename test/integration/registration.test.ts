@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/crypto/random";
 import { call, problem } from "../support/http";
 import { login, outboxAtLeast, PASSWORD, register, tokenFromEmail, uniqueEmail } from "../support/identity";
 
@@ -140,9 +141,20 @@ describe("resend-verification", () => {
     expect(bodies[0]).toEqual(bodies[1]);
     const mails = await outboxAtLeast(unverified, 2);
     expect(mails).toHaveLength(2);
-    // The newer link supersedes the older one.
-    const older = /token=([A-Za-z0-9_-]+)/.exec(mails[1]?.text ?? "")?.[1] as string;
-    const newer = /token=([A-Za-z0-9_-]+)/.exec(mails[0]?.text ?? "")?.[1] as string;
+    // The newer link supersedes the older one. The queue may deliver the two in either order,
+    // so which is newer is read from D1: the superseded token is marked used.
+    const links = mails.map((m) => /token=([A-Za-z0-9_-]+)/.exec(m.text)?.[1] as string);
+    const live = await Promise.all(
+      links.map(async (t) => {
+        const row = await env.DB.prepare("SELECT used_at FROM email_tokens WHERE token_hash = ?")
+          .bind(await sha256Hex(t))
+          .first<{ used_at: number | null }>();
+        return row !== null && row.used_at === null;
+      }),
+    );
+    expect(live.filter(Boolean)).toHaveLength(1);
+    const newer = links[live.indexOf(true)] as string;
+    const older = links[live.indexOf(false)] as string;
     expect((await verify(older)).status).toBe(400);
     expect((await verify(newer)).status).toBe(200);
   });

@@ -406,7 +406,7 @@ export function createGoCardlessAdapter(options: GoCardlessAdapterOptions) {
         detail: "account_suspended: account status SUSPENDED",
       });
     }
-    const providerAccountId = await accountIdentity(gcId, meta.iban);
+    const metaIdentity = await accountIdentity(gcId, meta.iban);
     if (status === "ERROR" || status === "DISCOVERED" || status === "PROCESSING") {
       warnings.push({
         code: status === "ERROR" ? "account_error" : "account_processing",
@@ -414,13 +414,21 @@ export function createGoCardlessAdapter(options: GoCardlessAdapterOptions) {
           status === "ERROR"
             ? "The bank reports an error for this account; it was skipped."
             : "The bank is still preparing this account; it was skipped.",
-        providerAccountId,
+        providerAccountId: metaIdentity,
       });
       return null;
     }
     const details: Partial<NonNullable<z.infer<typeof DetailsSchema>["account"]>> =
       quota.track(await get("accounts.details", `${path}/details/`, DetailsSchema)).account ?? {};
     const balances = quota.track(await get("accounts.balances", `${path}/balances/`, BalancesSchema)).balances;
+    const providerAccountId = meta.iban
+      ? metaIdentity
+      : await accountIdentity(gcId, details.iban, {
+          institutionId: meta.institution_id,
+          bban: details.bban,
+          maskedPan: details.maskedPan,
+          currency: details.currency ?? balances[0]?.balanceAmount.currency,
+        });
     const since = window.startFor(providerAccountId);
     const from = new Date(Math.floor(since.getTime() / DAY) * DAY).toISOString().slice(0, 10);
     const to = window.end.toISOString().slice(0, 10);

@@ -34,10 +34,33 @@ async function sha256Hex(text: string): Promise<string> {
 /** Upper case, no whitespace. */
 export const normalizeIban = (iban: string) => iban.replace(/\s+/g, "").toUpperCase();
 
-/** The stable account id: `iban:<sha256>` or `gc:<account id>`. */
-export async function accountIdentity(gcAccountId: string, iban: string | null | undefined): Promise<string> {
+/** What else names an account at its bank when it has no IBAN (cards: the masked PAN). */
+export interface AccountNames {
+  institutionId?: string | null | undefined;
+  bban?: string | null | undefined;
+  maskedPan?: string | null | undefined;
+  currency?: string | null | undefined;
+}
+
+/**
+ * The stable account id: `iban:<sha256>`; without an IBAN, `acct:<sha256>` of the bank, the BBAN
+ * or masked PAN and the currency (a card through a new requisition is the same card); else
+ * `gc:<account id>`, which a new requisition changes.
+ */
+export async function accountIdentity(
+  gcAccountId: string,
+  iban: string | null | undefined,
+  other: AccountNames = {},
+): Promise<string> {
   const normalized = iban ? normalizeIban(iban) : "";
-  return normalized ? `iban:${await sha256Hex(normalized)}` : `gc:${gcAccountId}`;
+  if (normalized) return `iban:${await sha256Hex(normalized)}`;
+  const number = other.bban
+    ? `bban:${other.bban.replace(/\s+/g, "")}`
+    : other.maskedPan
+      ? `pan:${other.maskedPan}`
+      : "";
+  if (number) return `acct:${await sha256Hex(`${other.institutionId ?? ""}|${number}|${other.currency ?? ""}`)}`;
+  return `gc:${gcAccountId}`;
 }
 
 /** Whether a bank id can be trusted as a key. */

@@ -275,7 +275,8 @@ describe("GoCardless: snapshots", () => {
       currency: "EUR",
     });
     expect(card?.account).toMatchObject({
-      providerAccountId: `gc:${s.done.accountIds[1]}`,
+      // No IBAN: the bank, the masked PAN and the currency name the card (never the plain PAN).
+      providerAccountId: expect.stringMatching(/^acct:[0-9a-f]{64}$/),
       accountNumberMasked: `••••${(cardDetails.account.maskedPan as string).slice(-4)}`,
       kind: "credit_card",
       type: "card",
@@ -368,8 +369,9 @@ describe("GoCardless: snapshots", () => {
     expect(s2.accounts[0]?.account.providerAccountId).toBe(s1.accounts[0]?.account.providerAccountId);
     expect(s2.accounts[0]?.account.providerAccountId).toMatch(/^iban:[0-9a-f]{64}$/);
     expect(s3.accounts[0]?.account.providerAccountId).not.toBe(s1.accounts[0]?.account.providerAccountId);
-    // Without an IBAN the GoCardless account id is all there is: a relink is a new account.
-    expect(s2.accounts[1]?.account.providerAccountId).not.toBe(s1.accounts[1]?.account.providerAccountId);
+    // Without an IBAN the card is named by its bank, masked PAN and currency: the same card.
+    expect(s2.accounts[1]?.account.providerAccountId).toBe(s1.accounts[1]?.account.providerAccountId);
+    expect(s3.accounts[1]?.account.providerAccountId).not.toBe(s1.accounts[1]?.account.providerAccountId);
   });
 });
 
