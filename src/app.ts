@@ -22,6 +22,7 @@ import { mountDocs } from "./routes/docs";
 import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { institutionRoutes } from "./routes/institutions";
+import { netWorthRoutes } from "./routes/net-worth";
 import { providerRoutes } from "./routes/providers";
 import { sandboxRoutes } from "./routes/sandbox";
 import { sessionRoutes } from "./routes/sessions";
@@ -57,6 +58,7 @@ export function createApp() {
   app.route("/api/v1/events", eventRoutes);
   app.route("/api/v1/providers", providerRoutes);
   app.route("/api/v1/institutions", institutionRoutes);
+  app.route("/api/v1/net-worth", netWorthRoutes);
   app.route("/api/v1/connections", connectionRoutes);
   app.route("/api/v1/connections", syncRoutes);
   app.route("/api/v1/accounts", accountRoutes);

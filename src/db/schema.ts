@@ -462,3 +462,30 @@ export const institutions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.provider, t.id] }), index("institutions_name").on(t.provider, t.name)],
 );
+
+/**
+ * Accounts in reconciliation drift, across users, for administrators (the accounts themselves
+ * live in each user's home): written by the sync's outcome batch when an account drifts, deleted
+ * when it agrees again, and with its connection or user.
+ */
+export const reconciliationDrifts = sqliteTable(
+  "reconciliation_drifts",
+  {
+    accountId: text("account_id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    currency: text("currency").notNull(),
+    difference: text("difference").notNull(),
+    since: utc("since").notNull(),
+    updatedAt: utc("updated_at").notNull(),
+  },
+  (t) => [
+    index("reconciliation_drifts_since").on(t.since, t.accountId),
+    index("reconciliation_drifts_connection").on(t.connectionId),
+  ],
+);

@@ -7,6 +7,7 @@ export type LiveEventType =
   | "connection.reauth_required"
   | "connection.consent_expiring"
   | "connection.relinked"
+  | "account.reconciliation"
   | "session.revoked";
 
 export interface LiveEvent {

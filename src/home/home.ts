@@ -8,6 +8,7 @@ import type { GlobalRotation, StagedRestore } from "../limiter/global";
 import type { Limiter, LimiterResults } from "../limiter/limiter";
 import { createLogger, type Logger, logLevelOf } from "../logger";
 import { EVENTS_PROTOCOL, type LiveEvent } from "./events";
+import { BalanceHistory } from "./ledger/history";
 import { type HomeRead, type ReadAnswer, readLedger } from "./ledger/reads";
 import type { SyncRunRow } from "./ledger/rows";
 import { type RunSpec, Runs } from "./ledger/run-store";
@@ -125,6 +126,7 @@ export class Home extends DurableObject<Env> {
   private ledger!: Ledger;
   private runs!: Runs;
   private quotas!: ProviderQuotas;
+  private history!: BalanceHistory;
   private readonly sockets: Sockets;
   private minVersion = 0;
   private global: { value: GlobalRotation; fetchedAt: number } | null = null;
@@ -157,6 +159,7 @@ export class Home extends DurableObject<Env> {
     this.ledger = new Ledger(storage);
     this.runs = new Runs(storage.sql);
     this.quotas = new ProviderQuotas(storage.sql);
+    this.history = new BalanceHistory(storage.sql);
     this.minVersion = storage.kv.get<number>(MIN_VERSION_KEY) ?? 0;
     this.global = null;
     this.touched.clear();
@@ -204,7 +207,7 @@ export class Home extends DurableObject<Env> {
 
   /** A read of the user's own data without the questions (the caller already asked them). */
   read(read: HomeRead): ReadAnswer {
-    return readLedger(this.ledger, this.runs, () => this.profile.read(this.now()), read);
+    return readLedger(this.ledger, this.history, this.runs, () => this.profile.read(this.now()), read);
   }
 
   /** Runs one command in one transaction. */

@@ -47,4 +47,16 @@ export const HOME_SCHEMA: readonly SchemaStep[] = [
     sql.exec("CREATE TABLE provider_calls (connection_id TEXT NOT NULL, at INTEGER NOT NULL, units INTEGER NOT NULL)");
     sql.exec("CREATE INDEX provider_calls_connection ON provider_calls (connection_id, at)");
   },
+  // v7 (money over time): one balance point per account per UTC day; each account's cash balance
+  // and reconciliation; the reconciliation notices of the change feed.
+  (sql) => {
+    sql.exec(`CREATE TABLE balance_history (account_id TEXT NOT NULL, day TEXT NOT NULL, current TEXT,
+      available TEXT, cash TEXT, as_of INTEGER NOT NULL, PRIMARY KEY (account_id, day)) WITHOUT ROWID`);
+    sql.exec("ALTER TABLE accounts ADD COLUMN balance_cash TEXT");
+    sql.exec("ALTER TABLE accounts ADD COLUMN recon_status TEXT");
+    sql.exec("ALTER TABLE accounts ADD COLUMN recon_difference TEXT");
+    sql.exec("ALTER TABLE accounts ADD COLUMN recon_since INTEGER");
+    sql.exec(`CREATE TABLE reconciliation_notices (seq INTEGER PRIMARY KEY, account_id TEXT NOT NULL,
+      status TEXT NOT NULL, difference TEXT NOT NULL, since INTEGER, at INTEGER NOT NULL)`);
+  },
 ];

@@ -105,7 +105,16 @@ export type CompleteAnswer =
   | { kind: "gone" }
   /** A newer snapshot was applied meanwhile (this run outlived its lease): it decides the data. */
   | { kind: "stale" }
-  | { kind: "applied"; stats: SyncStats; emptied: string[] };
+  | { kind: "applied"; stats: SyncStats; emptied: string[]; reconciliation: ReconciliationChange[] };
+
+/** An account whose reconciliation changed (the directory audits it and lists drifts for admins). */
+export interface ReconciliationChange {
+  accountId: string;
+  currency: string;
+  status: "ok" | "drift";
+  difference: string;
+  since: number | null;
+}
 
 /**
  * Plans and applies the snapshot, re-links accounts another of this user's connections to the
@@ -157,7 +166,30 @@ export function complete(p: SyncParts, input: SnapshotInput, now: number): Compl
         liveEvent("connection.relinked", { connection_id: input.connectionId, replaced_connection_id: old }, at),
       );
     }
-    return { kind: "applied" as const, stats, emptied: relinked.emptied };
+    const currencies = new Map(plan.accounts.map((a) => [a.id, a.currency]));
+    const reconciliation = plan.notices.map((n) => ({
+      accountId: n.accountId,
+      currency: currencies.get(n.accountId) ?? "",
+      status: n.status,
+      difference: n.difference,
+      since: n.since?.getTime() ?? null,
+    }));
+    for (const r of reconciliation) {
+      p.sockets.publish(
+        liveEvent(
+          "account.reconciliation",
+          {
+            connection_id: input.connectionId,
+            account_id: r.accountId,
+            status: r.status,
+            difference: r.difference,
+            since: r.since === null ? null : new Date(r.since).toISOString(),
+          },
+          at,
+        ),
+      );
+    }
+    return { kind: "applied" as const, stats, emptied: relinked.emptied, reconciliation };
   });
 }
 

@@ -16,6 +16,7 @@ import {
   memoryAppTokens,
 } from "./gocardless/app-token";
 import { SCENARIOS } from "./sandbox/scenarios";
+import { sandboxNow } from "./sandbox-clock";
 import { sandboxFetch, sandboxRootFor } from "./sandbox-host";
 import { createSchwabAdapter } from "./schwab";
 import { createSimpleFinAdapter, type SimpleFinAdapter } from "./simplefin/adapter";
@@ -63,6 +64,8 @@ export interface OfferedProvider {
   info: ProviderInfo;
   link: Link;
   source: SnapshotSource;
+  /** The provider's clock where it is not ours (the sandboxes' moveable clock): a sync reads up to its now. */
+  clock?: () => Date;
 }
 
 /** The providers offered by this deployment. */
@@ -146,15 +149,20 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
     link: { kind: "oauth2" as const, adapter, pkce, refreshes },
     source: adapter,
   });
-  const schwab = (o: { clientId: string; clientSecret: string; baseUrl: string; fetch: typeof fetch }) =>
-    oauth(createSchwabAdapter({ ...o, ...common }), true, true);
+  const schwab = (o: {
+    clientId: string;
+    clientSecret: string;
+    baseUrl: string;
+    fetch: typeof fetch;
+    now?: () => Date;
+  }) => oauth(createSchwabAdapter({ ...common, ...o }), true, true);
   const alpaca = (o: Parameters<typeof createAlpacaAdapter>[0]) => oauth(createAlpacaAdapter(o), false, false);
   const gocardless = (
     slug: "gocardless" | "sandbox_gocardless",
-    o: { baseUrl: string; fetch: typeof fetch; secrets: AppSecrets },
+    o: { baseUrl: string; fetch: typeof fetch; secrets: AppSecrets; now?: () => Date },
   ) => {
-    const gc = createGoCardlessHttp({ ...o, ...common });
-    const adapter = createGoCardlessAdapter({ ...o, ...common, tokens: appTokens(slug, gc, o.secrets) });
+    const gc = createGoCardlessHttp({ ...common, ...o });
+    const adapter = createGoCardlessAdapter({ ...common, ...o, tokens: appTokens(slug, gc, o.secrets) });
     return { link: { kind: "bank_consent" as const, adapter }, source: adapter };
   };
   const simplefin = (o: Parameters<typeof createSimpleFinAdapter>[0]) => {
@@ -201,12 +209,16 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
 
   const sandbox = p.sandbox;
   const root = options.sandboxRoot ?? sandboxRootFor(config);
+  let sandboxClock: (() => Date) | null = null;
   if (sandbox && root) {
     // Browser-facing URLs (authorize, consent) use the public base URL so a developer can click
     // them; the server-side calls to the same base are dispatched in-process (docs/design.md).
     const at = (path: string) => `${config.appBaseUrl}/sandbox${path}`;
     const inProcess = (base: string) => wrap(sandboxFetch(root, base));
-    const creds = { clientId: sandbox.clientId, clientSecret: sandbox.clientSecret };
+    // The sandboxes' adapters read the sandbox clock, so a balance's `as_of` moves with it.
+    const now = options.now ?? sandboxNow;
+    sandboxClock = now;
+    const creds = { clientId: sandbox.clientId, clientSecret: sandbox.clientSecret, now };
     show(
       { ...base, slug: "sandbox", name: "Sandbox (simulated Schwab)", authType: "oauth2", scenarios: SCENARIOS },
       () => schwab({ ...creds, baseUrl: at(""), fetch: inProcess(at("")) }),
@@ -219,7 +231,7 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
         authType: "oauth2",
         scenarios: ALPACA_SCENARIOS,
       },
-      () => alpaca({ ...creds, ...alpacaSimulatorUrls(at("/alpaca")), ...common, fetch: inProcess(at("/alpaca")) }),
+      () => alpaca({ ...common, ...creds, ...alpacaSimulatorUrls(at("/alpaca")), fetch: inProcess(at("/alpaca")) }),
     );
     show(
       {
@@ -235,6 +247,7 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
           baseUrl: at("/gocardless/api/v2"),
           fetch: inProcess(at("/gocardless")),
           secrets: { secretId: sandbox.clientId, secretKey: sandbox.clientSecret },
+          now,
         }),
     );
     show(
@@ -249,6 +262,7 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
       () =>
         simplefin({
           ...common,
+          now,
           fetch: inProcess(at("/simplefin")),
           // The simulated bridge lives at this API's own (development) origin.
           // (Credentials in an access URL's userinfo are no part of where it points.)
@@ -267,6 +281,7 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
       let offered = built.get(entry.info.slug);
       if (!offered) {
         offered = { info: entry.info, ...entry.build() };
+        if (sandboxClock && isSandbox(entry.info.slug)) offered.clock = sandboxClock;
         built.set(entry.info.slug, offered);
       }
       return offered;

@@ -4,7 +4,8 @@ import { depsOf } from "../http/deps";
 import { createRouter, jsonContent, jsonText, problems } from "../http/openapi";
 import { authOf } from "../http/request";
 import { accountOne, accountsList, holdingsOf, transactionsPage, transactionsRead } from "../services/data/accounts";
-import { Account, Cursor, DateBound, Holding, IdParam, TransactionsPage } from "../wire/data";
+import { balancesPage, balancesRead } from "../services/data/balances";
+import { Account, BalancesPage, Cursor, DateBound, Holding, IdParam, TransactionsPage } from "../wire/data";
 import { Limit } from "../wire/identity";
 
 const tags = ["Data"];
@@ -22,11 +23,23 @@ const pageQuery = z.object({
   cursor: Cursor,
 });
 
+const balancesQuery = z.object({
+  from: DateBound.optional(),
+  to: DateBound.optional(),
+  limit: Limit(1000, 366),
+  cursor: Cursor,
+});
+
 // What each route reads in the authorization's call to the user's home (src/http/auth.ts).
 const reads = {
   list: readFrom("query", listQuery, (q) => ({ kind: "accounts", connectionId: q.connection_id })),
   get: readFrom("param", idParam, (p) => ({ kind: "account", id: p.id })),
   holdings: readFrom("param", idParam, (p) => ({ kind: "holdings", accountId: p.id })),
+  balances: (c: Parameters<ReturnType<typeof readFrom>>[0]) => {
+    const param = idParam.safeParse(c.req.param());
+    const query = balancesQuery.safeParse(c.req.query());
+    return param.success && query.success ? balancesRead(param.data.id, query.data) : null;
+  },
   transactions: (c: Parameters<ReturnType<typeof readFrom>>[0]) => {
     const param = idParam.safeParse(c.req.param());
     const query = pageQuery.safeParse(c.req.query());
@@ -99,6 +112,25 @@ add rows. To mirror a user's transactions incrementally, use \`GET /api/v1/trans
       ...problems(401, 404, 422, 429),
     },
   }),
+  balances: createRoute({
+    operationId: "listBalances",
+    method: "get",
+    path: "/{id}/balances",
+    tags,
+    security,
+    middleware: [requireAuth({ read: reads.balances })] as const,
+    summary: "The account's balance history: one point per UTC day with a sync, oldest first.",
+    description: `Every sync records the balances the provider reported; one point a day is kept (the last of
+the day, by the UTC date of the provider's \`as_of\`). Days without a sync are absent, never invented;
+a day's point is only ever replaced by a later sync of the same day. \`from\` and \`to\` are inclusive
+days (\`YYYY-MM-DD\`, or a timestamp's UTC day). Pass \`next_cursor\` back as \`cursor\` for the next page.
+The history goes with the account (a deleted connection, an erased user).`,
+    request: { params: idParam, query: balancesQuery },
+    responses: {
+      200: jsonContent(BalancesPage, "A page of daily balances."),
+      ...problems(401, 404, 422, 429),
+    },
+  }),
 };
 
 export const accountRoutes = createRouter()
@@ -108,4 +140,5 @@ export const accountRoutes = createRouter()
   })
   .openapi(routes.get, (c) => c.json(accountOne(ownData(c, "account")), 200))
   .openapi(routes.holdings, (c) => c.json(holdingsOf(ownData(c, "holdings")), 200))
-  .openapi(routes.transactions, (c) => jsonText(c, transactionsPage(ownData(c, "transactionsPage"))));
+  .openapi(routes.transactions, (c) => jsonText(c, transactionsPage(ownData(c, "transactionsPage"))))
+  .openapi(routes.balances, (c) => jsonText(c, balancesPage(ownData(c, "balances"))));

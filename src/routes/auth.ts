@@ -200,7 +200,7 @@ const routes = {
     summary: "Download your data (NDJSON, streamed), proving it is you.",
     description:
       "A complete dump needs more than an access token: prove it with `password`, and with MFA on also a current `code` (or a `backup_code`), exactly as for deleting the account (wrong answers count the same way). " +
-      "Everything the account owns, one JSON record `{type, data}` a line, streamed so any size fits: first `export` (`{version, generated_at}`), then `user`, `session`s, `security_event`s, `connection`s (never credentials), `account`s, `holding`s and `transaction`s (the same shapes as their endpoints), and last `end` (`{records}`, the count before it). A download without the `end` line was cut short: ask again. Nothing of any other user is ever in it.",
+      "Everything the account owns, one JSON record `{type, data}` a line, streamed so any size fits: first `export` (`{version, generated_at}`), then `user`, `session`s, `security_event`s, `connection`s (never credentials), `account`s, `holding`s, `transaction`s and `balance`s (daily balance points with their `account_id`; the same shapes as their endpoints), and last `end` (`{records}`, the count before it). A download without the `end` line was cut short: ask again. Nothing of any other user is ever in it.",
     middleware: [requireAuth()] as const,
     request: { body: jsonBodyOf(AccountDeleteBody) },
     responses: {

@@ -16,6 +16,19 @@ export const IdParam = (name: string, example: string) =>
     .max(100, `is not a${/^[aeiou]/.test(name) ? "n" : ""} ${name} id`)
     .openapi({ param: { name: "id", in: "path" }, example });
 
+export const Reconciliation = z
+  .object({
+    status: z.enum(["ok", "drift"]).openapi({
+      description:
+        "`drift` when the balance changed by more (or less) than the posted transactions that arrived explain, beyond 0.01 of the currency; `ok` again once they agree. Nothing is ever changed to make them agree.",
+    }),
+    difference: money("The reported balance minus what the transactions explain, carried from sync to sync.").openapi({
+      example: "-2.5",
+    }),
+    since: dateTime().nullable().openapi({ description: "When the current drift began (null while `ok`)." }),
+  })
+  .openapi("Reconciliation");
+
 export const Account = z
   .object({
     id: z.string(),
@@ -43,6 +56,10 @@ export const Account = z
         description:
           "When the provider last confirmed these figures: the last successful sync, or, for an account the provider no longer lists, when they were last seen.",
       }),
+    }),
+    reconciliation: Reconciliation.nullable().openapi({
+      description:
+        "Whether the reported balance moves with the posted transactions (a brokerage account's cash, never its market value). null where the provider gives no balance to reconcile.",
     }),
     missing_since: dateTime().nullable().openapi({
       description:
@@ -97,6 +114,10 @@ export const FeedPage = z.object({
   added: z.array(Transaction),
   modified: z.array(Transaction),
   removed: z.array(z.object({ id: z.string(), account_id: z.string() })),
+  reconciliation: z.array(z.object({ account_id: z.string(), at: dateTime() }).merge(Reconciliation)).openapi({
+    description:
+      "Accounts whose reconciliation changed since the cursor: into `drift`, a changed drift, or back to `ok` after one.",
+  }),
   next_cursor: z.string(),
   has_more: z.boolean(),
 });
@@ -115,3 +136,46 @@ export const DateBound = z
     return !Number.isNaN(at.getTime()) && at.toISOString().startsWith(day) && !Number.isNaN(new Date(v).getTime());
   }, "is not a real date")
   .openapi({ example: "2026-01-31" });
+
+export const BalancePoint = z
+  .object({
+    date: z.string().openapi({ example: "2026-12-07", description: "The UTC day of the provider's `as_of`." }),
+    current: money("The balance reported that day (the last of the day), in the provider's sign.").nullable(),
+    available: money("Available, as reported.").nullable(),
+    cash: money("A brokerage account's cash, as reported.").nullable(),
+    as_of: dateTime().openapi({ description: "When the provider stated it." }),
+  })
+  .openapi("BalancePoint");
+
+export const BalancesPage = z.object({
+  balances: z.array(BalancePoint),
+  next_cursor: z.string().nullable(),
+});
+
+export const NET_WORTH_INTERVALS = ["day", "week", "month"] as const;
+
+export const NetWorthPoint = z
+  .object({
+    date: z.string().openapi({ example: "2026-11-30", description: "The interval's last day (UTC), or `to`." }),
+    assets: money("The sum of asset accounts' balances."),
+    liabilities: money(
+      "The sum of liability accounts' (credit cards, loans) balances, in the providers' sign: negative when owed (GoCardless, SimpleFIN).",
+    ),
+    net: money("assets + liabilities."),
+    accounts: z.number().int().openapi({ description: "Accounts with a known balance by this date." }),
+    carried_forward: z.boolean().openapi({
+      description: "True when at least one account's balance here is its last known one from an earlier day.",
+    }),
+  })
+  .openapi("NetWorthPoint");
+
+export const NetWorth = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    interval: z.enum(NET_WORTH_INTERVALS),
+    currencies: z
+      .array(z.object({ currency: z.string(), points: z.array(NetWorthPoint) }))
+      .openapi({ description: "One series per currency: amounts in different currencies are never added." }),
+  })
+  .openapi("NetWorth");

@@ -55,9 +55,12 @@ describe("POST /api/v1/auth/me/export", () => {
       "account",
       "holding",
       "transaction",
+      "balance",
       "end",
     ]);
     expect(countOf(lines, "connection")).toBe(1);
+    // One balance point per account: one sync, one day.
+    expect(countOf(lines, "balance")).toBe(countOf(lines, "account"));
     expect(countOf(lines, "account")).toBe(2);
     expect(countOf(lines, "holding")).toBe(7);
     expect(countOf(lines, "transaction")).toBe(200);

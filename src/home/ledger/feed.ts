@@ -10,7 +10,7 @@
 
 import type { z } from "zod";
 import type { FeedPage as FeedPageSchema } from "../../wire/data";
-import type { RemovalRow, TransactionRow } from "./rows";
+import type { ReconciliationNotice, RemovalRow, TransactionRow } from "./rows";
 import { transactionView } from "./views";
 
 /** Feed cursors read `f1.` and the base64 of the last sequence number seen. */
@@ -25,25 +25,37 @@ export type FeedPage = z.infer<typeof FeedPageSchema>;
 
 /** Shapes a page, in the user's home, from the rows after `after` (`count + 1` of each kind). */
 export function feedPage(
-  answer: { changes: TransactionRow[]; removals: RemovalRow[] },
+  answer: { changes: TransactionRow[]; removals: RemovalRow[]; notices: ReconciliationNotice[] },
   after: number,
   count: number,
 ): FeedPage {
   const merged = [
-    ...answer.changes.map((row) => ({ seq: row.changeSeq, row, removal: null })),
-    ...answer.removals.map((removal) => ({ seq: removal.seq, row: null, removal })),
+    ...answer.changes.map((row) => ({ seq: row.changeSeq, row, removal: null, notice: null })),
+    ...answer.removals.map((removal) => ({ seq: removal.seq, row: null, removal, notice: null })),
+    ...answer.notices.map((notice) => ({ seq: notice.seq, row: null, removal: null, notice })),
   ].sort((a, b) => a.seq - b.seq);
   const page = merged.slice(0, count);
   const out: FeedPage = {
     added: [],
     modified: [],
     removed: [],
+    reconciliation: [],
     next_cursor: encodeFeedCursor(page.at(-1)?.seq ?? after),
     has_more: merged.length > count,
   };
   for (const item of page) {
     if (item.row) (item.row.createdSeq > after ? out.added : out.modified).push(transactionView(item.row));
     else if (item.removal) out.removed.push({ id: item.removal.transactionId, account_id: item.removal.accountId });
+    else if (item.notice) {
+      const n = item.notice;
+      out.reconciliation.push({
+        account_id: n.accountId,
+        at: n.at.toISOString(),
+        status: n.status,
+        difference: n.difference,
+        since: n.since?.toISOString() ?? null,
+      });
+    }
   }
   return out;
 }

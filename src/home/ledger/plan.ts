@@ -7,7 +7,8 @@
  */
 
 import { decimalIsZero, decimalSub } from "../money";
-import type { AccountRow, HoldingRow, SyncStats, TransactionRow } from "./rows";
+import { postedArrivals, reconcile, reconciliationChanged } from "./drift";
+import type { AccountRow, BalancePoint, HoldingRow, ReconciliationNotice, SyncStats, TransactionRow } from "./rows";
 import type { ProviderAccount, ProviderHolding, ProviderTransaction } from "./snapshot";
 
 /** A pending item that posts under a new id is matched to its posted form within this distance. */
@@ -33,6 +34,10 @@ export type AccountWrite = Pick<
   | "balanceCurrent"
   | "balanceAvailable"
   | "balancesAsOf"
+  | "balanceCash"
+  | "reconStatus"
+  | "reconDifference"
+  | "reconSince"
 >;
 
 /** A holding to write. */
@@ -52,7 +57,12 @@ export interface StoredState {
   accounts: AccountRow[];
   holdings: HoldingRow[];
   transactions: Map<string, TransactionRow[]>;
+  /** Each stored account's latest balance point, by account id. */
+  points?: Map<string, BalancePoint>;
 }
+
+/** A change of an account's reconciliation worth telling (a feed entry, a live event, an audit row). */
+export type NoticeWrite = Pick<ReconciliationNotice, "accountId" | "status" | "difference" | "since">;
 
 export type PlanCounts = Omit<SyncStats, "rows_written" | "duration_ms" | "accounts_relinked">;
 
@@ -64,6 +74,9 @@ export interface SyncPlan {
   removedHoldingIds: string[];
   transactions: TransactionWrite[];
   removedTransactions: RemovalWrite[];
+  /** The day's balance point of each answered account whose point is new or changed. */
+  balancePoints: BalancePoint[];
+  notices: NoticeWrite[];
   counts: PlanCounts;
 }
 
@@ -154,6 +167,37 @@ function matchPosted(stored: TransactionRow[], answered: ProviderTransaction[], 
   return { links, unmatched: vanished.filter((r) => !linked.has(r.id)) };
 }
 
+/** An answer's transactions, one per provider id (the last wins, as the upsert would). */
+const uniqueById = (answered: ProviderTransaction[]) =>
+  new Map(answered.map((t) => [t.providerTransactionId, t])).values();
+
+/** The UTC day of an instant, YYYY-MM-DD. */
+export const utcDay = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * The account's point for the day of its reported `as_of`: new, or replacing that day's with
+ * different figures. A day before the latest point is never rewritten.
+ */
+function balancePoint(accountId: string, a: ProviderAccount, latest: BalancePoint | undefined): BalancePoint | null {
+  const day = utcDay(a.balances.asOf);
+  const point: BalancePoint = {
+    accountId,
+    day,
+    current: a.balances.current,
+    available: a.balances.available,
+    cash: a.balances.cash ?? null,
+    asOf: a.balances.asOf,
+  };
+  if (!latest) return point;
+  if (day < latest.day) return null;
+  const same =
+    day === latest.day &&
+    sameDecimal(latest.current, point.current) &&
+    sameDecimal(latest.available, point.available) &&
+    sameDecimal(latest.cash, point.cash);
+  return same ? null : point;
+}
+
 /** Decides every write of one sync. `newId` makes ids for rows that do not exist yet. */
 export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: (prefix: string) => string): SyncPlan {
   const plan: SyncPlan = {
@@ -163,6 +207,8 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
     removedHoldingIds: [],
     transactions: [],
     removedTransactions: [],
+    balancePoints: [],
+    notices: [],
     counts: {
       accounts_added: 0,
       accounts_updated: 0,
@@ -184,12 +230,19 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
     seen.add(a.providerAccountId);
     const before = accountsByRef.get(a.providerAccountId);
     const accountId = before?.id ?? newId("acc");
+    const rows = before ? (stored.transactions.get(before.id) ?? []) : [];
+    const byRef = new Map(rows.map((r) => [r.providerTransactionId, r]));
+    const cash = a.balances.cash ?? null;
+    const recon = reconcile(before, a, postedArrivals(byRef, uniqueById(answered)), a.balances.asOf);
+    const reconChanged = reconciliationChanged(before, recon);
     const balancesChanged =
       !before ||
       !sameDecimal(before.balanceCurrent, a.balances.current) ||
-      !sameDecimal(before.balanceAvailable, a.balances.available);
+      !sameDecimal(before.balanceAvailable, a.balances.available) ||
+      !sameDecimal(before.balanceCash, cash);
     const changed =
       balancesChanged ||
+      reconChanged ||
       !before ||
       before.name !== a.name ||
       before.type !== a.type ||
@@ -210,10 +263,24 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
         balanceAvailable: a.balances.available,
         // Unchanged figures keep their time; the API dates them by the last successful sync.
         balancesAsOf: balancesChanged || !before ? a.balances.asOf : before.balancesAsOf,
+        balanceCash: cash,
+        reconStatus: recon?.status ?? null,
+        reconDifference: recon?.difference ?? null,
+        reconSince: recon?.since ?? null,
       });
       if (before) c.accounts_updated++;
       else c.accounts_added++;
     }
+    const told = before?.reconStatus ?? null;
+    if (
+      recon &&
+      (recon.status !== told || (recon.status === "drift" && recon.difference !== before?.reconDifference))
+    ) {
+      // Baselines are not news: only a drift, a changed drift, or a return to ok after one.
+      if (recon.status === "drift" || told === "drift") plan.notices.push({ accountId, ...recon });
+    }
+    const point = balancePoint(accountId, a, stored.points?.get(accountId));
+    if (point) plan.balancePoints.push(point);
 
     // Holdings: this account's answer is complete, so it replaces the stored set.
     const held = new Map(
@@ -245,11 +312,8 @@ export function planSync(stored: StoredState, answer: AnsweredAccount[], newId: 
 
     // Transactions: upsert new and changed ones; replace pending rows that posted under a new id.
     c.transactions_fetched += answered.length;
-    const rows = before ? (stored.transactions.get(before.id) ?? []) : [];
-    const byRef = new Map(rows.map((r) => [r.providerTransactionId, r]));
     const { links, unmatched } = matchPosted(rows, answered, since, new Set(byRef.keys()));
-    const unique = new Map(answered.map((t) => [t.providerTransactionId, t]));
-    for (const t of unique.values()) {
+    for (const t of uniqueById(answered)) {
       const prior = byRef.get(t.providerTransactionId);
       if (prior && sameTransaction(prior, t)) continue;
       const pending = links.get(t.providerTransactionId) ?? null;

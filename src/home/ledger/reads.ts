@@ -6,14 +6,16 @@
  */
 import type { z } from "zod";
 import { encodeCursor } from "../../wire/cursor";
-import type { TransactionsPage as TransactionsPageSchema } from "../../wire/data";
+import type { BalancesPage as BalancesPageSchema, TransactionsPage as TransactionsPageSchema } from "../../wire/data";
 import { type JsonText, jsonOf } from "../../wire/json-text";
 import type { PublicUser } from "../profile";
 import { type FeedPage, feedPage } from "./feed";
+import type { BalanceHistory } from "./history";
+import { type NetWorthInterval, type NetWorthView, netWorth } from "./net-worth";
 import type { HoldingRow, SyncRunRow, TransactionRow } from "./rows";
 import type { Runs } from "./run-store";
 import type { AccountWithSync, Ledger } from "./store";
-import { transactionView } from "./views";
+import { balancePointView, encodeDayCursor, transactionView } from "./views";
 
 /** A window of one account's transactions, newest first, keyset-paginated on (date, id). */
 interface TransactionWindow {
@@ -31,7 +33,19 @@ export type HomeRead =
   | ({ kind: "transactions"; limit: number } & TransactionWindow)
   | ({ kind: "transactionsPage"; pageSize: number } & TransactionWindow)
   | { kind: "feed"; after: number; count: number }
+  | {
+      kind: "balances";
+      accountId: string;
+      from?: string | undefined;
+      to?: string | undefined;
+      afterDay?: string | undefined;
+      limit: number;
+    }
+  | { kind: "netWorth"; from: string; to: string; interval: NetWorthInterval }
   | { kind: "runs"; connectionId: string; limit: number; after?: { at: number; id: string } | undefined };
+
+/** The wire shape of a page of balance points. */
+export type BalancesPage = z.infer<typeof BalancesPageSchema>;
 
 /** The wire shape of a page of transactions (src/wire/data.ts). */
 export type TransactionsPage = z.infer<typeof TransactionsPageSchema>;
@@ -46,6 +60,8 @@ export type ReadAnswer =
   /** The page leaves the home as the JSON it is served as. */
   | { kind: "transactionsPage"; found: boolean; page: JsonText<TransactionsPage> }
   | { kind: "feed"; page: JsonText<FeedPage> }
+  | { kind: "balances"; found: boolean; page: JsonText<BalancesPage> }
+  | { kind: "netWorth"; page: JsonText<NetWorthView> }
   | { kind: "runs"; runs: SyncRunRow[] };
 
 /** The answer of one kind of read. */
@@ -53,6 +69,7 @@ export type ReadOf<K extends HomeRead["kind"]> = Extract<ReadAnswer, { kind: K }
 
 export function readLedger(
   ledger: Ledger,
+  history: BalanceHistory,
   runs: Runs,
   cached: () => { profile: PublicUser | null; epoch: number },
   read: HomeRead,
@@ -102,5 +119,26 @@ export function readLedger(
       return { kind: "feed", page: jsonOf(feedPage(ledger.feed(read.after, read.count + 1), read.after, read.count)) };
     case "runs":
       return { kind: "runs", runs: runs.list(read.connectionId, read.limit, read.after) };
+    case "balances": {
+      const { kind: _, accountId, limit, ...window } = read;
+      const rows = history.page(accountId, { ...window, limit: limit + 1 });
+      if (rows.length === 0 && !ledger.hasAccount(accountId)) {
+        return { kind: "balances", found: false, page: jsonOf<BalancesPage>({ balances: [], next_cursor: null }) };
+      }
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        kind: "balances",
+        found: true,
+        page: jsonOf<BalancesPage>({
+          balances: page.map(balancePointView),
+          next_cursor: rows.length > limit && last ? encodeDayCursor(last.day) : null,
+        }),
+      };
+    }
+    case "netWorth": {
+      const { accounts, points } = history.worthInputs(read.from, read.to);
+      return { kind: "netWorth", page: jsonOf(netWorth(accounts, points, read)) };
+    }
   }
 }

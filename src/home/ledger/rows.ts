@@ -51,7 +51,18 @@ export const ACCOUNTS = table("accounts", {
   updatedAt: time(),
   /** The normalized class (./snapshot.ts); credit cards and loans are liabilities. Added in v6. */
   kind: text<AccountKind>(),
+  /** A brokerage account's cash (what reconciliation compares with the cash flows). v7 on. */
+  balanceCash: maybeText(),
+  /** Reconciliation (./drift.ts): null where the account's balance is not reconciled. */
+  reconStatus: maybeText<ReconciliationStatus>(),
+  /** The running difference: the balance reported minus the balance the transactions explain. */
+  reconDifference: maybeText(),
+  /** When the current drift began (null while `ok`). */
+  reconSince: maybeTime(),
 });
+
+/** Whether the balance and the posted transactions agree (within 0.01 of the currency). */
+export type ReconciliationStatus = "ok" | "drift";
 export type AccountRow = RowOf<typeof ACCOUNTS.columns>;
 
 export const HOLDINGS = table("holdings", {
@@ -128,5 +139,37 @@ export type SyncRunRow = RowOf<typeof SYNC_RUNS.columns>;
 export const IN_FLIGHT: readonly SyncRunStatus[] = ["queued", "running", "retrying"];
 export const FINISHED: readonly SyncRunStatus[] = ["succeeded", "failed", "dead_lettered", "skipped"];
 
+/** One account's balance on one UTC day (the day of the provider's `as_of`): the last of the day. */
+export const BALANCE_HISTORY = table("balance_history", {
+  accountId: text(),
+  /** YYYY-MM-DD (UTC). */
+  day: text(),
+  current: maybeText(),
+  available: maybeText(),
+  cash: maybeText(),
+  asOf: time(),
+});
+export type BalancePoint = RowOf<typeof BALANCE_HISTORY.columns>;
+
+/** A change of an account's reconciliation, numbered in the change feed. */
+export const RECONCILIATION_NOTICES = table("reconciliation_notices", {
+  seq: int(),
+  accountId: text(),
+  status: text<ReconciliationStatus>(),
+  difference: text(),
+  since: maybeTime(),
+  at: time(),
+});
+export type ReconciliationNotice = RowOf<typeof RECONCILIATION_NOTICES.columns>;
+
 /** Every ledger table's column map (a test holds each to its table). */
-export const LEDGER_TABLES = [CONNECTION_MARKS, ACCOUNTS, HOLDINGS, TRANSACTIONS, REMOVALS, SYNC_RUNS] as const;
+export const LEDGER_TABLES = [
+  CONNECTION_MARKS,
+  ACCOUNTS,
+  HOLDINGS,
+  TRANSACTIONS,
+  REMOVALS,
+  SYNC_RUNS,
+  BALANCE_HISTORY,
+  RECONCILIATION_NOTICES,
+] as const;

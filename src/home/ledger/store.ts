@@ -8,10 +8,14 @@ import type { AnsweredAccount, StoredState, SyncPlan } from "./plan";
 import {
   ACCOUNTS,
   type AccountRow,
+  BALANCE_HISTORY,
+  type BalancePoint,
   CONNECTION_MARKS,
   HOLDINGS,
   type HoldingRow,
+  RECONCILIATION_NOTICES,
   REMOVALS,
+  type ReconciliationNotice,
   type RemovalRow,
   TRANSACTIONS,
   type TransactionRow,
@@ -22,6 +26,8 @@ const toAccount = (r: Rec): AccountRow => ACCOUNTS.read(r);
 const toHolding = (r: Rec): HoldingRow => HOLDINGS.read(r);
 export const toTransaction = (r: Rec): TransactionRow => TRANSACTIONS.read(r);
 const toRemoval = (r: Rec): RemovalRow => REMOVALS.read(r);
+const toPoint = (r: Rec): BalancePoint => BALANCE_HISTORY.read(r);
+const toNotice = (r: Rec): ReconciliationNotice => RECONCILIATION_NOTICES.read(r);
 const text = (v: SqlStorageValue | undefined) => v as string;
 const date = (v: SqlStorageValue | undefined) => new Date(v as number);
 const maybeDate = (v: SqlStorageValue | undefined) => (v === null || v === undefined ? null : new Date(v as number));
@@ -177,9 +183,18 @@ export class Ledger {
     );
   }
 
-  /** Changes and removals after feed number `after`, each in feed order, at most `limit` of each. */
-  feed(after: number, limit: number): { changes: TransactionRow[]; removals: RemovalRow[] } {
+  /** Changes, removals and notices after feed number `after`, each in feed order, at most `limit` of each. */
+  feed(
+    after: number,
+    limit: number,
+  ): { changes: TransactionRow[]; removals: RemovalRow[]; notices: ReconciliationNotice[] } {
     return {
+      notices: this.all(
+        "SELECT * FROM reconciliation_notices WHERE seq > ? ORDER BY seq LIMIT ?",
+        toNotice,
+        after,
+        limit,
+      ),
       changes: this.all(
         "SELECT * FROM transactions WHERE change_seq > ? ORDER BY change_seq LIMIT ?",
         toTransaction,
@@ -256,7 +271,15 @@ export class Ledger {
         ),
       );
     }
-    return { accounts, holdings, transactions };
+    const points = new Map(
+      this.all(
+        `SELECT h.* FROM balance_history h JOIN accounts a ON a.id = h.account_id
+         WHERE a.connection_id = ? AND h.day = (SELECT MAX(day) FROM balance_history WHERE account_id = h.account_id)`,
+        toPoint,
+        connectionId,
+      ).map((p) => [p.accountId, p]),
+    );
+    return { accounts, holdings, transactions, points };
   }
 
   /**
@@ -280,6 +303,10 @@ export class Ledger {
           "balanceCurrent",
           "balanceAvailable",
           "balancesAsOf",
+          "balanceCash",
+          "reconStatus",
+          "reconDifference",
+          "reconSince",
           "missingSince",
           "updatedAt",
         ] as const;
@@ -344,6 +371,15 @@ export class Ledger {
         written += this.write(removal.sql, ...removal.params);
         written += this.write("DELETE FROM transactions WHERE id = ?", r.id);
       }
+      for (const p of plan.balancePoints) {
+        const point = BALANCE_HISTORY.upsert(p, ["accountId", "day"], ["current", "available", "cash", "asOf"]);
+        written += this.write(point.sql, ...point.params);
+      }
+      for (const n of plan.notices) {
+        seq += 1;
+        const notice = RECONCILIATION_NOTICES.upsert({ ...n, seq, at }, ["seq"], []);
+        written += this.write(notice.sql, ...notice.params);
+      }
       this.storage.kv.put(FEED_KEY, seq);
       this.write(
         "UPDATE ledger_connections SET last_synced_at = ?, applied_fetched_at = ? WHERE id = ?",
@@ -390,6 +426,8 @@ export class Ledger {
       const accounts = "SELECT id FROM accounts WHERE connection_id = ?";
       this.write(`DELETE FROM transactions WHERE account_id IN (${accounts})`, connectionId);
       this.write(`DELETE FROM holdings WHERE account_id IN (${accounts})`, connectionId);
+      this.write(`DELETE FROM balance_history WHERE account_id IN (${accounts})`, connectionId);
+      this.write(`DELETE FROM reconciliation_notices WHERE account_id IN (${accounts})`, connectionId);
       this.write("DELETE FROM accounts WHERE connection_id = ?", connectionId);
       this.write("DELETE FROM sync_runs WHERE connection_id = ?", connectionId);
       this.write("DELETE FROM ledger_connections WHERE id = ?", connectionId);

@@ -4,8 +4,14 @@
  */
 
 import type { z } from "zod";
-import { type Account, type Holding, LIABILITY_KINDS, type Transaction } from "../../wire/data";
-import type { AccountRow, HoldingRow, TransactionRow } from "./rows";
+import {
+  type Account,
+  type BalancePoint as BalancePointSchema,
+  type Holding,
+  LIABILITY_KINDS,
+  type Transaction,
+} from "../../wire/data";
+import type { AccountRow, BalancePoint, HoldingRow, TransactionRow } from "./rows";
 
 /** The wire shape of an account (src/wire/data.ts). */
 export type AccountView = z.infer<typeof Account>;
@@ -35,6 +41,13 @@ export const accountView = (row: AccountRow, lastSyncedAt: Date | null): Account
   type: row.kind,
   subtype: row.type,
   classification: LIABILITIES.has(row.kind) ? "liability" : "asset",
+  reconciliation: row.reconStatus
+    ? {
+        status: row.reconStatus,
+        difference: row.reconDifference ?? "0",
+        since: row.reconSince?.toISOString() ?? null,
+      }
+    : null,
   mask: row.mask,
   currency: row.currency,
   balances: {
@@ -75,3 +88,20 @@ export const transactionView = (row: TransactionRow): TransactionView => ({
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
 });
+
+/** The wire shape of a balance point. */
+export const balancePointView = (p: BalancePoint): z.infer<typeof BalancePointSchema> => ({
+  date: p.day,
+  current: p.current,
+  available: p.available,
+  cash: p.cash,
+  as_of: p.asOf.toISOString(),
+});
+
+/** Balance pages are keyed by day: a cursor is `d1.` and the last day seen. */
+export const DAY_CURSOR_PREFIX = "d1.";
+export const encodeDayCursor = (day: string) => `${DAY_CURSOR_PREFIX}${day}`;
+export function decodeDayCursor(cursor: string): string | null {
+  const day = cursor.startsWith(DAY_CURSOR_PREFIX) ? cursor.slice(DAY_CURSOR_PREFIX.length) : "";
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) ? day : null;
+}

@@ -54,6 +54,22 @@ async function* records(deps: ServiceDeps, auth: Auth, user: UserRow): AsyncGene
       after = { at: last.date.getTime(), id: last.id };
     }
   }
+  for (const a of accounts) {
+    let afterDay: string | undefined;
+    for (;;) {
+      const answer = await deps.homes.read(userId, {
+        kind: "balances",
+        accountId: a.account.id,
+        afterDay,
+        limit: PAGE,
+      });
+      const { balances } = JSON.parse(answer.page) as { balances: { date: string }[] };
+      yield balances.map((b) => ({ type: "balance", data: { account_id: a.account.id, ...b } }));
+      const last = balances.at(-1);
+      if (balances.length < PAGE || !last) break;
+      afterDay = last.date;
+    }
+  }
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import { leaseForSync, updateUnderSyncLease } from "../../db/connection-sync";
 import { type ConnectionRow, deleteUserConnection, findConnection } from "../../db/connections";
+import { clearDrift, upsertDrift } from "../../db/reconciliation";
 import { liveEvent } from "../../home/events";
 import type { SyncMessage } from "../../home/messages";
 import type { ProviderSnapshot } from "../../providers/types";
@@ -139,6 +140,28 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
         run.id,
         successPatch(done, nextAfterSuccess(done, deps.config.sync, deps.random, row.provider), warningsOf(snapshot)),
       ),
+      // Reconciliation changes: the administrators' list of drifts, and the audit trail.
+      ...applied.reconciliation.flatMap((r) => [
+        r.status === "drift"
+          ? upsertDrift(deps.db, {
+              accountId: r.accountId,
+              userId: row.userId,
+              connectionId: row.id,
+              provider: row.provider,
+              currency: r.currency,
+              difference: r.difference,
+              since: new Date(r.since ?? done.getTime()),
+              updatedAt: done,
+            })
+          : clearDrift(deps.db, r.accountId),
+        connectionAudit(deps.db, null, done, {
+          action: r.status === "drift" ? "account.reconciliation_drift" : "account.reconciled",
+          outcome: r.status === "drift" ? "failure" : "success",
+          ...who,
+          connectionId: row.id,
+          details: { account_id: r.accountId, difference: r.difference, currency: r.currency, run_id: run.id },
+        }),
+      ]),
       // Connections a relink left without accounts: the home deleted their data; the directory retires them.
       ...applied.emptied.flatMap((old) => [
         deleteUserConnection(deps.db, row.userId, old),

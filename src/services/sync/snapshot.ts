@@ -50,7 +50,8 @@ export async function fetchAnswer(
 ): Promise<ProviderSnapshot> {
   const offered = deps.providers.get(row.provider);
   if (!offered) throw fail("provider_error", "This connection's provider is not offered here.");
-  const window = syncWindow(deps, knownAccounts, row.lastSyncedAt, now);
+  // Up to the provider's now: the sandboxes' clock may run ahead of ours.
+  const window = syncWindow(deps, knownAccounts, row.lastSyncedAt, offered.clock?.() ?? now);
   const read = async (credential: string) => {
     const snapshot = await offered.source.snapshot(credential, window);
     if (snapshot.accounts.length === 0) throw new EmptyAnswerError("the provider listed no accounts");
