@@ -19,7 +19,8 @@ export default async function setup(project: TestProject) {
   rmSync(persistTo, { recursive: true, force: true });
   // A 1 s refresh grace window lets the journey observe reuse detection without a long wait;
   // a 1–2 s sync backoff and a 1 s provider header timeout let it watch real Queue retries and
-  // a dead letter in seconds.
+  // a dead letter in seconds; no spacing between manual syncs lets a test sync one connection
+  // several times in a row (a re-sync, a bank's daily quota) over HTTP alone.
   const server = await startDevServer({
     persistTo,
     log: process.env.E2E_LOG === "1",
@@ -28,6 +29,7 @@ export default async function setup(project: TestProject) {
       SYNC_RETRY_BASE_SECONDS: "1",
       SYNC_RETRY_CAP_SECONDS: "2",
       PROVIDER_CONNECT_TIMEOUT_MS: "1000",
+      SYNC_MANUAL_MIN_INTERVAL_SECONDS: "0",
     },
     // Written to the server's env file, as a developer writes .dev.vars.
     settings: { ADMIN_EMAILS: "admin@e2e.ledgerlink.test" },
