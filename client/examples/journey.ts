@@ -64,12 +64,34 @@ async function main() {
   if (run.status !== "succeeded") throw new Error(`sync ${run.status}: ${run.error?.message}`);
   step(`synced: ${run.stats?.accounts_added} accounts, ${run.stats?.transactions_added} transactions`);
 
-  // US banks and cards (SimpleFIN, a setup token the person pastes; here the sandbox bridge's).
-  const { setup_token } = await ok(api.POST("/api/v1/dev/sandbox/simplefin/setup-token", { body: {} }));
-  const cards = await client.connect({ provider: "sandbox_simplefin", setup_token });
-  step(`connected a SimpleFIN bridge (${cards.connection.id}, ${cards.connection.status}, no redirect)`);
-  const cardsRun = await client.syncNow(cards.connection.id);
-  if (cardsRun.status !== "succeeded") throw new Error(`sync ${cardsRun.status}: ${cardsRun.error?.message}`);
+  // A simulated day later (the sandboxes' clock; development only), US banks and cards
+  // (SimpleFIN, a setup token the person pastes; here the sandbox bridge's).
+  const day0 = new Date().toISOString().slice(0, 10);
+  await ok(api.POST("/api/v1/dev/sandbox/clock", { body: { advance_seconds: 86_400 } }));
+  try {
+    const { setup_token } = await ok(api.POST("/api/v1/dev/sandbox/simplefin/setup-token", { body: {} }));
+    const cards = await client.connect({ provider: "sandbox_simplefin", setup_token });
+    step(`connected a SimpleFIN bridge (${cards.connection.id}, ${cards.connection.status}, no redirect)`);
+    const cardsRun = await client.syncNow(cards.connection.id);
+    if (cardsRun.status !== "succeeded") throw new Error(`sync ${cardsRun.status}: ${cardsRun.error?.message}`);
+    const day1 = new Date(Date.parse(`${day0}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+    // Net worth per currency over the two days (never added across currencies); `*` marks a
+    // balance carried forward from an earlier day.
+    const worth = await ok(
+      api.GET("/api/v1/net-worth", { params: { query: { from: day0, to: day1, interval: "day" } } }),
+    );
+    console.log("  net worth     date        assets      liabilities        net");
+    for (const { currency, points } of worth.currencies) {
+      for (const p of points) {
+        const row = [currency.padEnd(4), p.date, p.assets.padStart(12), p.liabilities.padStart(14), p.net.padStart(12)];
+        console.log(`  ${row.join("  ")}${p.carried_forward ? " *" : ""}`);
+      }
+    }
+    step(`net worth over two simulated days in ${worth.currencies.map((c) => c.currency).join(", ")}`);
+  } finally {
+    await ok(api.POST("/api/v1/dev/sandbox/clock", { body: { reset: true } }));
+  }
 
   const { accounts } = await ok(api.GET("/api/v1/accounts"));
   for (const a of accounts) step(`${a.classification} ${a.type} ${a.name}: ${a.balances.current} ${a.currency}`);

@@ -296,7 +296,7 @@ export interface paths {
         put?: never;
         /**
          * Download your data (NDJSON, streamed), proving it is you.
-         * @description A complete dump needs more than an access token: prove it with `password`, and with MFA on also a current `code` (or a `backup_code`), exactly as for deleting the account (wrong answers count the same way). Everything the account owns, one JSON record `{type, data}` a line, streamed so any size fits: first `export` (`{version, generated_at}`), then `user`, `session`s, `security_event`s, `connection`s (never credentials), `account`s, `holding`s and `transaction`s (the same shapes as their endpoints), and last `end` (`{records}`, the count before it). A download without the `end` line was cut short: ask again. Nothing of any other user is ever in it.
+         * @description A complete dump needs more than an access token: prove it with `password`, and with MFA on also a current `code` (or a `backup_code`), exactly as for deleting the account (wrong answers count the same way). Everything the account owns, one JSON record `{type, data}` a line, streamed so any size fits: first `export` (`{version, generated_at}`), then `user`, `session`s, `security_event`s, `connection`s (never credentials), `account`s, `holding`s, `transaction`s and `balance`s (daily balance points with their `account_id`; the same shapes as their endpoints), and last `end` (`{records}`, the count before it). A download without the `end` line was cut short: ask again. Nothing of any other user is ever in it.
          */
         post: operations["exportMyData"];
         delete?: never;
@@ -434,6 +434,29 @@ export interface paths {
         };
         /** The user's own security log, newest first. */
         get: operations["listSecurityEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/sync/drifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Accounts whose balance and transactions disagree (reconciliation drift), longest first.
+         * @description An account enters this list when a sync finds its reported balance moved by more (or less)
+         *     than the posted transactions explain, beyond 0.01 of the currency, and leaves it when they agree again.
+         *     Nothing was changed to make them agree: look at the provider. Each change is audited
+         *     (`account.reconciliation_drift`, `account.reconciled`).
+         */
+        get: operations["adminListDrifts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -735,6 +758,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/net-worth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your net worth over time, per currency.
+         * @description At each interval end (every day; each week's Sunday; each month's last day; and `to`), each
+         *     account's last known balance from its history, carried forward from an earlier day when it had no sync
+         *     that day (`carried_forward` says so). Amounts in different currencies are never added: one series per
+         *     currency. Credit cards and loans are liabilities: `liabilities` adds their balances in their providers'
+         *     sign (negative when owed at GoCardless and SimpleFIN), and `net = assets + liabilities`. Brokerage
+         *     accounts count at their total value. At most 1,100 points per series (422 otherwise).
+         */
+        get: operations["getNetWorth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections": {
         parameters: {
             query?: never;
@@ -992,6 +1040,30 @@ export interface paths {
          *     add rows. To mirror a user's transactions incrementally, use `GET /api/v1/transactions/sync`.
          */
         get: operations["listTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's balance history: one point per UTC day with a sync, oldest first.
+         * @description Every sync records the balances the provider reported; one point a day is kept (the last of
+         *     the day, by the UTC date of the provider's `as_of`). Days without a sync are absent, never invented;
+         *     a day's point is only ever replaced by a later sync of the same day. `from` and `to` are inclusive
+         *     days (`YYYY-MM-DD`, or a timestamp's UTC day). Pass `next_cursor` back as `cursor` for the next page.
+         *     The history goes with the account (a deleted connection, an erased user).
+         */
+        get: operations["listBalances"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1411,6 +1483,43 @@ export interface components {
             max_access_valid_for_days: number | null;
             logo: string | null;
         };
+        NetWorth: {
+            from: string;
+            to: string;
+            /** @enum {string} */
+            interval: "day" | "week" | "month";
+            /** @description One series per currency: amounts in different currencies are never added. */
+            currencies: {
+                currency: string;
+                points: components["schemas"]["NetWorthPoint"][];
+            }[];
+        };
+        NetWorthPoint: {
+            /**
+             * @description The interval's last day (UTC), or `to`.
+             * @example 2026-11-30
+             */
+            date: string;
+            /**
+             * @description The sum of asset accounts' balances. An exact decimal string, never a float.
+             * @example 1234.5
+             */
+            assets: string;
+            /**
+             * @description The sum of liability accounts' (credit cards, loans) balances, in the providers' sign: negative when owed (GoCardless, SimpleFIN). An exact decimal string, never a float.
+             * @example 1234.5
+             */
+            liabilities: string;
+            /**
+             * @description assets + liabilities. An exact decimal string, never a float.
+             * @example 1234.5
+             */
+            net: string;
+            /** @description Accounts with a known balance by this date. */
+            accounts: number;
+            /** @description True when at least one account's balance here is its last known one from an earlier day. */
+            carried_forward: boolean;
+        };
         Connection: {
             id: string;
             provider: string;
@@ -1572,6 +1681,7 @@ export interface components {
                  */
                 as_of: string;
             };
+            reconciliation: components["schemas"]["Reconciliation"];
             /**
              * Format: date-time
              * @description Set when the provider stopped listing the account. Its data is kept (a provider answering with less never deletes anything); cleared if it reappears.
@@ -1582,6 +1692,24 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description Whether the reported balance moves with the posted transactions (a brokerage account's cash, never its market value). null where the provider gives no balance to reconcile. */
+        Reconciliation: {
+            /**
+             * @description `drift` when the balance changed by more (or less) than the posted transactions that arrived explain, beyond 0.01 of the currency; `ok` again once they agree. Nothing is ever changed to make them agree.
+             * @enum {string}
+             */
+            status: "ok" | "drift";
+            /**
+             * @description The reported balance minus what the transactions explain, carried from sync to sync. An exact decimal string, never a float.
+             * @example -2.5
+             */
+            difference: string;
+            /**
+             * Format: date-time
+             * @description When the current drift began (null while `ok`).
+             */
+            since: string | null;
+        } | null;
         Holding: {
             id: string;
             symbol: string | null;
@@ -1633,6 +1761,33 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        BalancePoint: {
+            /**
+             * @description The UTC day of the provider's `as_of`.
+             * @example 2026-12-07
+             */
+            date: string;
+            /**
+             * @description The balance reported that day (the last of the day), in the provider's sign. An exact decimal string, never a float.
+             * @example 1234.5
+             */
+            current: string | null;
+            /**
+             * @description Available, as reported. An exact decimal string, never a float.
+             * @example 1234.5
+             */
+            available: string | null;
+            /**
+             * @description A brokerage account's cash, as reported. An exact decimal string, never a float.
+             * @example 1234.5
+             */
+            cash: string | null;
+            /**
+             * Format: date-time
+             * @description When the provider stated it.
+             */
+            as_of: string;
         };
         OutboxMessage: {
             id: string;
@@ -5802,6 +5957,164 @@ export interface operations {
             };
         };
     };
+    adminListDrifts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of drifting accounts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accounts: {
+                            account_id: string;
+                            user_id: string;
+                            connection_id: string;
+                            provider: string;
+                            currency: string;
+                            /** @description Reported balance minus what the transactions explain. */
+                            difference: string;
+                            /** Format: date-time */
+                            since: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials (see `code`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Send a bearer access token.",
+                     *       "code": "unauthenticated",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Administrators only.",
+                     *       "code": "forbidden",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation; see `errors`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:validation_failed",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "The request did not pass validation.",
+                     *       "code": "validation_failed",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17",
+                     *       "errors": [
+                     *         {
+                     *           "path": "email",
+                     *           "message": "must be an email address"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the time in Retry-After.",
+                     *       "code": "rate_limited",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only the request id is returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Something went wrong on our side; quote the request id.",
+                     *       "code": "internal_error",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Misconfigured or a dependency is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Try again shortly.",
+                     *       "code": "unavailable",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     adminListDeadLetters: {
         parameters: {
             query?: {
@@ -8486,6 +8799,133 @@ export interface operations {
             };
         };
     };
+    getNetWorth: {
+        parameters: {
+            query?: {
+                /** @description First day (default: 90 days before `to`). */
+                from?: string;
+                /** @description Last day (default: today, UTC). */
+                to?: string;
+                interval?: "day" | "week" | "month";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetWorth"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials (see `code`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Send a bearer access token.",
+                     *       "code": "unauthenticated",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation; see `errors`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:validation_failed",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "The request did not pass validation.",
+                     *       "code": "validation_failed",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17",
+                     *       "errors": [
+                     *         {
+                     *           "path": "email",
+                     *           "message": "must be an email address"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the time in Retry-After.",
+                     *       "code": "rate_limited",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only the request id is returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Something went wrong on our side; quote the request id.",
+                     *       "code": "internal_error",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Misconfigured or a dependency is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Try again shortly.",
+                     *       "code": "unavailable",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listConnections: {
         parameters: {
             query?: never;
@@ -10801,6 +11241,156 @@ export interface operations {
             };
         };
     };
+    listBalances: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of daily balances. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        balances: components["schemas"]["BalancePoint"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials (see `code`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Send a bearer access token.",
+                     *       "code": "unauthenticated",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or it belongs to someone else. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No such connection.",
+                     *       "code": "not_found",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation; see `errors`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:validation_failed",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "The request did not pass validation.",
+                     *       "code": "validation_failed",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17",
+                     *       "errors": [
+                     *         {
+                     *           "path": "email",
+                     *           "message": "must be an email address"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the time in Retry-After.",
+                     *       "code": "rate_limited",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only the request id is returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Something went wrong on our side; quote the request id.",
+                     *       "code": "internal_error",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Misconfigured or a dependency is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Try again shortly.",
+                     *       "code": "unavailable",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     syncTransactions: {
         parameters: {
             query?: {
@@ -10826,6 +11416,27 @@ export interface operations {
                         removed: {
                             id: string;
                             account_id: string;
+                        }[];
+                        /** @description Accounts whose reconciliation changed since the cursor: into `drift`, a changed drift, or back to `ok` after one. */
+                        reconciliation: {
+                            account_id: string;
+                            /** Format: date-time */
+                            at: string;
+                            /**
+                             * @description `drift` when the balance changed by more (or less) than the posted transactions that arrived explain, beyond 0.01 of the currency; `ok` again once they agree. Nothing is ever changed to make them agree.
+                             * @enum {string}
+                             */
+                            status: "ok" | "drift";
+                            /**
+                             * @description The reported balance minus what the transactions explain, carried from sync to sync. An exact decimal string, never a float.
+                             * @example -2.5
+                             */
+                            difference: string;
+                            /**
+                             * Format: date-time
+                             * @description When the current drift began (null while `ok`).
+                             */
+                            since: string | null;
                         }[];
                         next_cursor: string;
                         has_more: boolean;

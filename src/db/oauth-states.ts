@@ -26,6 +26,10 @@ export const consumeOAuthState = (db: Db, stateHash: string, now: Date, userId?:
     .returning()
     .get();
 
+/** Gives a spent state back (the bank has not answered yet: the person may still finish there). */
+export const unspendOAuthState = (db: Db, stateHash: string) =>
+  db.update(oauthStates).set({ usedAt: null }).where(eq(oauthStates.stateHash, stateHash));
+
 /** A state by hash, whatever its condition (to say why a consume failed, for the audit). */
 export const findOAuthState = (db: Db, stateHash: string) =>
   db.select().from(oauthStates).where(eq(oauthStates.stateHash, stateHash)).get();

@@ -18,9 +18,17 @@ const query = z.object({
     .transform((c) => c.toUpperCase())
     .optional()
     .openapi({ example: "GB" }),
-  q: z.string().trim().min(1).max(100, "must be at most 100 characters").optional().openapi({
-    description: "A fragment of the bank's name or BIC (case-insensitive).",
-  }),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100, "must be at most 100 characters")
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+    .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
+    .optional()
+    .openapi({
+      description: "A fragment of the bank's name or BIC (case-insensitive).",
+    }),
   limit: Limit(500, 100),
   cursor: z.string().max(1024, "is not a valid cursor").optional(),
 });

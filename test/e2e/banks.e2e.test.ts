@@ -479,7 +479,8 @@ describe.concurrent("bad input around the bank links answers 4xx", { timeout: 60
       "invalid_state",
     );
 
-    // A bank connection whose consent was never given: nothing to sync, and completing it fails.
+    // A bank connection whose consent is not given yet: nothing to sync, and completing it early
+    // says so without spending the state: the person can still finish at the bank.
     const pending = await start(token, { provider: "sandbox_gocardless", institution_id: SANDBOX_BANK });
     const id = pending.connection.id;
     await problem(await send(`/api/v1/connections/${id}/sync`, { method: "POST", token }), 409, "connection_not_ready");
@@ -488,7 +489,9 @@ describe.concurrent("bad input around the bank links answers 4xx", { timeout: 60
       token,
       json: { state: pending.state, code: "consent" },
     });
-    await problem(early, 400, "authorization_denied");
+    await problem(early, 409, "connection_not_ready");
     expect(await connection(token, id)).toMatchObject({ status: "pending" });
+    const { handOff } = await consentAt(pending.authorization_url, "/sandbox/gocardless/psd2/start/");
+    expect(await complete(token, handOff)).toMatchObject({ id, status: "active" });
   });
 });

@@ -16,6 +16,8 @@ export const JOURNEY_STEPS = [
   /✓ connected Sandbox Finance \(con_[\w-]+, active, consent until \d{4}-/,
   /✓ synced: 2 accounts, \d+ transactions/,
   /✓ connected a SimpleFIN bridge \(con_[\w-]+, active, no redirect\)/,
+  /EUR {3}\d{4}-\d{2}-\d{2} .* \*\n/,
+  /✓ net worth over two simulated days in EUR, GBP, USD/,
   /✓ asset checking Main Account: -?\d+(\.\d+)? EUR/,
   /✓ liability credit_card Credit Card: -?\d+(\.\d+)? GBP/,
   /✓ read the change feed: \d+ transactions/,

@@ -312,6 +312,22 @@ describe("SimpleFIN (setup token) through the sandbox", () => {
     expect((await accountsOf(tokens.access_token, connection.id)).length).toBeGreaterThan(0);
   });
 
+  it("quota: one request a sync (90 days, the bridge's cap), so the bridge's warning shows before it would cut us off", async () => {
+    const { tokens } = await seededSession();
+    const token = await setupToken(tokens.access_token, "quota");
+    const { connection } = await start(tokens.access_token, { provider: "sandbox_simplefin", setup_token: token });
+    const runs = [await syncOnce(connection.id), await syncOnce(connection.id), await syncOnce(connection.id)];
+    expect(runs.map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    const got = (
+      await getJson<ConnectionJson & { warnings: { code: string }[] }>(
+        tokens.access_token,
+        `/api/v1/connections/${connection.id}`,
+      )
+    ).body;
+    expect(got.status).toBe("active");
+    expect(got.warnings.map((w) => w.code)).toContain("quota");
+  });
+
   it("a second connection's token refused, a malformed token refused; neither leaves a connection", async () => {
     const { tokens } = await seededSession();
     const bad = await authed(tokens.access_token, "/api/v1/connections", {

@@ -8,7 +8,7 @@
 import { KeyringError } from "../../crypto/keyring";
 import { sha256Hex } from "../../crypto/random";
 import { findConnection, updateUserConnection } from "../../db/connections";
-import { consumeOAuthState, findOAuthState, type OAuthStateRow } from "../../db/oauth-states";
+import { consumeOAuthState, findOAuthState, type OAuthStateRow, unspendOAuthState } from "../../db/oauth-states";
 import { fail } from "../../errors";
 import type { OfferedProvider } from "../../providers/registry";
 import { ProviderError } from "../../providers/types";
@@ -131,6 +131,14 @@ export async function completeAuthorization(
       deps.logger.warn("oauth state verifier does not decrypt", { code: err.code, connection_id: connection.id });
       throw invalidState();
     }
+    if (err instanceof ConsentNotGivenError && CONSENT_UNDER_WAY.has(err.status)) {
+      // Not an answer yet: the person is still at the bank. The state stays usable.
+      await unspendOAuthState(deps.db, stateHash);
+      throw fail(
+        "connection_not_ready",
+        `The bank has not confirmed the consent yet (requisition ${err.status}); finish at the bank, then complete again.`,
+      );
+    }
     if (err instanceof ConsentNotGivenError) {
       await recordFailure("authorization_denied", undefined, "connection.authorization_denied", {
         requisition_status: err.status,
@@ -175,6 +183,12 @@ export async function completeAuthorization(
   if (!row) throw invalidState(); // deleted while we exchanged the code
   return connectionView(row, now, deps.config.providers);
 }
+
+/**
+ * Requisition statuses of a consent still under way (docs/providers/gocardless.md: created, giving
+ * consent, undergoing authentication, selecting accounts, granting access); RJ and EX are answers.
+ */
+const CONSENT_UNDER_WAY = new Set(["CR", "GC", "UA", "SA", "GA"]);
 
 /** The person came back from their bank without a linked requisition (declined, expired, or unfinished). */
 class ConsentNotGivenError extends Error {

@@ -92,6 +92,8 @@ export interface ProviderCadence {
   intervalMs: number;
   /** Units per window: GoCardless counts syncs (one call per account and scope), SimpleFIN requests. */
   quota: { limit: number; windowMs: number } | null;
+  /** How far back a first sync reads, where the provider's limits say less than SYNC_HISTORY_DAYS. */
+  historyMs?: number;
 }
 
 /** What the sync services read (durations in milliseconds unless named otherwise). */
@@ -124,6 +126,9 @@ export function buildSyncConfig(env: SyncEnv): SyncConfig {
       simplefin: {
         intervalMs: env.SYNC_INTERVAL_MINUTES_SIMPLEFIN * MINUTE,
         quota: { limit: env.SIMPLEFIN_DAILY_REQUESTS, windowMs: DAY },
+        // One request a sync: the bridge caps a request at 90 days, and each counts against its
+        // ~24 a day (docs/providers/simplefin.md); how deep banks' history goes is [uncertain].
+        historyMs: Math.min(env.SYNC_HISTORY_DAYS, 90) * DAY,
       },
     },
     retry: {

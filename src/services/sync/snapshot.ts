@@ -8,6 +8,7 @@ import type { ProviderWarningView } from "../../db/schema";
 import { fail } from "../../errors";
 import { type ProviderSnapshot, ReauthRequiredError, type SnapshotWindow } from "../../providers/types";
 import { freshAccessToken } from "../connections/token-refresh";
+import { cadenceOf } from "./config";
 import type { SyncDeps } from "./deps";
 import { EmptyAnswerError } from "./failures";
 
@@ -16,8 +17,14 @@ import { EmptyAnswerError } from "./failures";
  * the overlap (late-posting items, pending → posted); a first sync or a newly listed account
  * fetches the whole history.
  */
-export function windowStart(known: boolean, lastSyncedAt: Date | null, now: Date, deps: Pick<SyncDeps, "config">) {
-  const { historyMs, overlapMs } = deps.config.sync;
+export function windowStart(
+  known: boolean,
+  lastSyncedAt: Date | null,
+  now: Date,
+  deps: Pick<SyncDeps, "config">,
+  historyMs = deps.config.sync.historyMs,
+) {
+  const { overlapMs } = deps.config.sync;
   const full = now.getTime() - historyMs;
   if (!known || !lastSyncedAt) return new Date(full);
   return new Date(Math.max(full, lastSyncedAt.getTime() - overlapMs));
@@ -29,9 +36,10 @@ export function syncWindow(
   knownAccounts: string[],
   lastSyncedAt: Date | null,
   now: Date,
+  historyMs?: number,
 ): SnapshotWindow {
   const known = new Set(knownAccounts);
-  return { end: now, startFor: (id) => windowStart(known.has(id), lastSyncedAt, now, deps) };
+  return { end: now, startFor: (id) => windowStart(known.has(id), lastSyncedAt, now, deps, historyMs) };
 }
 
 /**
@@ -51,7 +59,8 @@ export async function fetchAnswer(
   const offered = deps.providers.get(row.provider);
   if (!offered) throw fail("provider_error", "This connection's provider is not offered here.");
   // Up to the provider's now: the sandboxes' clock may run ahead of ours.
-  const window = syncWindow(deps, knownAccounts, row.lastSyncedAt, offered.clock?.() ?? now);
+  const { historyMs } = cadenceOf(deps.config.sync, row.provider);
+  const window = syncWindow(deps, knownAccounts, row.lastSyncedAt, offered.clock?.() ?? now, historyMs);
   const read = async (credential: string) => {
     const snapshot = await offered.source.snapshot(credential, window);
     if (snapshot.accounts.length === 0) throw new EmptyAnswerError("the provider listed no accounts");
