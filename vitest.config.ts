@@ -42,6 +42,9 @@ const ISOLATED_SUITES = [
   "test/integration/security-review-2.test.ts",
 ];
 
+/** Suites that read the Worker's own log lines (traces): they run with LOG_LEVEL=info. */
+const LOGGED_SUITES = ["test/integration/traces.test.ts"];
+
 // Wrangler's own informational lines (which files it read) are noise in a test run.
 process.env.WRANGLER_LOG ??= "warn";
 
@@ -91,13 +94,17 @@ export default defineConfig(async () => {
             ...shared,
             name: "workers",
             include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
-            exclude: [...OWASP_COST_SUITES, ...ISOLATED_SUITES],
+            exclude: [...OWASP_COST_SUITES, ...ISOLATED_SUITES, ...LOGGED_SUITES],
             isolate: false,
           },
         },
         {
           plugins: [workers("fast", fast)],
           test: { ...shared, name: "workers-isolated", include: ISOLATED_SUITES },
+        },
+        {
+          plugins: [workers("fast", { ...fast, LOG_LEVEL: "info" })],
+          test: { ...shared, name: "workers-logged", include: LOGGED_SUITES },
         },
         {
           plugins: [workers("owasp-cost", {})],

@@ -21,6 +21,7 @@ import type { Logger } from "./logger";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry";
 import { storedAppTokens } from "./services/providers/app-tokens";
 import type { RuleName } from "./services/rate-rules";
+import { newTrace, type Trace } from "./trace";
 
 export interface Deps {
   config: Config;
@@ -50,12 +51,16 @@ export interface Deps {
   emailDeadLetters: Pick<Queue<EmailDeadLetterMessage>, "send">;
   /** Runs work after the response or job (`ctx.waitUntil`): audit of read-only events, email. */
   defer: (work: Promise<unknown>) => void;
+  /** The W3C trace this work belongs to (src/trace.ts): the request's, the tick's or the message's. */
+  trace: Trace;
 }
 
 export interface DepsOptions {
   logger: Logger;
   /** Runs work after the response or job (`ctx.waitUntil`). */
   defer: (work: Promise<unknown>) => void;
+  /** The trace to continue (default: a new one). */
+  trace?: Trace;
   /** Replacements, for tests: any member. */
   overrides?: Partial<Deps>;
 }
@@ -131,6 +136,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
   let emailSender = o.emailSender;
   let providers = o.providers;
   const emailQueue = o.emailQueue ?? env.EMAIL_QUEUE;
+  const trace = o.trace ?? options.trace ?? newTrace();
   return {
     config,
     db,
@@ -151,6 +157,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
         defer,
         sleep: wait,
         now,
+        traceId: trace.traceId,
       });
       return mailer;
     },
@@ -171,5 +178,20 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     emailQueue,
     emailDeadLetters: o.emailDeadLetters ?? env.EMAIL_DLQ,
     defer,
+    trace,
   };
+}
+
+/**
+ * The same dependencies for one piece of work with its own trace (a queue message): the trace and
+ * a logger that puts its `trace_id` on every line. Everything else is shared (and still lazy).
+ */
+export function withTrace<D extends Pick<Deps, "trace" | "logger">>(deps: D, traceId: string | undefined): D {
+  const trace = newTrace(traceId);
+  const traced = Object.create(deps) as D;
+  Object.defineProperties(traced, {
+    trace: { value: trace, enumerable: true },
+    logger: { value: deps.logger.with({ trace_id: trace.traceId }), enumerable: true },
+  });
+  return traced;
 }

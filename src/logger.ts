@@ -15,6 +15,8 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /** The same logger with more fields on every line (e.g. a message's `trace_id`). */
+  with(fields: LogFields): Logger;
 }
 
 /**
@@ -25,10 +27,14 @@ class JsonLogger implements Logger {
   private readonly at: number;
 
   constructor(
-    level: LogLevel,
+    private readonly level: LogLevel,
     private readonly base: LogFields,
   ) {
     this.at = ORDER[level];
+  }
+
+  with(fields: LogFields): Logger {
+    return new JsonLogger(this.level, { ...this.base, ...fields });
   }
 
   debug(msg: string, fields?: LogFields) {

@@ -21,6 +21,8 @@ export const auditColumns = () => ({
   actorId: text("actor_id"),
   sessionId: text("session_id"),
   requestId: text("request_id"),
+  /** The W3C trace the event happened in (src/trace.ts): a request's, or a job's run. */
+  traceId: text("trace_id"),
   method: text("method"),
   path: text("path"),
   ipAddress: text("ip_address"),
@@ -37,6 +39,8 @@ export const auditEvents = sqliteTable("audit_events", auditColumns(), (t) => [
   index("audit_events_user_time").on(t.userId, t.occurredAt),
   index("audit_events_action_time").on(t.action, t.occurredAt),
   index("audit_events_time").on(t.occurredAt),
+  // Partial: most rows have one, and a search by trace must not scan the trail.
+  index("audit_events_trace").on(t.traceId).where(sql`${t.traceId} IS NOT NULL`),
 ]);
 
 /**

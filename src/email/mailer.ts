@@ -23,6 +23,8 @@ export interface MailerDeps extends EmailQueueDeps {
   keyring: Keyring;
   /** Runs work after the response (the request's `waitUntil`). */
   defer: (work: Promise<unknown>) => void;
+  /** The trace that asked for the email (its message carries it to the consumer's logs). */
+  traceId?: string;
 }
 
 /** Counts, seals and queues one email; resolves to what became of it. */
@@ -32,7 +34,7 @@ export async function queueEmail(deps: MailerDeps, email: Email): Promise<"queue
     return "over_quota";
   }
   const message = await sealEmail(deps.keyring, email, deps.now());
-  return enqueueEmail(deps, message);
+  return enqueueEmail(deps, deps.traceId ? { ...message, trace_id: deps.traceId } : message);
 }
 
 export function createMailer(deps: MailerDeps): Mailer {
@@ -40,7 +42,7 @@ export function createMailer(deps: MailerDeps): Mailer {
     send(email) {
       deps.defer(
         queueEmail(deps, email).catch((err) =>
-          // The quota's Gate, the keyring, or both the queue and D1 failed: the email is lost.
+          // The Limiter's quota, the keyring, or both the queue and D1 failed: the email is lost.
           deps.logger.error("email not queued", {
             kind: email.kind,
             error: redactFailure(err, email.to),

@@ -19,6 +19,11 @@ export const EmailQueueMessageSchema = z.object({
   sealed: z.string().min(1).max(120_000),
   /** When the email was asked for (epoch ms). */
   requested_at: z.number().int(),
+  /** The W3C trace id that asked for it (src/trace.ts); absent when it waited in D1. */
+  trace_id: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
 });
 export type EmailQueueMessage = z.infer<typeof EmailQueueMessageSchema>;
 

@@ -278,12 +278,18 @@ export class Home extends DurableObject<Env> {
       case "runSent":
         this.runs.update(c.runId, { sent_at: now });
         return null;
-      case "begin":
-        return begin(parts, c.runId, c.attempt, now, c.quota);
+      case "begin": {
+        const answer = begin(parts, c.runId, c.attempt, now, c.quota);
+        this.logRun(c.runId, `sync begin: ${answer.kind}`, { attempt: c.attempt });
+        return answer;
+      }
       case "quotaRoom":
         return this.quotas.room(c.connectionId, c.policy, now);
       case "complete": {
         const answer = complete(parts, c.snapshot, now);
+        this.logRun(c.snapshot.runId, `sync complete: ${answer.kind}`, {
+          rows_written: answer.kind === "applied" ? answer.stats.rows_written : 0,
+        });
         if (answer.kind === "applied") {
           this.ctx.storage.kv.put(PENDING_STALE_KEY, c.pendingStaleMs);
           this.wakeBy(now + RECONCILE_EVERY_MS);
@@ -291,8 +297,20 @@ export class Home extends DurableObject<Env> {
         return answer;
       }
       case "fail":
+        this.logRun(c.runId, `sync ${c.outcome.status}`, { code: c.outcome.error.code });
         return fail(parts, c.runId, c.outcome, c.events, now);
     }
+  }
+
+  /** One line per step of a sync, with the run's trace: a search by `trace_id` reaches the home. */
+  private logRun(runId: string, msg: string, fields: Record<string, unknown>) {
+    const run = this.runs.find(runId);
+    this.log.info(msg, {
+      run_id: runId,
+      connection_id: run?.connectionId,
+      trace_id: run?.traceId ?? undefined,
+      ...fields,
+    });
   }
 
   /** Takes one token from a bucket of this user. */

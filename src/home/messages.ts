@@ -1,5 +1,6 @@
 /** What travels on the sync queues. Parsed, never trusted: a bad body is logged and dropped. */
 import { z } from "zod";
+import { TRACE_ID } from "../trace";
 import { SYNC_TRIGGERS } from "./ledger/rows";
 
 /** One sync run of one connection (queue `ledgerlink-sync`). */
@@ -10,6 +11,8 @@ export const SyncMessageSchema = z.object({
   trigger: z.enum(SYNC_TRIGGERS),
   /** The run's idempotency key (logged; the run row enforces it). */
   idempotency_key: z.string().min(1).max(300),
+  /** The W3C trace id that queued it (src/trace.ts); absent on messages older than traces. */
+  trace_id: z.string().regex(TRACE_ID).optional(),
 });
 export type SyncMessage = z.infer<typeof SyncMessageSchema>;
 
@@ -24,6 +27,7 @@ export const SweepMessageSchema = z.object({
   after: z.string().max(100),
   to: z.string().max(100).nullable(),
   due_at: z.number().int(),
+  trace_id: z.string().regex(TRACE_ID).optional(),
 });
 export type SweepMessage = z.infer<typeof SweepMessageSchema>;
 
@@ -41,7 +45,7 @@ export type DeadLetterMessage = z.infer<typeof DeadLetterMessageSchema>;
 /**
  * What a user's home found on its alarm and the directory's audit trail must record (the home
  * writes no D1 itself): runs it failed as lost, pending transactions that never posted. Sent on
- * the sync queue; its consumer writes the audit rows (src/jobs/home-report-consumer.ts).
+ * the sync queue; its consumer writes the audit rows (src/services/sync/home-report.ts).
  */
 export const HomeReportMessageSchema = z.object({
   v: z.literal(1),

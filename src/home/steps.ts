@@ -59,4 +59,8 @@ export const HOME_SCHEMA: readonly SchemaStep[] = [
     sql.exec(`CREATE TABLE reconciliation_notices (seq INTEGER PRIMARY KEY, account_id TEXT NOT NULL,
       status TEXT NOT NULL, difference TEXT NOT NULL, since INTEGER, at INTEGER NOT NULL)`);
   },
+  // v8 (traces): the trace that queued each run, which its messages and log lines carry.
+  (sql) => {
+    sql.exec("ALTER TABLE sync_runs ADD COLUMN trace_id TEXT");
+  },
 ];

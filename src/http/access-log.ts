@@ -15,7 +15,7 @@ export function accessLog(): MiddlewareHandler<AppEnv> {
     // Before the config gate has validated everything, honour a valid LOG_LEVEL or use info.
     const raw = c.env?.LOG_LEVEL as string | undefined;
     const level = LOG_LEVELS.includes(raw as LogLevel) ? (raw as LogLevel) : "info";
-    c.set("logger", createLogger(level, { request_id: c.get("requestId") }));
+    c.set("logger", createLogger(level, { request_id: c.get("requestId"), trace_id: c.get("trace")?.traceId }));
     await next();
     const status = c.res.status;
     if (status < 400 && level !== "debug") return;

@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { Deps } from "../deps";
 import type { ReadAnswer } from "../home/ledger/reads";
 import type { Logger } from "../logger";
+import type { Trace } from "../trace";
 
 /** Who is calling, from Cloudflare's edge headers and `request.cf`. */
 export interface ClientInfo {
@@ -25,6 +26,8 @@ export interface AuthContext {
 /** Request-scoped state set by middleware; handlers read it with `c.var`. */
 export interface Variables {
   requestId: string;
+  /** The request's W3C trace (src/trace.ts), continued from `traceparent` or started here. */
+  trace: Trace;
   client: ClientInfo;
   config: Config;
   logger: Logger;

@@ -11,6 +11,7 @@ export function depsOf(c: Context<AppEnv>): Deps {
   if (!deps) {
     deps = createDeps(c.env, c.get("config"), {
       logger: c.get("logger"),
+      trace: c.get("trace"),
       defer: (work) => c.executionCtx.waitUntil(work),
     });
     c.set("deps", deps);

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { traceFrom } from "../trace";
 import type { AppEnv, ClientInfo } from "./app-env";
 import { clientKey } from "./client-key";
 
@@ -33,6 +34,8 @@ export function clientInfo(req: Request): ClientInfo {
 export function requestContext(): MiddlewareHandler<AppEnv> {
   return function requestContext(c, next) {
     c.set("client", clientInfo(c.req.raw));
+    // W3C Trace Context: continue the caller's trace, or start one (src/trace.ts).
+    c.set("trace", traceFrom(c.req.header("traceparent")));
     return next();
   };
 }

@@ -8,6 +8,7 @@ export function metaOf(c: Context<AppEnv>): RequestMeta {
   const client = c.get("client");
   return {
     requestId: c.get("requestId"),
+    traceId: c.get("trace").traceId,
     method: c.req.method,
     path: c.req.path,
     ip: client.ip,

@@ -3,15 +3,17 @@
  * message by message (ack, delayed retry, or forward to the dead-letter queue with its reason),
  * so one address's trouble never redelivers another's email.
  */
+import { withTrace } from "../deps";
 import { EmailQueueMessageSchema } from "../email/messages";
 import { deliverEmail } from "../services/email/deliver";
 import type { EmailDeps } from "../services/email/deps";
 import { backoffSeconds } from "../services/sync/timing";
 
-export async function consumeEmails(deps: EmailDeps, batch: MessageBatch<unknown>) {
+export async function consumeEmails(batchDeps: EmailDeps, batch: MessageBatch<unknown>) {
   await Promise.all(
     batch.messages.map(async (message) => {
       const parsed = EmailQueueMessageSchema.safeParse(message.body);
+      const deps = withTrace(batchDeps, parsed.success ? parsed.data.trace_id : undefined);
       if (!parsed.success) {
         // Retrying cannot fix a body we do not understand; say so (never the body) and drop it.
         deps.logger.error("malformed email message dropped", { message_id: message.id });

@@ -24,7 +24,7 @@ const DAY = 86_400_000;
  * failure so the cron invocation is marked failed.
  */
 export async function runHourlyJobs(
-  deps: Pick<Deps, "db" | "config" | "logger" | "homes" | "limiter" | "now" | "mailer" | "providers">,
+  deps: Pick<Deps, "db" | "config" | "logger" | "homes" | "limiter" | "now" | "mailer" | "providers" | "trace">,
   now: Date,
 ) {
   const { db, config, logger: log } = deps;

@@ -3,6 +3,7 @@ import { createDeps } from "../deps";
 import { createLogger } from "../logger";
 import { resendPendingEmails } from "../services/email/pending";
 import { scheduleDueSyncs } from "../services/sync/schedule";
+import { newTrace } from "../trace";
 import { runHourlyJobs } from "./hourly";
 
 /** Cron expressions (wrangler.toml [triggers]) and the jobs each one runs. */
@@ -14,8 +15,10 @@ export const CRONS = {
 /** Runs the jobs for one Cron Trigger firing; logs what each did. */
 export async function runScheduled(cron: string, env: Env, scheduledTime: number, ctx: ExecutionContext) {
   const config = await loadConfig(env);
-  const log = createLogger(config.logLevel, { cron });
-  const deps = createDeps(env, config, { logger: log, defer: (work) => ctx.waitUntil(work) });
+  // Each tick is a trace of its own: its runs, their messages and the rows they write carry it.
+  const trace = newTrace();
+  const log = createLogger(config.logLevel, { cron, trace_id: trace.traceId });
+  const deps = createDeps(env, config, { logger: log, defer: (work) => ctx.waitUntil(work), trace });
   const now = new Date(scheduledTime);
   if (cron === CRONS.sync) {
     // Emails a queue outage kept back (docs/design.md "Identity"). Independent of scheduling:

@@ -4,6 +4,7 @@
  * forward to the dead-letter queue), so one connection's trouble never redelivers another's.
  */
 
+import { withTrace } from "../deps";
 import {
   type HomeReportMessage,
   HomeReportMessageSchema,
@@ -17,11 +18,12 @@ import { recordHomeReport } from "../services/sync/home-report";
 import { sweepSlice } from "../services/sync/schedule";
 import { backoffSeconds } from "../services/sync/timing";
 
-export async function consumeSync(deps: SyncDeps, batch: MessageBatch<unknown>) {
+export async function consumeSync(batchDeps: SyncDeps, batch: MessageBatch<unknown>) {
   await Promise.all(
     batch.messages.map(async (message) => {
       const sweep = SweepMessageSchema.safeParse(message.body);
-      if (sweep.success) return consumeSweep(deps, message, sweep.data);
+      if (sweep.success) return consumeSweep(withTrace(batchDeps, sweep.data.trace_id), message, sweep.data);
+      const deps = batchDeps;
       const report = HomeReportMessageSchema.safeParse(message.body);
       if (report.success) return consumeReport(deps, message, report.data);
       const parsed = SyncMessageSchema.safeParse(message.body);
@@ -32,8 +34,10 @@ export async function consumeSync(deps: SyncDeps, batch: MessageBatch<unknown>) 
         return;
       }
       const body = parsed.data;
+      // The run's own trace (the cron tick's, or the request's that asked for it).
+      const traced = withTrace(deps, body.trace_id);
       try {
-        const result = await runSyncAttempt(deps, body, message.attempts);
+        const result = await runSyncAttempt(traced, body, message.attempts);
         if (result.action === "ack") message.ack();
         // Queues' delayed retry; `attempts` counts up on the redelivery.
         else if (result.action === "retry") message.retry({ delaySeconds: result.delaySeconds });
@@ -47,7 +51,7 @@ export async function consumeSync(deps: SyncDeps, batch: MessageBatch<unknown>) 
       } catch (err) {
         // Provider failures were handled above; this is D1 or a bug. Back off and let Queues'
         // max_retries carry a message that keeps crashing to the dead-letter queue.
-        deps.logger.error("sync message crashed", {
+        traced.logger.error("sync message crashed", {
           run_id: body.run_id,
           attempt: message.attempts,
           error: err instanceof Error ? err.message : String(err),

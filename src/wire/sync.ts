@@ -66,7 +66,11 @@ export const SyncRun = z
     stats: SyncStats.nullable().openapi({ description: "Set when the run succeeded." }),
     error: z.object({ code: z.string(), message: z.string() }).nullable().openapi({
       description:
-        "The last failure: `reauth_required`, `provider_unavailable`, `provider_rate_limited`, `provider_payment_required`, `provider_error`, `provider_empty_answer`, `internal_error`; for skipped runs `sync_disabled`, `sync_in_progress`, `cooldown`, `connection_not_ready`.",
+        "The last failure: `reauth_required`, `provider_unavailable`, `provider_rate_limited`, `provider_payment_required`, `provider_error`, `provider_empty_answer`, `internal_error`; for skipped runs `sync_disabled`, `sync_in_progress`, `cooldown`, `connection_not_ready`, `provider_quota_exhausted` (the connection's share of the provider's calls is spent), `provider_rate_limited` (the provider's own 429: deferred, not failed).",
+    }),
+    trace_id: z.string().nullable().openapi({
+      description:
+        "The W3C trace that queued the run (the request's `traceparent`, or the cron tick's): every log line and audit row of the run carries it.",
     }),
   })
   .openapi("SyncRun");

@@ -25,6 +25,7 @@ const restoreAs = (
 ) => {
   const meta = {
     requestId: "t",
+    traceId: "0af7651916cd43dd8448eb211c80319c",
     method: "POST",
     path: "/t",
     ip: null,

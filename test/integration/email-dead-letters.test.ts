@@ -154,6 +154,7 @@ describe("email dead letters (admin)", () => {
     const deps = await testDeps({ emailQueue: outage.queue, sleep: async () => {} });
     const meta = {
       requestId: "req-test",
+      traceId: "0af7651916cd43dd8448eb211c80319c",
       method: "POST",
       path: `${BASE}/${letter.id}/replay`,
       ip: null,

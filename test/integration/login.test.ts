@@ -12,6 +12,7 @@ import { authed, emailTo, login, outbox, PASSWORD, uniqueEmail, verifiedUser } f
 
 const meta = {
   requestId: "t",
+  traceId: "0af7651916cd43dd8448eb211c80319c",
   method: "POST",
   path: "/api/v1/auth/login",
   ip: "203.0.113.9",

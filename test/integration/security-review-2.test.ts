@@ -26,7 +26,16 @@ import { productionEnv } from "../support/production";
 import { seededSession } from "../support/seed";
 import { attempt, queuedRun } from "../support/sync";
 
-const META = { requestId: "t", method: "POST", path: "/t", ip: null, clientKey: "t", userAgent: null, location: null };
+const META = {
+  requestId: "t",
+  traceId: "0af7651916cd43dd8448eb211c80319c",
+  method: "POST",
+  path: "/t",
+  ip: null,
+  clientKey: "t",
+  userAgent: null,
+  location: null,
+};
 const post = (path: string, json: unknown, init: CallInit = {}) => call(path, { ...init, method: "POST", json });
 const from = (ip: string): CallInit => ({ headers: { "CF-Connecting-IP": ip } });
 

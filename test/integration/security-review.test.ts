@@ -558,6 +558,7 @@ describe("14: revoking all sessions leaves no window for a session created meanw
     const deps = await testDeps({ homes });
     const meta = {
       requestId: "r",
+      traceId: "0af7651916cd43dd8448eb211c80319c",
       method: "DELETE",
       path: "/x",
       ip: null,

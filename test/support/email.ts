@@ -130,7 +130,16 @@ export const deadLetterOf = (to: string, timeout = 15_000) =>
 /** A logger that keeps its lines. */
 export function recordingLogger() {
   const lines: { level: string; msg: string; fields?: LogFields }[] = [];
-  const at = (level: string) => (msg: string, fields?: LogFields) => void lines.push({ level, msg, fields });
-  const logger: Logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-  return { logger, lines };
+  const make = (base: LogFields): Logger => {
+    const at = (level: string) => (msg: string, fields?: LogFields) =>
+      void lines.push({ level, msg, fields: { ...base, ...fields } });
+    return {
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+      with: (f) => make({ ...base, ...f }),
+    };
+  };
+  return { logger: make({}), lines };
 }

@@ -33,6 +33,7 @@ export async function seededSession(tag = "seeded", options: { role?: "user" | "
   } as const;
   const meta = {
     requestId: "seed",
+    traceId: "0af7651916cd43dd8448eb211c80319c",
     method: "POST",
     path: "/seed",
     ip: null,

@@ -133,6 +133,8 @@ export const SYNC_RUNS = table("sync_runs", {
   errorMessage: maybeText(),
   /** When the run counts as lost (recorded with it: every attempt with its backoff). */
   deadlineAt: maybeTime(),
+  /** The W3C trace that queued it (v8 on). */
+  traceId: maybeText(),
 });
 export type SyncRunRow = RowOf<typeof SYNC_RUNS.columns>;
 

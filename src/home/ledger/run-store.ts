@@ -21,6 +21,8 @@ export interface RunSpec {
   trigger: SyncTrigger;
   idempotencyKey: string;
   horizonMs: number;
+  /** The W3C trace that queued it (src/trace.ts): its messages and log lines carry it. */
+  traceId?: string | null;
 }
 
 export const toRun = (r: Rec): SyncRunRow => SYNC_RUNS.read(r);
@@ -34,6 +36,7 @@ export const messageOf = (run: SyncRunRow): SyncMessage => ({
   connection_id: run.connectionId,
   trigger: run.trigger,
   idempotency_key: run.idempotencyKey,
+  ...(run.traceId ? { trace_id: run.traceId } : {}),
 });
 
 /** Columns a run's lifecycle changes. */
@@ -61,8 +64,8 @@ export class Runs {
   record(run: RunSpec, now: number) {
     const inserted = this.sql
       .exec<Rec>(
-        `INSERT INTO sync_runs (id, connection_id, trigger, status, idempotency_key, queued_at, sent_at, deadline_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
+        `INSERT INTO sync_runs (id, connection_id, trigger, status, idempotency_key, queued_at, sent_at, deadline_at, trace_id)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
         run.id,
         run.connectionId,
         run.trigger,
@@ -70,6 +73,7 @@ export class Runs {
         now,
         now,
         now + run.horizonMs,
+        run.traceId ?? null,
       )
       .toArray()[0];
     if (inserted) return { run: toRun(inserted), created: true };

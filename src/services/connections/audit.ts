@@ -1,6 +1,6 @@
 import { insertAudit } from "../../db/audit";
 import type { Db } from "../../db/client";
-import { auditContext, type RequestMeta } from "../context";
+import { auditContext, type JobMeta, type RequestMeta } from "../context";
 
 /** Audit outcomes (the audit table's enum). */
 export type Outcome = "success" | "failure" | "denied";
@@ -11,7 +11,7 @@ export type Outcome = "success" | "failure" | "denied";
  */
 export function connectionAudit(
   db: Db,
-  meta: RequestMeta | null,
+  meta: RequestMeta | JobMeta | null,
   at: Date,
   event: {
     action: string;

@@ -6,6 +6,7 @@
  * (`connection.consent_expiring`) per credentials, then the connection needs re-authorization,
  * its data intact.
  */
+
 import { batchAll } from "../../db/batch";
 import {
   type ConnectionRow,
@@ -20,6 +21,7 @@ import { findUserById } from "../../db/users";
 import type { Deps } from "../../deps";
 import { emails, greeting } from "../../email/templates";
 import { liveEvent } from "../../home/events";
+import { jobMeta } from "../context";
 import { connectionAudit } from "./audit";
 import { lastErrorMessage } from "./last-error";
 
@@ -36,7 +38,7 @@ export interface CredentialHealthReport {
   reauth_required: number;
 }
 
-type HealthDeps = Pick<Deps, "db" | "config" | "homes" | "mailer" | "providers">;
+type HealthDeps = Pick<Deps, "db" | "config" | "homes" | "mailer" | "providers" | "trace">;
 
 /** When a row's access ends: its consent, else its refresh token. */
 const endOf = (row: ConnectionRow) => row.consentExpiresAt ?? row.refreshTokenExpiresAt;
@@ -58,7 +60,7 @@ export async function checkCredentialHealth(deps: HealthDeps, now: Date): Promis
             lastErrorAt: now,
             updatedAt: now,
           }),
-          connectionAudit(db, null, now, {
+          connectionAudit(db, jobMeta(deps), now, {
             action: "connection.reauth_required",
             outcome: "failure",
             userId: row.userId,
@@ -89,7 +91,7 @@ export async function checkCredentialHealth(deps: HealthDeps, now: Date): Promis
       db,
       warn.flatMap(({ row, patch }) => [
         updateUserConnection(db, row.userId, row.id, patch),
-        connectionAudit(db, null, now, {
+        connectionAudit(db, jobMeta(deps), now, {
           action: "connection.reauth_due",
           outcome: "success",
           userId: row.userId,

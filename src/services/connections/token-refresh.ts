@@ -15,7 +15,7 @@ import {
 } from "../../db/connections";
 import { type DomainError, fail, notFound } from "../../errors";
 import { applyRefresh, ProviderError, type RefreshResult, type RefreshTokenOutcome } from "../../providers/types";
-import type { RequestMeta } from "../context";
+import type { JobMeta, RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
 import { openCredentials, openTokens, sealTokens } from "./credentials";
 import type { ConnectionDeps } from "./deps";
@@ -48,7 +48,7 @@ const leaseMs = (deps: ConnectionDeps) => deps.config.providers.timeouts.totalMs
  */
 export async function freshAccessToken(
   deps: ConnectionDeps,
-  meta: RequestMeta | null,
+  meta: RequestMeta | JobMeta | null,
   connectionId: string,
   options: { userId?: string; force?: boolean } = {},
 ): Promise<FreshCredentials> {
@@ -116,7 +116,12 @@ function recordedFailure(row: ConnectionRow): DomainError {
 }
 
 /** The refresh token is past its lifetime (Schwab: 7 days): no point asking the provider. */
-async function expireCredentials(deps: ConnectionDeps, meta: RequestMeta | null, row: ConnectionRow, now: Date) {
+async function expireCredentials(
+  deps: ConnectionDeps,
+  meta: RequestMeta | JobMeta | null,
+  row: ConnectionRow,
+  now: Date,
+) {
   await deps.db.batch([
     flagReauthRequired(deps.db, row.id, {
       lastErrorCode: "reauth_required",
@@ -137,7 +142,7 @@ async function expireCredentials(deps: ConnectionDeps, meta: RequestMeta | null,
 
 async function refreshUnderLease(
   deps: ConnectionDeps,
-  meta: RequestMeta | null,
+  meta: RequestMeta | JobMeta | null,
   row: ConnectionRow,
   owner: string,
 ): Promise<FreshCredentials> {

@@ -2,6 +2,7 @@
  * Dead letters: runs that used up their attempts. The DLQ consumer records each once and puts
  * its connection in `error`; administrators list them and replay one as a new run.
  */
+
 import { newId } from "../../crypto/random";
 import { claimForSync, updateConnectionAfterDeadLetter } from "../../db/connection-sync";
 import { findConnection } from "../../db/connections";
@@ -20,6 +21,7 @@ import { connectionAudit } from "../connections/audit";
 import { notConnected, reauthRequired } from "../connections/errors";
 import { lastErrorMessage } from "../connections/last-error";
 import type { RequestMeta } from "../context";
+import { jobMeta } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { SyncDeps } from "./deps";
 import { failedPatch } from "./outcome";
@@ -95,7 +97,7 @@ export async function recordDeadLetter(deps: SyncDeps, body: DeadLetterMessage):
   ]);
   await deps.db.batch([
     updateConnectionAfterDeadLetter(deps.db, row.id, run.id, now, patch),
-    connectionAudit(deps.db, null, now, {
+    connectionAudit(deps.db, jobMeta(deps), now, {
       action: "sync.dead_lettered",
       outcome: "failure",
       userId: row.userId,
@@ -136,7 +138,8 @@ export async function replayDeadLetter(deps: SyncDeps, meta: RequestMeta, actorI
   if (!row.accessTokenEnc || row.status === "pending" || row.status === "disconnected") throw notConnected();
 
   const now = deps.now();
-  const run = newRun(row, "replay", `replay:${letter.id}`, runHorizon(now, deps.config.sync).getTime() - now.getTime());
+  const horizonMs = runHorizon(now, deps.config.sync).getTime() - now.getTime();
+  const run = newRun(row, "replay", `replay:${letter.id}`, horizonMs, deps.trace.traceId);
   const [marked] = await markReplayed(deps.db, letter.id, {
     replayedAt: now,
     replayRunId: run.message.run_id,

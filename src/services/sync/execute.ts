@@ -12,6 +12,7 @@
  *
  * A redelivered message of a finished run is acknowledged and ignored.
  */
+
 import { leaseForSync, updateUnderSyncLease } from "../../db/connection-sync";
 import { type ConnectionRow, deleteUserConnection, findConnection } from "../../db/connections";
 import { clearDrift, upsertDrift } from "../../db/reconciliation";
@@ -19,6 +20,7 @@ import { liveEvent } from "../../home/events";
 import type { SyncMessage } from "../../home/messages";
 import type { ProviderSnapshot } from "../../providers/types";
 import { connectionAudit } from "../connections/audit";
+import { jobMeta } from "../context";
 import { cadenceOf } from "./config";
 import type { SyncDeps } from "./deps";
 import { classifyFailure, type SyncFailure } from "./failures";
@@ -154,7 +156,7 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
               updatedAt: done,
             })
           : clearDrift(deps.db, r.accountId),
-        connectionAudit(deps.db, null, done, {
+        connectionAudit(deps.db, jobMeta(deps), done, {
           action: r.status === "drift" ? "account.reconciliation_drift" : "account.reconciled",
           outcome: r.status === "drift" ? "failure" : "success",
           ...who,
@@ -165,7 +167,7 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
       // Connections a relink left without accounts: the home deleted their data; the directory retires them.
       ...applied.emptied.flatMap((old) => [
         deleteUserConnection(deps.db, row.userId, old),
-        connectionAudit(deps.db, null, done, {
+        connectionAudit(deps.db, jobMeta(deps), done, {
           action: "connection.relinked",
           outcome: "success",
           ...who,
@@ -264,7 +266,7 @@ async function recordFailure(
     updateUnderSyncLease(deps.db, row.id, runId, failedPatch(row, failure, now, config)),
     ...(failure.kind === "reauth" && !failure.audited
       ? [
-          connectionAudit(deps.db, null, now, {
+          connectionAudit(deps.db, jobMeta(deps), now, {
             action: "connection.reauth_required",
             outcome: "failure",
             ...who,
@@ -272,7 +274,7 @@ async function recordFailure(
           }),
         ]
       : []),
-    connectionAudit(deps.db, null, now, {
+    connectionAudit(deps.db, jobMeta(deps), now, {
       action: "sync.failed",
       outcome: "failure",
       ...who,

@@ -4,17 +4,19 @@
  * report redelivered writes its rows again, which the trail tolerates (they describe the same
  * finding at the same time).
  */
+
 import { insertAudit } from "../../db/audit";
 import { batchAll } from "../../db/batch";
 import type { HomeReportMessage } from "../../home/messages";
 import { connectionAudit } from "../connections/audit";
+import { jobMeta } from "../context";
 import type { SyncDeps } from "./deps";
 
-export async function recordHomeReport(deps: Pick<SyncDeps, "db">, report: HomeReportMessage) {
+export async function recordHomeReport(deps: Pick<SyncDeps, "db" | "trace">, report: HomeReportMessage) {
   const at = new Date(report.at);
   const userId = report.user_id;
   const audits = report.unposted.map((u) =>
-    connectionAudit(deps.db, null, at, {
+    connectionAudit(deps.db, jobMeta(deps), at, {
       action: "sync.pending_unposted",
       outcome: "failure",
       userId,

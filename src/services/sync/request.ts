@@ -101,7 +101,8 @@ export async function requestSync(
     );
   }
 
-  const run = newRun(row, "manual", "manual:{run}", runHorizon(now, deps.config.sync).getTime() - now.getTime());
+  const horizonMs = runHorizon(now, deps.config.sync).getTime() - now.getTime();
+  const run = newRun(row, "manual", "manual:{run}", horizonMs, deps.trace.traceId);
   await recordRunOrGone(deps, userId, run);
   await connectionAudit(deps.db, meta, now, {
     action: "sync.requested",

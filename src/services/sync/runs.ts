@@ -27,6 +27,7 @@ export function runView(r: SyncRunRow): SyncRunView {
     next_attempt_at: r.status === "retrying" ? iso(r.nextAttemptAt) : null,
     stats: r.stats ?? null,
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? "" } : null,
+    trace_id: r.traceId,
   };
 }
 
@@ -34,7 +35,13 @@ export function runView(r: SyncRunRow): SyncRunView {
  * A new run (its id and idempotency key) and the message that will carry it. `horizonMs`: how long
  * it may take, every attempt with its backoff, before the home counts it lost (./timing.ts).
  */
-export function newRun(connection: { id: string }, trigger: SyncTrigger, key: string, horizonMs: number) {
+export function newRun(
+  connection: { id: string },
+  trigger: SyncTrigger,
+  key: string,
+  horizonMs: number,
+  traceId?: string,
+) {
   const id = newId("syn");
   const idempotencyKey = key.replace("{run}", id);
   const message: SyncMessage = {
@@ -43,8 +50,9 @@ export function newRun(connection: { id: string }, trigger: SyncTrigger, key: st
     connection_id: connection.id,
     trigger,
     idempotency_key: idempotencyKey,
+    ...(traceId ? { trace_id: traceId } : {}),
   };
-  return { message, spec: { id, connectionId: connection.id, trigger, idempotencyKey, horizonMs } };
+  return { message, spec: { id, connectionId: connection.id, trigger, idempotencyKey, horizonMs, traceId } };
 }
 
 /**

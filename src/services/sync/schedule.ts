@@ -55,7 +55,7 @@ const emptyReport = (disabled: boolean): ScheduleReport => ({
 });
 
 /** The slices of the id space after `after`, as sweep messages for the tick at `now`. */
-export function sweepsAfter(after: string, now: Date): SweepMessage[] {
+export function sweepsAfter(after: string, now: Date, traceId?: string): SweepMessage[] {
   const cuts = BOUNDS.filter((b) => b > after);
   return [...cuts, null].map((to, i) => ({
     v: 1,
@@ -63,6 +63,7 @@ export function sweepsAfter(after: string, now: Date): SweepMessage[] {
     after: i === 0 ? after : (cuts[i - 1] as string),
     to,
     due_at: now.getTime(),
+    ...(traceId ? { trace_id: traceId } : {}),
   }));
 }
 
@@ -105,7 +106,13 @@ async function queuePage(
 ) {
   const planned = due.map((c) => ({
     connection: c,
-    run: newRun(c, "scheduled", `scheduled:${c.id}:${c.nextSyncAt?.getTime() ?? 0}`, horizon.getTime() - now.getTime()),
+    run: newRun(
+      c,
+      "scheduled",
+      `scheduled:${c.id}:${c.nextSyncAt?.getTime() ?? 0}`,
+      horizon.getTime() - now.getTime(),
+      deps.trace.traceId,
+    ),
   }));
   // Record each run in its user's home first (idempotent on the key), then claim what was
   // recorded. A home that cannot be reached leaves its connection due for the next tick.
@@ -155,7 +162,7 @@ export async function scheduleDueSyncs(deps: SyncDeps, now: Date, budget: Budget
     budget.pages ?? TICK_PAGES,
     budget.pageSize ?? SCHEDULE_PAGE_SIZE,
   );
-  if (stopped !== null) await sendSweeps(deps, report, sweepsAfter(stopped, now));
+  if (stopped !== null) await sendSweeps(deps, report, sweepsAfter(stopped, now, deps.trace.traceId));
   return report;
 }
 

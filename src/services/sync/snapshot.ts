@@ -3,11 +3,13 @@
  * balances and holdings, each account's transactions over its window, and any warnings).
  * Everything is fetched before anything is written, so a failure at any call changes nothing.
  */
+
 import type { ConnectionRow } from "../../db/connections";
 import type { ProviderWarningView } from "../../db/schema";
 import { fail } from "../../errors";
 import { type ProviderSnapshot, ReauthRequiredError, type SnapshotWindow } from "../../providers/types";
 import { freshAccessToken } from "../connections/token-refresh";
+import { jobMeta } from "../context";
 import { cadenceOf } from "./config";
 import type { SyncDeps } from "./deps";
 import { EmptyAnswerError } from "./failures";
@@ -66,13 +68,13 @@ export async function fetchAnswer(
     if (snapshot.accounts.length === 0) throw new EmptyAnswerError("the provider listed no accounts");
     return snapshot;
   };
-  let creds = await freshAccessToken(deps, null, row.id, { force: refreshFirst });
+  let creds = await freshAccessToken(deps, jobMeta(deps), row.id, { force: refreshFirst });
   try {
     return await read(creds.accessToken);
   } catch (err) {
     const canRefresh = creds.connection.refreshTokenEnc !== null;
     if (!(err instanceof ReauthRequiredError) || creds.refreshed !== null || !canRefresh) throw err;
-    creds = await freshAccessToken(deps, null, row.id, { force: true });
+    creds = await freshAccessToken(deps, jobMeta(deps), row.id, { force: true });
     return read(creds.accessToken);
   }
 }

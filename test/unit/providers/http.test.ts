@@ -266,6 +266,7 @@ describe("createProviderHttp", () => {
       info: (m, f) => lines.push(JSON.stringify({ m, ...f })),
       warn: (m, f) => lines.push(JSON.stringify({ m, ...f })),
       error: (m, f) => lines.push(JSON.stringify({ m, ...f })),
+      with: () => logger,
     };
     await call(client(reply(200, "[]"), undefined, logger));
     await rejection(
