@@ -18,6 +18,7 @@ import type { DeadLetterMessage, HomeReportMessage, SweepMessage, SyncMessage } 
 import { createLimiterClient, type LimiterClient } from "./limiter/client";
 import type { Limiter } from "./limiter/limiter";
 import type { Logger } from "./logger";
+import { createMetrics, type Metrics } from "./metrics";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry";
 import { storedAppTokens } from "./services/providers/app-tokens";
 import type { RuleName } from "./services/rate-rules";
@@ -53,6 +54,8 @@ export interface Deps {
   defer: (work: Promise<unknown>) => void;
   /** The W3C trace this work belongs to (src/trace.ts): the request's, the tick's or the message's. */
   trace: Trace;
+  /** Data points for Analytics Engine (src/metrics.ts). */
+  metrics: Metrics;
 }
 
 export interface DepsOptions {
@@ -137,6 +140,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
   let providers = o.providers;
   const emailQueue = o.emailQueue ?? env.EMAIL_QUEUE;
   const trace = o.trace ?? options.trace ?? newTrace();
+  const metrics = o.metrics ?? createMetrics((env as Partial<Env>).METRICS, logger);
   return {
     config,
     db,
@@ -168,6 +172,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     get providers() {
       providers ??= createProviderRegistry(config, {
         logger,
+        onCall: (call) => metrics.providerCall(call),
         appTokens: (slug, gc, secrets) =>
           storedAppTokens({ db, now, sleep: wait, logger, keyring: config.encryption.keyring }, slug, gc, secrets),
       });
@@ -179,6 +184,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
     emailDeadLetters: o.emailDeadLetters ?? env.EMAIL_DLQ,
     defer,
     trace,
+    metrics,
   };
 }
 

@@ -1,9 +1,10 @@
 /**
- * The one place an email's outcome is known: sent, to be retried, or dead-lettered (recorded).
- * Today it writes a log line; the `email` data point of docs/operations.md ("Metrics": kind,
- * outcome, attempts) belongs here too. Never an address or a link: the email's id, kind and codes.
+ * The one place an email's outcome is known: sent, to be retried, or dead-lettered (recorded): a
+ * log line and the `email` data point of docs/operations.md "Metrics" (kind, outcome, attempts).
+ * Never an address or a link: the email's id, kind and codes.
  */
 import type { Logger } from "../logger";
+import type { Metrics } from "../metrics";
 import type { EmailKind } from "./kinds";
 
 export type EmailOutcome = "sent" | "retry" | "dead_letter";
@@ -22,8 +23,9 @@ export interface EmailOutcomeReport {
 
 const LEVEL = { sent: "info", retry: "warn", dead_letter: "error" } as const;
 
-export function reportEmailOutcome(logger: Logger, report: EmailOutcomeReport) {
-  logger[LEVEL[report.outcome]](`email ${report.outcome === "dead_letter" ? "dead-lettered" : report.outcome}`, {
+export function reportEmailOutcome(deps: { logger: Logger; metrics: Metrics }, report: EmailOutcomeReport) {
+  deps.logger[LEVEL[report.outcome]](`email ${report.outcome === "dead_letter" ? "dead-lettered" : report.outcome}`, {
     ...report,
   });
+  deps.metrics.email({ emailKind: report.kind, outcome: report.outcome, attempts: report.attempts });
 }

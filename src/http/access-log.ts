@@ -1,6 +1,8 @@
 import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
 import { LOG_LEVELS, type LogLevel } from "../config";
 import { createLogger } from "../logger";
+import { createMetrics } from "../metrics";
 import type { AppEnv } from "./app-env";
 
 /**
@@ -18,16 +20,19 @@ export function accessLog(): MiddlewareHandler<AppEnv> {
     c.set("logger", createLogger(level, { request_id: c.get("requestId"), trace_id: c.get("trace")?.traceId }));
     await next();
     const status = c.res.status;
+    const durationMs = Math.round((performance.now() - started) * 10) / 10;
+    const log = c.get("logger");
+    // The route's pattern, never the path: ids are not metric dimensions (src/metrics.ts).
+    createMetrics(c.env?.METRICS, log).request({ method: c.req.method, route: routePath(c, -1), status, durationMs });
     if (status < 400 && level !== "debug") return;
     const line = {
       method: c.req.method,
       path: c.req.path,
       status,
-      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      duration_ms: durationMs,
       user_id: c.get("userId") ?? null,
       ip: c.get("client")?.ip ?? null,
     };
-    const log = c.get("logger");
     if (status >= 500) log.error("request", line);
     else if (status >= 400) log.info("request", line);
     else log.debug("request", line);

@@ -29,6 +29,23 @@ export interface ProviderHttpOptions {
   now?: () => Date;
   /** Provider-wide reading of failed answers, tried before the status table (per-request `classify` first). */
   classify?: ErrorClassifier;
+  hooks?: ProviderHooks;
+}
+
+/** What the integrator does around every call: outbound limits before it, a metric after it. */
+export interface ProviderHooks {
+  /** Waits for (or refuses with a RateLimitedError) the provider's outbound budget. */
+  beforeCall?(operation: string): Promise<void>;
+  afterCall?(call: ProviderCall): void;
+}
+
+/** One finished call, for metrics: no URLs, bodies or ids. */
+export interface ProviderCall {
+  operation: string;
+  /** The HTTP status, or null when none came (timeout, network). */
+  status: number | null;
+  durationMs: number;
+  outcome: "ok" | "error" | "throttled";
 }
 
 /** A failed (non-2xx) answer, for a provider-specific classifier. `text` is raw: never log it. */
@@ -229,13 +246,29 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
   const doFetch = options.fetch;
   const now = options.now ?? (() => new Date());
 
+  const hooks = options.hooks;
+  // The status of the call just made (a success's status class, for the metric).
+  let lastStatus: number | null = null;
   async function logged<R>(req: ProviderTextRequest, run: () => Promise<R>): Promise<R> {
+    const report = (outcome: ProviderCall["outcome"], status: number | null, started: number) =>
+      hooks?.afterCall?.({ operation: req.operation, status, durationMs: Date.now() - started, outcome });
+    if (hooks?.beforeCall) {
+      const asked = Date.now();
+      try {
+        await hooks.beforeCall(req.operation);
+      } catch (err) {
+        report("throttled", null, asked);
+        throw err;
+      }
+    }
     const started = Date.now();
     try {
       const value = await run();
       logger?.debug("provider call", { provider, operation: req.operation, ms: Date.now() - started });
+      report("ok", lastStatus, started);
       return value;
     } catch (err) {
+      report("error", err instanceof ProviderError ? err.status : null, started);
       // One log line per failed call, with only the error's safe fields (never headers or bodies).
       if (err instanceof ProviderError) {
         logger?.warn("provider call failed", {
@@ -280,6 +313,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
       );
 
     let res: Response;
+    lastStatus = null;
     try {
       res = await raceAbort(
         doFetch(req.url, { method: req.method, headers, body, signal, redirect: "manual" }),
@@ -291,6 +325,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
       clearTimeout(connectTimer);
     }
 
+    lastStatus = res.status;
     const correlationId = correlationOf(res, options.correlationIdHeader);
     let text: string;
     try {

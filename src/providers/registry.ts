@@ -6,6 +6,7 @@
 import type { Hono } from "hono";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
+import { type ProviderCallPoint, statusClass } from "../metrics";
 import { type AlpacaAdapter, createAlpacaAdapter } from "./alpaca/adapter";
 import { createGoCardlessAdapter, type GoCardlessAdapter } from "./gocardless/adapter";
 import {
@@ -15,6 +16,7 @@ import {
   type GoCardlessHttp,
   memoryAppTokens,
 } from "./gocardless/app-token";
+import type { ProviderHooks } from "./http";
 import { SCENARIOS } from "./sandbox/scenarios";
 import { sandboxNow } from "./sandbox-clock";
 import { sandboxFetch, sandboxRootFor } from "./sandbox-host";
@@ -85,6 +87,10 @@ export interface RegistryOptions {
   wrapFetch?: (fetch: typeof globalThis.fetch) => typeof globalThis.fetch;
   /** The sandbox host app (default: the one the Worker mounts for this config). */
   sandboxRoot?: Hono;
+  /** Before every provider call: the slug's outbound budget (the Limiter's bucket); refuses with a RateLimitedError. */
+  throttle?: (slug: ProviderSlug) => Promise<void>;
+  /** After every provider call: one metric point (src/metrics.ts). */
+  onCall?: (call: ProviderCallPoint) => void;
   /**
    * Where GoCardless adapters keep the app's token pair (services/providers/app-tokens.ts keeps it
    * in D1); default: in this registry's memory.
@@ -138,6 +144,19 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
   const wrap = options.wrapFetch ?? ((f) => f);
   const p = config.providers;
   const common = { timeouts: p.timeouts, logger: options.logger, now: options.now };
+  /** Each slug's calls count against its own budget and metric label (a sandbox is not its twin). */
+  const hooksFor = (slug: ProviderSlug): ProviderHooks => ({
+    beforeCall: options.throttle ? () => (options.throttle as (s: ProviderSlug) => Promise<void>)(slug) : undefined,
+    afterCall: (call) =>
+      options.onCall?.({
+        provider: slug,
+        operation: call.operation,
+        statusClass: call.outcome === "throttled" ? "429" : statusClass(call.status),
+        outcome: call.outcome,
+        durationMs: call.durationMs,
+        httpStatus: call.status,
+      }),
+  });
   // Bound: workerd refuses an unbound global fetch.
   const network = () => wrap((input, init) => fetch(input, init));
   const appTokens: AppTokenStore = options.appTokens ?? ((_slug, gc, secrets) => memoryAppTokens(gc, secrets));
@@ -149,35 +168,40 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
     link: { kind: "oauth2" as const, adapter, pkce, refreshes },
     source: adapter,
   });
-  const schwab = (o: {
-    clientId: string;
-    clientSecret: string;
-    baseUrl: string;
-    fetch: typeof fetch;
-    now?: () => Date;
-  }) => oauth(createSchwabAdapter({ ...common, ...o }), true, true);
-  const alpaca = (o: Parameters<typeof createAlpacaAdapter>[0]) => oauth(createAlpacaAdapter(o), false, false);
+  const schwab = (
+    slug: ProviderSlug,
+    o: { clientId: string; clientSecret: string; baseUrl: string; fetch: typeof fetch; now?: () => Date },
+  ) => oauth(createSchwabAdapter({ ...common, ...o, hooks: hooksFor(slug) }), true, true);
+  const alpaca = (slug: ProviderSlug, o: Parameters<typeof createAlpacaAdapter>[0]) =>
+    oauth(createAlpacaAdapter({ ...o, hooks: hooksFor(slug) }), false, false);
   const gocardless = (
     slug: "gocardless" | "sandbox_gocardless",
     o: { baseUrl: string; fetch: typeof fetch; secrets: AppSecrets; now?: () => Date },
   ) => {
-    const gc = createGoCardlessHttp({ ...common, ...o });
-    const adapter = createGoCardlessAdapter({ ...common, ...o, tokens: appTokens(slug, gc, o.secrets) });
+    const gc = createGoCardlessHttp({ ...common, ...o, hooks: hooksFor(slug) });
+    const adapter = createGoCardlessAdapter({
+      ...common,
+      ...o,
+      hooks: hooksFor(slug),
+      tokens: appTokens(slug, gc, o.secrets),
+    });
     return { link: { kind: "bank_consent" as const, adapter }, source: adapter };
   };
-  const simplefin = (o: Parameters<typeof createSimpleFinAdapter>[0]) => {
-    const adapter = createSimpleFinAdapter(o);
+  const simplefin = (slug: ProviderSlug, o: Parameters<typeof createSimpleFinAdapter>[0]) => {
+    const adapter = createSimpleFinAdapter({ ...o, hooks: hooksFor(slug) });
     return { link: { kind: "setup_token" as const, adapter }, source: adapter };
   };
 
   const base = { countries: [] as readonly string[], needsInstitution: false };
   show(
     { ...base, slug: "schwab", name: "Charles Schwab", authType: "oauth2", countries: ["US"] },
-    p.schwab ? () => schwab({ ...(p.schwab as NonNullable<typeof p.schwab>), fetch: network() }) : null,
+    p.schwab ? () => schwab("schwab", { ...(p.schwab as NonNullable<typeof p.schwab>), fetch: network() }) : null,
   );
   show(
     { ...base, slug: "alpaca", name: "Alpaca", authType: "oauth2", countries: ["US"] },
-    p.alpaca ? () => alpaca({ ...(p.alpaca as NonNullable<typeof p.alpaca>), ...common, fetch: network() }) : null,
+    p.alpaca
+      ? () => alpaca("alpaca", { ...(p.alpaca as NonNullable<typeof p.alpaca>), ...common, fetch: network() })
+      : null,
   );
   show(
     {
@@ -204,7 +228,7 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
       authType: "setup_token",
       countries: ["US", "CA"],
     },
-    p.simplefin ? () => simplefin({ ...common, fetch: network() }) : null,
+    p.simplefin ? () => simplefin("simplefin", { ...common, fetch: network() }) : null,
   );
 
   const sandbox = p.sandbox;
@@ -221,7 +245,7 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
     const creds = { clientId: sandbox.clientId, clientSecret: sandbox.clientSecret, now };
     show(
       { ...base, slug: "sandbox", name: "Sandbox (simulated Schwab)", authType: "oauth2", scenarios: SCENARIOS },
-      () => schwab({ ...creds, baseUrl: at(""), fetch: inProcess(at("")) }),
+      () => schwab("sandbox", { ...creds, baseUrl: at(""), fetch: inProcess(at("")) }),
     );
     show(
       {
@@ -231,7 +255,13 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
         authType: "oauth2",
         scenarios: ALPACA_SCENARIOS,
       },
-      () => alpaca({ ...common, ...creds, ...alpacaSimulatorUrls(at("/alpaca")), fetch: inProcess(at("/alpaca")) }),
+      () =>
+        alpaca("sandbox_alpaca", {
+          ...common,
+          ...creds,
+          ...alpacaSimulatorUrls(at("/alpaca")),
+          fetch: inProcess(at("/alpaca")),
+        }),
     );
     show(
       {
@@ -260,7 +290,7 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
         scenarios: SIMPLEFIN_SCENARIOS,
       },
       () =>
-        simplefin({
+        simplefin("sandbox_simplefin", {
           ...common,
           now,
           fetch: inProcess(at("/simplefin")),

@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import type { Logger } from "../logger";
-import { createProviderHttp, type HttpTimeouts } from "./http";
+import { createProviderHttp, type HttpTimeouts, type ProviderHooks } from "./http";
 import {
   AccountNumbersSchema,
   AccountsSchema,
@@ -39,6 +39,8 @@ export interface SchwabAdapterOptions {
   timeouts: HttpTimeouts;
   now?: () => Date;
   logger?: Logger;
+  /** Outbound limits and call metrics (src/providers/http.ts). */
+  hooks?: ProviderHooks;
 }
 
 /** Schwab refresh tokens live 7 days from the first login; refreshing does not extend them. */
@@ -63,6 +65,7 @@ export function createSchwabAdapter(options: SchwabAdapterOptions): ProviderAdap
   const baseUrl = (options.baseUrl ?? "https://api.schwabapi.com").replace(/\/+$/, "");
   const now = options.now ?? (() => new Date());
   const http = createProviderHttp({
+    hooks: options.hooks,
     provider: "schwab",
     fetch: options.fetch,
     timeouts: options.timeouts,

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ownDataOrNull, requireAuth } from "../http/auth";
+import { authMetric } from "../http/auth-metric";
 import { depsOf } from "../http/deps";
 import { BODY_PROBLEMS, createRouter, jsonBodyOf, jsonContent, problems } from "../http/openapi";
 import { applyRateLimitHeaders, rateLimit } from "../http/rate-limit";
@@ -87,7 +88,7 @@ const routes = {
     path: "/login",
     tags,
     // The per-address budget (login_email) is the service's: only failures spend it.
-    middleware: [rateLimit([{ rule: "login_ip", by: "ip" }], { failClosed: true })] as const,
+    middleware: [authMetric("login"), rateLimit([{ rule: "login_ip", by: "ip" }], { failClosed: true })] as const,
     summary: "Log in with email and password; creates a session, or asks for a second factor when MFA is on.",
     description:
       "When MFA is on, a correct password answers `{mfa_required: true, mfa_token, methods}` instead of tokens; " +
@@ -109,6 +110,7 @@ const routes = {
     security: [],
     method: "post",
     path: "/refresh",
+    middleware: [authMetric("refresh")] as const,
     tags,
     summary: "Rotate the refresh token and get a new access token (same session).",
     description:
@@ -286,7 +288,7 @@ const routes = {
     method: "post",
     path: "/mfa/verify",
     tags,
-    middleware: [rateLimit([{ rule: "login_ip", by: "ip" }], { failClosed: true })] as const,
+    middleware: [authMetric("mfa_verify"), rateLimit([{ rule: "login_ip", by: "ip" }], { failClosed: true })] as const,
     summary: "Second login step: the `mfa_token` from login plus a TOTP code or a backup code.",
     // 403 when an administrator locked the account after the password step.
     description:

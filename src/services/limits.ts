@@ -33,7 +33,7 @@ export function rateLimited(answers: LimitAnswer[]) {
 const take = (deps: LimitDeps, ch: LimitCheck) =>
   ch.kind === "session" ? deps.homes.take(ch.userId, ch.rule, ch.sessionId) : deps.limiter.take(ch.subject, ch.rule);
 
-type LimitDeps = Pick<Deps, "homes" | "limiter" | "db" | "logger" | "now" | "defer">;
+type LimitDeps = Pick<Deps, "homes" | "limiter" | "db" | "logger" | "now" | "defer" | "metrics">;
 
 /**
  * Takes one token from each check's bucket; throws 429 when any refuses. A Gate that cannot be
@@ -79,6 +79,9 @@ export function refuseIfLimited(
   userId?: string,
 ) {
   if (answers.every((a) => a.allowed)) return;
+  answers.forEach((a, i) => {
+    if (!a.allowed) deps.metrics.rateLimit({ rule: a.name, keyKind: kinds[i] ?? "ip" });
+  });
   const first = answers.map((a, i) => ({ a, kind: kinds[i] })).filter(({ a }) => a.firstDenial);
   if (first.length > 0) {
     const at = deps.now();

@@ -74,7 +74,9 @@ describe("traces", () => {
     });
     const run = await settled(connection.id);
     expect((run as unknown as { trace_id: string }).trace_id).toBe(TRACE);
-    const { syncs } = (await (await authed(tokens.access_token, `/api/v1/connections/${connection.id}/syncs`)).json()) as {
+    const { syncs } = (await (
+      await authed(tokens.access_token, `/api/v1/connections/${connection.id}/syncs`)
+    ).json()) as {
       syncs: { trace_id: string | null }[];
     };
     expect(syncs[0]?.trace_id).toBe(TRACE);

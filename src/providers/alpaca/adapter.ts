@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import { decimalIsZero, decimalMul, decimalNeg } from "../../home/money";
 import type { Logger } from "../../logger";
-import { createProviderHttp, type FailedAnswer, type HttpTimeouts, parseRetryAfter } from "../http";
+import { createProviderHttp, type FailedAnswer, type HttpTimeouts, type ProviderHooks, parseRetryAfter } from "../http";
 import {
   type ProviderAccount,
   type ProviderError,
@@ -38,6 +38,8 @@ export interface AlpacaAdapterOptions {
   timeouts: HttpTimeouts;
   now?: () => Date;
   logger?: Logger;
+  /** Outbound limits and call metrics (src/providers/http.ts). */
+  hooks?: ProviderHooks;
 }
 
 /** The result of a code exchange: the grant, the environments it works on, the credential to store. */
@@ -167,6 +169,7 @@ export function createAlpacaAdapter(options: AlpacaAdapterOptions) {
     paper: (options.paperBaseUrl ?? ALPACA_URLS.paperBaseUrl).replace(/\/+$/, ""),
   };
   const http = createProviderHttp({
+    hooks: options.hooks,
     provider: "alpaca",
     fetch: options.fetch,
     timeouts: options.timeouts,

@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import { decimalIsZero } from "../../home/money";
 import type { Logger } from "../../logger";
-import type { HttpTimeouts, ProviderResponse } from "../http";
+import type { HttpTimeouts, ProviderHooks, ProviderResponse } from "../http";
 import {
   type AccountKind,
   MalformedResponseError,
@@ -44,6 +44,8 @@ export interface GoCardlessAdapterOptions {
   tokens: AppTokenSource;
   now?: () => Date;
   logger?: Logger;
+  /** Outbound limits and call metrics (src/providers/http.ts). */
+  hooks?: ProviderHooks;
 }
 
 /** One bank as GoCardless lists it; day counts as numbers (GoCardless sends strings). */

@@ -4,7 +4,7 @@
  * access token until it dies, then mint again. Pure functions: the integrator stores the pair.
  */
 import type { Logger } from "../../logger";
-import { createProviderHttp, type HttpTimeouts, type ProviderHttpClient } from "../http";
+import { createProviderHttp, type HttpTimeouts, type ProviderHooks, type ProviderHttpClient } from "../http";
 import { AppTokenRefusedError, classifyGoCardless } from "./errors";
 import { TokenNewSchema, TokenRefreshSchema } from "./wire";
 
@@ -27,6 +27,8 @@ export interface GoCardlessHttpOptions {
   baseUrl?: string;
   logger?: Logger;
   now?: () => Date;
+  /** Outbound limits and call metrics (src/providers/http.ts). */
+  hooks?: ProviderHooks;
 }
 
 /** Builds the client (GoCardless's error classification included). */
@@ -34,6 +36,7 @@ export function createGoCardlessHttp(o: GoCardlessHttpOptions): GoCardlessHttp {
   const now = o.now ?? (() => new Date());
   return {
     http: createProviderHttp({
+      hooks: o.hooks,
       provider: "gocardless",
       fetch: o.fetch,
       timeouts: o.timeouts,

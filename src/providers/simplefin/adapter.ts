@@ -7,7 +7,7 @@
 
 import { decimalDiv, decimalIsZero } from "../../home/money";
 import type { Logger } from "../../logger";
-import { createProviderHttp, type FailedAnswer, type HttpTimeouts, parseRetryAfter } from "../http";
+import { createProviderHttp, type FailedAnswer, type HttpTimeouts, type ProviderHooks, parseRetryAfter } from "../http";
 import {
   type AccountKind,
   MalformedResponseError,
@@ -34,6 +34,8 @@ export interface SimpleFinAdapterOptions {
   urlPolicy?: SimpleFinUrlPolicy;
   now?: () => Date;
   logger?: Logger;
+  /** Outbound limits and call metrics (src/providers/http.ts). */
+  hooks?: ProviderHooks;
 }
 
 /** The Bridge's largest window per request (end − start ≤ 90 days). */
@@ -176,6 +178,7 @@ export function createSimpleFinAdapter(options: SimpleFinAdapterOptions) {
   const now = options.now ?? (() => new Date());
   const policy = options.urlPolicy ?? defaultSimpleFinUrlPolicy;
   const http = createProviderHttp({
+    hooks: options.hooks,
     provider: "simplefin",
     fetch: options.fetch,
     timeouts: options.timeouts,

@@ -48,7 +48,7 @@ export type EmailDeadLetterView = ReturnType<typeof emailDeadLetterView>;
 
 /** Records one dead letter (idempotent per email). Returns false for a duplicate delivery. */
 export async function recordEmailDeadLetter(
-  deps: Pick<EmailDeps, "db" | "now" | "logger">,
+  deps: Pick<EmailDeps, "db" | "now" | "logger" | "metrics">,
   body: EmailDeadLetterMessage,
 ): Promise<boolean> {
   const error = body.error ?? {
@@ -69,7 +69,8 @@ export async function recordEmailDeadLetter(
     deadLetteredAt: deps.now(),
   });
   if (!inserted) return false;
-  reportEmailOutcome(deps.logger, {
+  deps.metrics.deadLetter({ queue: "email", source: body.error ? "consumer" : "queues", errorCode: error.code });
+  reportEmailOutcome(deps, {
     email_id: body.id,
     kind: body.kind,
     outcome: "dead_letter",

@@ -31,7 +31,7 @@ export type DeliveryResult =
 
 /** Delivers `message` once (its `attempt`-th delivery, 1-based). */
 export async function deliverEmail(
-  deps: Pick<EmailDeps, "config" | "emailSender" | "logger" | "random">,
+  deps: Pick<EmailDeps, "config" | "emailSender" | "logger" | "random" | "metrics">,
   message: EmailQueueMessage,
   attempt: number,
 ): Promise<DeliveryResult> {
@@ -49,7 +49,7 @@ export async function deliverEmail(
   }
   try {
     await deps.emailSender.send(content, { key: message.idempotency_key });
-    reportEmailOutcome(deps.logger, { email_id: message.id, kind: message.kind, outcome: "sent", attempts: attempt });
+    reportEmailOutcome(deps, { email_id: message.id, kind: message.kind, outcome: "sent", attempts: attempt });
     return { action: "ack" };
   } catch (err) {
     const said = redactFailure(err, content.to);
@@ -61,7 +61,7 @@ export async function deliverEmail(
       return { action: "dead_letter", error: { code: EMAIL_FAILURES.exhausted, message: said } };
     }
     const delaySeconds = backoffSeconds(attempt, retry, deps.random);
-    reportEmailOutcome(deps.logger, {
+    reportEmailOutcome(deps, {
       email_id: message.id,
       kind: message.kind,
       outcome: "retry",

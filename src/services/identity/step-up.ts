@@ -5,6 +5,7 @@
  * the account's budget (./mfa.ts), the same everywhere.
  */
 import type { UserRow } from "../../db/users";
+import { DomainError } from "../../errors";
 import type { RequestMeta, ServiceDeps } from "../context";
 import { confirmSecondFactor, type Factor } from "./mfa";
 import { reauthenticate } from "./reauth";
@@ -20,7 +21,15 @@ export async function stepUp(
   proof: { password: string } & Factor,
   action: string,
 ): Promise<{ needsRehash: boolean; factor: { method: "totp" | "backup_code" } | null }> {
-  const { needsRehash } = await reauthenticate(deps, meta, auth, user, proof.password, action);
-  const factor = await confirmSecondFactor(deps, meta, auth, user, proof, action);
-  return { needsRehash, factor };
+  try {
+    const { needsRehash } = await reauthenticate(deps, meta, auth, user, proof.password, action);
+    const factor = await confirmSecondFactor(deps, meta, auth, user, proof, action);
+    deps.metrics.auth({ action: "reauth", outcome: "success", reason: "" });
+    return { needsRehash, factor };
+  } catch (err) {
+    const code = err instanceof DomainError ? err.code : "internal_error";
+    const outcome = code === "rate_limited" ? "denied" : code === "gate_unavailable" ? "unavailable" : "failure";
+    deps.metrics.auth({ action: "reauth", outcome, reason: code });
+    throw err;
+  }
 }

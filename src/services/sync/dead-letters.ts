@@ -85,6 +85,7 @@ export async function recordDeadLetter(deps: SyncDeps, body: DeadLetterMessage):
     deadLetteredAt: now,
   });
   if (!inserted) return false;
+  deps.metrics.deadLetter({ queue: "sync", source: body.error ? "consumer" : "queues", errorCode: error.code });
   const patch = failedPatch(
     row,
     // The run is over: the connection's last_error must not promise a retry that will not come.

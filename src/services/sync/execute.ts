@@ -18,7 +18,8 @@ import { type ConnectionRow, deleteUserConnection, findConnection } from "../../
 import { clearDrift, upsertDrift } from "../../db/reconciliation";
 import { liveEvent } from "../../home/events";
 import type { SyncMessage } from "../../home/messages";
-import type { ProviderSnapshot } from "../../providers/types";
+import { type SyncPoint, statusClass } from "../../metrics";
+import { ProviderError, type ProviderSnapshot } from "../../providers/types";
 import { connectionAudit } from "../connections/audit";
 import { jobMeta } from "../context";
 import { cadenceOf } from "./config";
@@ -30,11 +31,30 @@ import { backoffSeconds, DEFAULT_DEFER_SECONDS, nextAfterSuccess, retryAfterDela
 
 /** What the consumer does with the message. */
 export type AttemptResult =
-  | { action: "ack"; outcome: "succeeded" | "failed" | "skipped" | "duplicate" }
+  | { action: "ack"; outcome: "succeeded" | "failed" | "skipped" | "deferred" | "duplicate" }
   | { action: "retry"; delaySeconds: number; error: SyncFailure }
   | { action: "dead_letter"; error: Pick<SyncFailure, "code" | "message"> };
 
-const ack = (outcome: "succeeded" | "failed" | "skipped" | "duplicate"): AttemptResult => ({ action: "ack", outcome });
+const ack = (outcome: "succeeded" | "failed" | "skipped" | "deferred" | "duplicate"): AttemptResult => ({
+  action: "ack",
+  outcome,
+});
+
+/** What an attempt learnt on its way, for its metric point. */
+interface Observed {
+  provider: string;
+  rowsWritten: number;
+  /** The provider's HTTP status of a failure (null: none, or no provider call). */
+  status: number | null;
+  called: boolean;
+}
+
+const metricOutcome = (r: AttemptResult): SyncPoint["outcome"] => {
+  if (r.action === "retry") return "retry";
+  if (r.action === "dead_letter") return "dead_letter";
+  if (r.outcome === "succeeded" || r.outcome === "failed" || r.outcome === "deferred") return r.outcome;
+  return "skipped";
+};
 
 /** Why a leased-or-not connection does not sync now; null when the lease was taken. */
 function skipReason(
@@ -56,8 +76,29 @@ function skipReason(
   return { code: "sync_in_progress", message: "Another sync of this connection was running." };
 }
 
-/** Runs attempt `attempt` (1-based, Queues' `message.attempts`) of the message's run. */
+/** Runs attempt `attempt` (1-based, Queues' `message.attempts`) of the message's run; one metric point. */
 export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attempt: number): Promise<AttemptResult> {
+  const began = Date.now();
+  const observed: Observed = { provider: "unknown", rowsWritten: 0, status: null, called: false };
+  const result = await attemptRun(deps, message, attempt, observed);
+  deps.metrics.sync({
+    provider: observed.provider,
+    outcome: metricOutcome(result),
+    statusClass: observed.status !== null ? statusClass(observed.status) : observed.called ? "2xx" : "none",
+    trigger: message.trigger,
+    durationMs: Date.now() - began,
+    rowsWritten: observed.rowsWritten,
+    attempt,
+  });
+  return result;
+}
+
+async function attemptRun(
+  deps: SyncDeps,
+  message: SyncMessage,
+  attempt: number,
+  observed: Observed,
+): Promise<AttemptResult> {
   const started = deps.now();
   const killed = deps.config.sync.disabled;
   // A scheduled run's first attempt respects the cooldown; a manual or replayed one was let
@@ -78,6 +119,7 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
   if (killed) return skipKilled(deps, message);
   // A deleted connection took its runs with it.
   if (!row) return ack("duplicate");
+  observed.provider = row.provider;
   const skip = skipReason(deps, row, leased, respectCooldown);
   if (skip) {
     await deps.homes.fail(row.userId, message.run_id, { status: "skipped", error: skip }, []);
@@ -109,6 +151,7 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
   const run = begun.run;
 
   try {
+    observed.called = true;
     const snapshot = await fetchAnswer(deps, row, begun.knownAccounts, started, attempt === 1);
     const applied = await deps.homes.complete(
       row.userId,
@@ -176,10 +219,12 @@ export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attem
         }),
       ]),
     ]);
+    observed.rowsWritten = applied.stats.rows_written;
     deps.logger.info("sync succeeded", { run_id: run.id, connection_id: row.id, attempt, ...applied.stats });
     return ack("succeeded");
   } catch (err) {
     const failure = classifyFailure(err);
+    observed.status = providerStatusOf(err);
     deps.logger.warn("sync attempt failed", {
       run_id: run.id,
       connection_id: row.id,
@@ -234,7 +279,7 @@ async function recordFailure(
       liveEvent("sync.deferred", { connection_id: row.id, sync_id: runId, error, retry_at: until.toISOString() }, now),
     ]);
     await updateUnderSyncLease(deps.db, row.id, runId, deferredPatch(row, failure, now, until));
-    return ack("skipped");
+    return ack("deferred");
   }
 
   if (failure.kind === "retry") {
@@ -282,4 +327,11 @@ async function recordFailure(
     }),
   ]);
   return ack("failed");
+}
+
+/** The provider's HTTP status behind a failure, if a provider answered one. */
+function providerStatusOf(err: unknown): number | null {
+  const cause = err instanceof ProviderError ? err : err instanceof Error ? err.cause : null;
+  if (cause instanceof ProviderError) return cause.status ?? (cause.kind === "rate_limited" ? 429 : null);
+  return null;
 }
