@@ -40,6 +40,8 @@ const ISOLATED_SUITES = [
   "test/integration/home.test.ts",
   // Pins the shared test clock (TOTP steps).
   "test/integration/security-review-2.test.ts",
+  // Drains the sandbox provider's outbound budget.
+  "test/integration/outbound-limits.test.ts",
 ];
 
 /** Suites that read the Worker's own log lines (traces): they run with LOG_LEVEL=info. */

@@ -21,6 +21,7 @@ import type { Logger } from "./logger";
 import { createMetrics, type Metrics } from "./metrics";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry";
 import { storedAppTokens } from "./services/providers/app-tokens";
+import { takeOutboundBudget } from "./services/providers/outbound";
 import type { RuleName } from "./services/rate-rules";
 import { newTrace, type Trace } from "./trace";
 
@@ -173,6 +174,7 @@ export function createDeps(env: Env, config: Config, options: DepsOptions): Deps
       providers ??= createProviderRegistry(config, {
         logger,
         onCall: (call) => metrics.providerCall(call),
+        throttle: (slug) => takeOutboundBudget({ limiter, sleep: wait, logger }, slug),
         appTokens: (slug, gc, secrets) =>
           storedAppTokens({ db, now, sleep: wait, logger, keyring: config.encryption.keyring }, slug, gc, secrets),
       });

@@ -13,13 +13,16 @@ export type ClientSubject = `ip:${string}`;
 /** An address's subject: its SHA-256, so no raw address names an object. */
 export type EmailSubject = `email:${string}`;
 
+/** A provider's outbound budget (one per provider slug: a sandbox is not its twin). */
+export type ProviderSubject = `provider:${string}`;
+
 /** The subject of an email address (trimmed, lower-cased). */
 export const emailSubject = async (email: string): Promise<EmailSubject> =>
   `email:${await sha256Hex(email.trim().toLowerCase())}`;
 
 export interface LimiterClient<R extends string> {
   /** Takes one token from a client's or an address's bucket of `rule`. */
-  take(subject: ClientSubject | EmailSubject, rule: R, key?: string): Promise<LimitAnswer>;
+  take(subject: ClientSubject | EmailSubject | ProviderSubject, rule: R, key?: string): Promise<LimitAnswer>;
   /** Is this client locked out of the address? With `budget`, the address's budget of failed logins too. */
   loginGate(email: EmailSubject, client: string, budget: R | null): Promise<LoginGateAnswer>;
   /** Counts a failed credential check from this client (with `budget`, spending the address's). */

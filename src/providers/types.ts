@@ -190,8 +190,11 @@ export class ReauthRequiredError extends ProviderError {
   override readonly name = "ReauthRequiredError";
 }
 
-/** Why a provider refused for rate: a short burst limit, or a quota that refills over a day. */
-export type RateLimitReason = "burst" | "daily_quota";
+/**
+ * Why a call was refused for rate: the provider's short burst limit, its quota that refills over a
+ * day, or our own outbound budget for the provider (`throttled`: no call was made).
+ */
+export type RateLimitReason = "burst" | "daily_quota" | "throttled";
 
 /**
  * 429: back off; `retryAfterSeconds` from Retry-After (RFC 9110 §10.2.3) or the provider's own

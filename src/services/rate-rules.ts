@@ -17,6 +17,16 @@ export const DEFAULT_RULES = {
   user_read: { burst: 100, refill: 100, perSeconds: 60 },
   user_write: { burst: 50, refill: 50, perSeconds: 60 },
   connect_provider: { burst: 5, refill: 5, perSeconds: 60 },
+  // Outbound calls per provider app (docs/providers/), taken before every call, in the Limiter:
+  // Schwab 120/min (unofficial), Alpaca 200/min per key (how it applies to OAuth tokens is
+  // uncertain: one budget for the app, the safe reading), GoCardless 100/min on /accounts per
+  // company, SimpleFIN none published (a courtesy cap; its daily share is each connection's quota).
+  provider_schwab: { burst: 20, refill: 120, perSeconds: 60 },
+  provider_alpaca: { burst: 20, refill: 200, perSeconds: 60 },
+  provider_gocardless: { burst: 20, refill: 100, perSeconds: 60 },
+  provider_simplefin: { burst: 10, refill: 60, perSeconds: 60 },
+  // The in-process simulators: each sandbox its own bucket, generous (a local load test lowers it).
+  provider_sandbox: { burst: 200, refill: 1200, perSeconds: 60 },
 } as const satisfies Record<string, Rule>;
 
 export type RuleName = keyof typeof DEFAULT_RULES;

@@ -71,9 +71,9 @@ export function netWorth(
   const byAccount = new Map<string, WorthPoint[]>();
   for (const p of points) {
     if (p.current === null || !isDecimal(p.current)) continue;
-    let list = byAccount.get(p.accountId);
-    if (!list) byAccount.set(p.accountId, (list = []));
-    list.push(p);
+    const list = byAccount.get(p.accountId);
+    if (list) list.push(p);
+    else byAccount.set(p.accountId, [p]);
   }
   const currencies = [...new Set(accounts.map((a) => a.currency))].sort();
   const out: NetWorthView["currencies"] = [];

@@ -8,6 +8,7 @@ export const LAST_ERRORS = {
   reauth_expiring: "The provider's refresh token expires within the hour; reauthorize the connection.",
   reauth_expired: "The provider's refresh token has expired; reauthorize the connection.",
   consent_expired: "The consent given at the bank has ended; reconnect to give it again (your data is kept).",
+  provider_throttled: "Our own limit on calls to this provider was reached; the sync waits its turn.",
   provider_quota_exhausted:
     "This connection used its share of the provider's daily calls; it syncs again when one frees up.",
   provider_rate_limited: "The provider is rate limiting requests; the sync waits as long as it asks.",

@@ -25,7 +25,7 @@ import { jobMeta } from "../context";
 import { cadenceOf } from "./config";
 import type { SyncDeps } from "./deps";
 import { classifyFailure, type SyncFailure } from "./failures";
-import { deferredPatch, failedPatch, restingStatus, retryPatch, successPatch } from "./outcome";
+import { deferredPatch, failedPatch, restingStatus, restPatch, retryPatch, successPatch } from "./outcome";
 import { fetchAnswer, warningsOf } from "./snapshot";
 import { backoffSeconds, DEFAULT_DEFER_SECONDS, nextAfterSuccess, retryAfterDelay, SYNC_LEASE_MS } from "./timing";
 
@@ -278,7 +278,8 @@ async function recordFailure(
     await deps.homes.fail(row.userId, runId, { status: "skipped", error }, [
       liveEvent("sync.deferred", { connection_id: row.id, sync_id: runId, error, retry_at: until.toISOString() }, now),
     ]);
-    await updateUnderSyncLease(deps.db, row.id, runId, deferredPatch(row, failure, now, until));
+    const patch = failure.throttled ? restPatch(row, now, until) : deferredPatch(row, failure, now, until);
+    await updateUnderSyncLease(deps.db, row.id, runId, patch);
     return ack("deferred");
   }
 
@@ -290,7 +291,11 @@ async function recordFailure(
         : backoffSeconds(attempt, config.retry, deps.random);
       const nextAttemptAt = now.getTime() + delaySeconds * 1000;
       await deps.homes.fail(row.userId, runId, { status: "retrying", nextAttemptAt, error }, []);
-      await updateUnderSyncLease(deps.db, row.id, runId, retryPatch(row, failure, now, delaySeconds, rateLimited));
+      // Our own budget's wait is not the connection's trouble: its record stays as it was.
+      const patch = failure.throttled
+        ? restPatch(row, now, null)
+        : retryPatch(row, failure, now, delaySeconds, rateLimited);
+      await updateUnderSyncLease(deps.db, row.id, runId, patch);
       return { action: "retry", delaySeconds, error: failure };
     }
     // Last attempt: hand the run to the dead-letter queue, whose consumer records it, marks it

@@ -19,6 +19,8 @@ export interface SyncFailure {
   retryAfterSeconds: number | null;
   /** The provider's 429 (a deferral once retrying within the run is no use). */
   rateLimited: boolean;
+  /** Our own outbound budget refused the call (no call was made): never the connection's trouble. */
+  throttled?: boolean;
   /** The refresh already flagged `reauth_required` and audited it (do not audit twice). */
   audited: boolean;
 }
@@ -43,6 +45,18 @@ function fromProvider(err: ProviderError, audited: boolean): SyncFailure {
     case "rate_limited": {
       const limited = err as RateLimitedError;
       const wait = limited.retryAfterSeconds;
+      if (limited.reason === "throttled") {
+        const code = "provider_throttled";
+        return {
+          ...base,
+          code,
+          message: failureMessage(code),
+          kind: "retry",
+          retryAfterSeconds: wait ?? 1,
+          rateLimited: true,
+          throttled: true,
+        };
+      }
       // A daily quota (GoCardless's per-account 4/day, SimpleFIN's) or a wait longer than the run's
       // retries could cover ends the run as deferred; a short burst limit is retried as told.
       const defer = limited.reason === "daily_quota" || (wait !== null && wait > DEFER_AFTER_SECONDS);

@@ -103,3 +103,8 @@ export function deferredPatch(
     nextSyncAt: until,
   };
 }
+
+/** Back to rest with nothing recorded against the connection (our own outbound budget's wait). */
+export function restPatch(row: ConnectionRow, now: Date, next: Date | null): ConnectionPatch {
+  return { status: restingStatus(row), updatedAt: now, ...(next ? { nextSyncAt: next } : {}) };
+}
