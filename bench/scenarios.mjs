@@ -17,7 +17,7 @@ export const scenarios = [
   { name: "GET /health/ready (D1 + Gate)", setup: () => ({ path: "/health/ready" }) },
   {
     name: "GET /api/v1/auth/me (JWT + one call to the user's home)",
-    serverTiming: "gate",
+    serverTiming: "home",
     setup: async (url) => {
       const s = await session(url);
       return { path: "/api/v1/auth/me", headers: bearer(s) };
@@ -25,7 +25,7 @@ export const scenarios = [
   },
   {
     name: "GET /api/v1/accounts (JWT + one call to the user's home)",
-    serverTiming: "gate",
+    serverTiming: "home",
     setup: async (url) => {
       const s = await syncedSession(url);
       return { path: "/api/v1/accounts", headers: bearer(s) };

@@ -2,7 +2,6 @@
  * Money over time (issue 22): balance history, net worth and reconciliation, through the sandbox
  * providers with the sandbox clock moved a simulated day between syncs.
  */
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { loggedInAdmin } from "../support/admin";
 import { auditFor, callbackPost, connectSandbox } from "../support/connections";

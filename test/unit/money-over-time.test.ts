@@ -75,7 +75,7 @@ describe("reconciliation", () => {
     balances: { current: "100", available: "100", asOf: T, ...over },
     holdings: [],
   });
-  const before = (over: Partial<AccountRow> = {}): AccountRow =>
+  const storedRow = (over: Partial<AccountRow> = {}): AccountRow =>
     ({
       balanceCurrent: "100",
       balanceCash: null,
@@ -92,7 +92,7 @@ describe("reconciliation", () => {
     expect(reconcile(undefined, account(), "0", T)).toEqual({ status: "ok", difference: "0", since: null });
     const arrivals = postedArrivals(new Map(), [tx("1", "-20"), tx("2", "5", "pending")]);
     expect(arrivals).toBe("-20");
-    expect(reconcile(before(), account({ current: "80" }), arrivals, T)).toEqual({
+    expect(reconcile(storedRow(), account({ current: "80" }), arrivals, T)).toEqual({
       status: "ok",
       difference: "0",
       since: null,
@@ -100,11 +100,11 @@ describe("reconciliation", () => {
   });
 
   it("a move they do not explain drifts, keeps its start, and is ok again when they agree", () => {
-    const drift = reconcile(before(), account({ current: "97.5" }), "0", T);
+    const drift = reconcile(storedRow(), account({ current: "97.5" }), "0", T);
     expect(drift).toEqual({ status: "drift", difference: "-2.5", since: T });
     const later = new Date(T.getTime() + 86_400_000);
     const still = reconcile(
-      before({ balanceCurrent: "97.5", reconStatus: "drift", reconDifference: "-2.5", reconSince: T }),
+      storedRow({ balanceCurrent: "97.5", reconStatus: "drift", reconDifference: "-2.5", reconSince: T }),
       account({ current: "97.5" }),
       "0",
       later,
@@ -112,18 +112,18 @@ describe("reconciliation", () => {
     expect(still).toEqual({ status: "drift", difference: "-2.5", since: T });
     // The missing fee arrives: it explains the earlier move.
     const agreed = reconcile(
-      before({ balanceCurrent: "97.5", reconStatus: "drift", reconDifference: "-2.5", reconSince: T }),
+      storedRow({ balanceCurrent: "97.5", reconStatus: "drift", reconDifference: "-2.5", reconSince: T }),
       account({ current: "97.5" }),
       "-2.5",
       later,
     );
     expect(agreed).toEqual({ status: "ok", difference: "0", since: null });
     // Within 0.01: rounding, not drift.
-    expect(reconcile(before(), account({ current: "100.009" }), "0", T)?.status).toBe("ok");
+    expect(reconcile(storedRow(), account({ current: "100.009" }), "0", T)?.status).toBe("ok");
   });
 
   it("a brokerage account reconciles its cash, not its market value; without cash it is not reconciled", () => {
-    const broker = before({ kind: "brokerage", balanceCurrent: "5000", balanceCash: "100" });
+    const broker = storedRow({ kind: "brokerage", balanceCurrent: "5000", balanceCash: "100" });
     expect(reconcile(broker, account({ current: "5200", cash: "100" }, "brokerage"), "0", T)?.status).toBe("ok");
     expect(reconcile(broker, account({ current: "5000", cash: "90" }, "brokerage"), "0", T)?.status).toBe("drift");
     expect(reconcile(broker, account({ current: "5000" }, "brokerage"), "0", T)).toBeNull();
