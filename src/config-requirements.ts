@@ -13,6 +13,9 @@ export const SECRET_NAMES = [
   "REFRESH_TOKEN_SECRET",
   "ENCRYPTION_KEYS",
   "SCHWAB_CLIENT_SECRET",
+  "ALPACA_CLIENT_SECRET",
+  "GOCARDLESS_SECRET_ID",
+  "GOCARDLESS_SECRET_KEY",
   "RESEND_API_KEY",
 ] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
@@ -26,6 +29,11 @@ export interface SecretRule {
   name: SecretName;
   need: "required" | "optional" | "forbidden";
   why: string;
+  /**
+   * An optional secret that only works with another (GoCardless's secret id and key): set both or
+   * neither; one alone makes the configuration invalid.
+   */
+  pairedWith?: SecretName;
 }
 
 type Settings = Record<string, unknown>;
@@ -41,22 +49,44 @@ function setting(vars: Settings, key: string): string | undefined {
 /** The rule for every secret under these settings (wrangler.toml [vars]), in SECRET_NAMES order. */
 export function secretRules(vars: Settings): SecretRule[] {
   const transport = setting(vars, "EMAIL_TRANSPORT") ?? "outbox";
-  const schwab = setting(vars, "SCHWAB_CLIENT_ID") !== undefined;
+  // An app's public client id in [vars] and its secret: both or neither.
+  const appSecret = (name: SecretName, idKey: string): SecretRule =>
+    setting(vars, idKey) !== undefined
+      ? { name, need: "required", why: `${idKey} is set (both or neither)` }
+      : { name, need: "forbidden", why: `${idKey} is empty, and the config takes both or neither` };
+  const gocardless = (name: SecretName, pairedWith: SecretName): SecretRule => ({
+    name,
+    need: "optional",
+    why: `offers GoCardless banks together with ${pairedWith}: both or neither`,
+    pairedWith,
+  });
   return [
     { name: "JWT_SIGNING_KEYS", need: "required", why: "signs access tokens" },
     { name: "REFRESH_TOKEN_SECRET", need: "required", why: "derives refresh-token successors and backup-code hashes" },
     { name: "ENCRYPTION_KEYS", need: "required", why: "encrypts provider credentials and TOTP secrets at rest" },
-    schwab
-      ? { name: "SCHWAB_CLIENT_SECRET", need: "required", why: "SCHWAB_CLIENT_ID is set (both or neither)" }
-      : {
-          name: "SCHWAB_CLIENT_SECRET",
-          need: "forbidden",
-          why: "SCHWAB_CLIENT_ID is empty, and the config takes both or neither",
-        },
+    appSecret("SCHWAB_CLIENT_SECRET", "SCHWAB_CLIENT_ID"),
+    appSecret("ALPACA_CLIENT_SECRET", "ALPACA_CLIENT_ID"),
+    gocardless("GOCARDLESS_SECRET_ID", "GOCARDLESS_SECRET_KEY"),
+    gocardless("GOCARDLESS_SECRET_KEY", "GOCARDLESS_SECRET_ID"),
     transport === "resend"
       ? { name: "RESEND_API_KEY", need: "required", why: "EMAIL_TRANSPORT is resend" }
       : { name: "RESEND_API_KEY", need: "optional", why: "read only when EMAIL_TRANSPORT=resend" },
   ];
+}
+
+/**
+ * What the secrets set (by name) lack under these rules: `missing`, a required secret or the other
+ * half of a pair; `refused`, a forbidden one.
+ */
+export function unmetSecrets(
+  rules: readonly SecretRule[],
+  set: ReadonlySet<string>,
+): { missing: SecretRule[]; refused: SecretRule[] } {
+  const missing = rules.filter(
+    (r) => !set.has(r.name) && (r.need === "required" || (r.pairedWith !== undefined && set.has(r.pairedWith))),
+  );
+  const refused = rules.filter((r) => r.need === "forbidden" && set.has(r.name));
+  return { missing, refused };
 }
 
 /** A setting production refuses, named with the reason; never with its value. */

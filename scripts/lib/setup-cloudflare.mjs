@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
 import { experimental_readRawConfig } from "wrangler";
-import { productionSettingProblems, secretRules } from "../../src/config-requirements.ts";
+import { productionSettingProblems, secretRules, unmetSecrets } from "../../src/config-requirements.ts";
 import { ROOT } from "./local.mjs";
 
 /** wrangler.toml's stand-in database_id: the real one lives only in the deploy config. */
@@ -301,8 +301,7 @@ function execute(steps, { raw, source, deployConfigPath, deployConfig, wrangler,
       }
     } else if (s.kind === "secrets") {
       const set = secretNames(wrangler, s.lookup);
-      const missing = s.rules.filter((r) => r.need === "required" && !set.has(r.name));
-      const refused = s.rules.filter((r) => r.need === "forbidden" && set.has(r.name));
+      const { missing, refused } = unmetSecrets(s.rules, set);
       if (missing.length === 0 && refused.length === 0) {
         log(
           `${head} ok (${s.rules

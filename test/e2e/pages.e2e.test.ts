@@ -49,6 +49,24 @@ describe("pages in a real browser", () => {
     expect(foreign).toEqual([]);
   });
 
+  it("/docs teaches, and offers no button that leads to an outside service", async () => {
+    const { page, problems } = await visit(`${base}/docs`, async (p) => {
+      // The description's narrative, and the sidebar's footer (where "Powered by Scalar" and
+      // "Generate SDKs & MCP" would be): the page has rendered what it would show.
+      await p.getByRole("heading", { name: "Getting started" }).waitFor({ timeout: 15_000 });
+      await p.locator(".darklight-reference").waitFor();
+    });
+    await page.getByRole("link", { name: "GET /api/v1/providers" }).waitFor();
+    // What Scalar shows on a local origin unless configured off (src/routes/docs.ts), by visible text.
+    const outside =
+      /^(Ask AI|Generate SDKs?\b.*|Generate MCP|Connect MCP|Developer Tools|Configure|Share|Deploy|Open API Client|Open in .+|Powered by Scalar)$/;
+    const labels = (await page.locator("button:visible, a:visible").allInnerTexts()).map((t) =>
+      t.trim().replace(/\s+/g, " "),
+    );
+    expect(labels.filter((label) => outside.test(label))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
   it("the connect hand-off page renders, styled, with no error and nothing from elsewhere", async () => {
     const token = await newUser(base, "handoff-page");
     const { location } = await connectSandbox(base, token);

@@ -141,9 +141,14 @@ describe("the setup plan", () => {
       REFRESH_TOKEN_SECRET: "required",
       ENCRYPTION_KEYS: "required",
       SCHWAB_CLIENT_SECRET: "forbidden",
+      ALPACA_CLIENT_SECRET: "forbidden",
+      GOCARDLESS_SECRET_ID: "optional",
+      GOCARDLESS_SECRET_KEY: "optional",
       RESEND_API_KEY: "optional",
     });
     expect(need(fixture("resend", deployable))).toMatchObject({ RESEND_API_KEY: "required" });
+    const alpaca = deployable.replace('ALPACA_CLIENT_ID = ""', 'ALPACA_CLIENT_ID = "alpaca-client-id"');
+    expect(need(fixture("alpaca", alpaca))).toMatchObject({ ALPACA_CLIENT_SECRET: "required" });
   });
 });
 
@@ -332,6 +337,27 @@ describe("a real run (against a stand-in for Cloudflare)", () => {
     expect(out).toContain("npx wrangler secret put RESEND_API_KEY");
     expect(out).toContain("remove   SCHWAB_CLIENT_SECRET");
     expect(out).toContain("Stopped before the migrations and the deploy");
+    expect(account.calls.some((c) => c.args[0] === "deploy" || c.args[1] === "migrations")).toBe(false);
+  });
+
+  it("stops while only half of GoCardless's secret pair is set, naming the other half", () => {
+    const account = fakeAccount({
+      databases: [{ name: "ledgerlink", uuid: "u1" }],
+      queues: [
+        "ledgerlink-sync",
+        "ledgerlink-sync-dlq",
+        "ledgerlink-email",
+        "ledgerlink-email-dlq",
+        "ledgerlink-export",
+        "ledgerlink-export-dlq",
+      ],
+      secrets: [...ALL_SECRETS, "GOCARDLESS_SECRET_ID"],
+    });
+    const { code, out } = runAgainst(fixture("half-pair", deployable), account);
+    expect(code).toBe(1);
+    expect(out).toContain("missing  GOCARDLESS_SECRET_KEY");
+    expect(out).toContain("npx wrangler secret put GOCARDLESS_SECRET_KEY");
+    expect(out).not.toContain("missing  GOCARDLESS_SECRET_ID");
     expect(account.calls.some((c) => c.args[0] === "deploy" || c.args[1] === "migrations")).toBe(false);
   });
 

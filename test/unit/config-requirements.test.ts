@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM helper without type declarations.
 import { newEncryptionKey, newSigningJwk } from "../../scripts/lib/secrets.mjs";
 import { ConfigError, parseConfig } from "../../src/config";
-import { productionSettingProblems, SECRET_NAMES, secretRules } from "../../src/config-requirements";
+import { productionSettingProblems, SECRET_NAMES, secretRules, unmetSecrets } from "../../src/config-requirements";
 
 // `npm run setup:cloudflare` decides from src/config-requirements.ts which secrets and settings a
 // deployment needs; these tests hold that list to what parseConfig really accepts and refuses.
@@ -12,6 +12,9 @@ const secretValues: Record<string, string> = {
   REFRESH_TOKEN_SECRET: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))),
   ENCRYPTION_KEYS: newEncryptionKey("k"),
   SCHWAB_CLIENT_SECRET: "schwab-app-secret-for-tests",
+  ALPACA_CLIENT_SECRET: "alpaca-app-secret-for-tests",
+  GOCARDLESS_SECRET_ID: "gocardless-secret-id-for-tests",
+  GOCARDLESS_SECRET_KEY: "gocardless-secret-key-for-tests",
   RESEND_API_KEY: "resend-key-for-tests",
 };
 
@@ -22,7 +25,7 @@ const production = {
 };
 const emailBinding = { send: async () => ({}) };
 
-/** Deployments that differ in what they need: each email transport, Schwab on and off. */
+/** Deployments that differ in what they need: each email transport, Schwab and Alpaca on and off. */
 const variants: {
   label: string;
   vars: Record<string, string>;
@@ -35,6 +38,12 @@ const variants: {
     vars: { ...production, EMAIL_TRANSPORT: "cloudflare", SCHWAB_CLIENT_ID: "schwab-app-key" },
     bindings: { EMAIL: emailBinding },
     sendEmail: ["EMAIL"],
+  },
+  {
+    label: "resend + Alpaca",
+    vars: { ...production, EMAIL_TRANSPORT: "resend", ALPACA_CLIENT_ID: "alpaca-client-id" },
+    bindings: {},
+    sendEmail: [],
   },
 ];
 
@@ -75,11 +84,26 @@ describe("config requirements shared with the deploy script", () => {
         }
       });
 
-      it("starts with an optional secret set too, and refuses a forbidden one", async () => {
+      it("starts with an optional secret set too (with its pair), and refuses a forbidden one", async () => {
         for (const rule of secretRules(vars).filter((r) => r.need !== "required")) {
-          const keys = await issueKeys({ ...deployedEnv(vars, bindings), [rule.name]: secretValues[rule.name] });
+          const pair = rule.pairedWith ? { [rule.pairedWith]: secretValues[rule.pairedWith] } : {};
+          const keys = await issueKeys({
+            ...deployedEnv(vars, bindings),
+            ...pair,
+            [rule.name]: secretValues[rule.name],
+          });
           if (rule.need === "optional") expect(keys, rule.name).toEqual([]);
           else expect(keys.length, rule.name).toBeGreaterThan(0);
+        }
+      });
+
+      it("refuses half of a pair, and the check names the other half as missing", async () => {
+        const rules = secretRules(vars);
+        for (const rule of rules.filter((r) => r.pairedWith !== undefined)) {
+          const alone = await issueKeys({ ...deployedEnv(vars, bindings), [rule.name]: secretValues[rule.name] });
+          expect(alone, rule.name).toContain(rule.pairedWith);
+          const set = new Set([...rules.filter((r) => r.need === "required").map((r) => r.name), rule.name]);
+          expect(unmetSecrets(rules, set).missing.map((r) => r.name)).toEqual([rule.pairedWith]);
         }
       });
     });
