@@ -120,6 +120,8 @@ describe("reconciliation", () => {
     expect(agreed).toEqual({ status: "ok", difference: "0", since: null });
     // Within 0.01: rounding, not drift.
     expect(reconcile(storedRow(), account({ current: "100.009" }), "0", T)?.status).toBe("ok");
+    expect(reconcile(storedRow(), account({ current: "99.99" }), "0", T)?.status).toBe("ok");
+    expect(reconcile(storedRow(), account({ current: "99.989" }), "0", T)?.status).toBe("drift");
   });
 
   it("a brokerage account reconciles its cash, not its market value; without cash it is not reconciled", () => {

@@ -62,7 +62,8 @@ export function reconcile(
   // What the transactions do not explain, added to what they did not explain before.
   const step = decimalSub(decimalSub(now, prior), arrivals);
   const difference = decimalAdd(before.reconDifference ?? "0", step);
-  if (decimalCompare(decimalAbs(difference), TOLERANCE) < 0) return { status: "ok", difference, since: null };
+  // Within 0.01 of the currency is agreement; only a difference beyond it is drift.
+  if (decimalCompare(decimalAbs(difference), TOLERANCE) <= 0) return { status: "ok", difference, since: null };
   return { status: "drift", difference, since: before.reconStatus === "drift" ? before.reconSince : at };
 }
 

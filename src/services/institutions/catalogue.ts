@@ -155,7 +155,7 @@ export async function listInstitutions(
   },
 ): Promise<{ institutions: InstitutionView[]; next_cursor: string | null }> {
   const info = deps.providers.info(query.provider);
-  if (!info || info.authType !== "bank_consent") {
+  if (info?.authType !== "bank_consent") {
     const banks = bankProviders(deps).map((p) => p.info.slug);
     throw invalidField(
       "query.provider",
