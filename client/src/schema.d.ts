@@ -1610,11 +1610,13 @@ export interface components {
              */
             next_attempt_at: string | null;
             stats: components["schemas"]["SyncStats"];
-            /** @description The last failure: `reauth_required`, `provider_unavailable`, `provider_rate_limited`, `provider_payment_required`, `provider_error`, `provider_empty_answer`, `internal_error`; for skipped runs `sync_disabled`, `sync_in_progress`, `cooldown`, `connection_not_ready`. */
+            /** @description The last failure: `reauth_required`, `provider_unavailable`, `provider_rate_limited`, `provider_payment_required`, `provider_error`, `provider_empty_answer`, `internal_error`; for skipped runs `sync_disabled`, `sync_in_progress`, `cooldown`, `connection_not_ready`, `provider_quota_exhausted` (the connection's share of the provider's calls is spent), `provider_rate_limited` (the provider's own 429: deferred, not failed). */
             error: {
                 code: string;
                 message: string;
             } | null;
+            /** @description The W3C trace that queued the run (the request's `traceparent`, or the cron tick's): every log line and audit row of the run carries it. */
+            trace_id: string | null;
         };
         /** @description Set when the run succeeded. */
         SyncStats: {
