@@ -42,6 +42,8 @@ const ISOLATED_SUITES = [
   "test/integration/security-review-2.test.ts",
   // Drains the sandbox provider's outbound budget.
   "test/integration/outbound-limits.test.ts",
+  // Writes outcome counts that would degrade every other suite's readiness.
+  "test/integration/readiness.test.ts",
 ];
 
 /** Suites that read the Worker's own log lines (traces): they run with LOG_LEVEL=info. */

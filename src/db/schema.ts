@@ -493,3 +493,23 @@ export const reconciliationDrifts = sqliteTable(
     index("reconciliation_drifts_connection").on(t.connectionId),
   ],
 );
+
+/**
+ * What readiness reports of the dependencies it must not call on every probe (the providers, the
+ * email transport): outcomes per subject (`provider:<slug>`, `email`) per hour, counted by the
+ * sync and the email consumer as they happen. Kept two days.
+ */
+export const outcomeCounts = sqliteTable(
+  "outcome_counts",
+  {
+    subject: text("subject").notNull(),
+    /** The hour's start, epoch ms. */
+    hour: integer("hour").notNull(),
+    ok: integer("ok").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    /** The class of the latest failure (a stable error code). */
+    lastError: text("last_error"),
+    lastErrorAt: utc("last_error_at"),
+  },
+  (t) => [primaryKey({ columns: [t.subject, t.hour] })],
+);

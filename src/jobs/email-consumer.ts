@@ -5,6 +5,7 @@
  */
 import { withTrace } from "../deps";
 import { EmailQueueMessageSchema } from "../email/messages";
+import { isQueueProbe } from "../queue-probe";
 import { deliverEmail } from "../services/email/deliver";
 import type { EmailDeps } from "../services/email/deps";
 import { backoffSeconds } from "../services/sync/timing";
@@ -12,6 +13,8 @@ import { backoffSeconds } from "../services/sync/timing";
 export async function consumeEmails(batchDeps: EmailDeps, batch: MessageBatch<unknown>) {
   await Promise.all(
     batch.messages.map(async (message) => {
+      // Readiness proved the queue takes messages: nothing to do.
+      if (isQueueProbe(message.body)) return message.ack();
       const parsed = EmailQueueMessageSchema.safeParse(message.body);
       const deps = withTrace(batchDeps, parsed.success ? parsed.data.trace_id : undefined);
       if (!parsed.success) {

@@ -8,6 +8,7 @@
 
 import { purgeAbandonedConnections } from "../db/connections";
 import { purgeOAuthStates } from "../db/oauth-states";
+import { purgeOutcomes } from "../db/outcomes";
 import type { Deps } from "../deps";
 import { checkCredentialHealth } from "../services/connections/credential-health";
 import { rewrapCredentials } from "../services/connections/rewrap";
@@ -64,6 +65,10 @@ export async function runHourlyJobs(
     ["reconcile sync", () => reconcileSync(db, config.sync, now)],
     ["finish erasures", () => finishErasures(deps, now)],
     ["purge sealed emails", () => purgeSealedEmails(deps, now)],
+    [
+      "purge outcome counts",
+      async () => ({ rows: (await purgeOutcomes(db, new Date(now.getTime() - 2 * DAY))).meta.changes }),
+    ],
   ];
   let firstError: unknown = null;
   for (const [name, job] of jobs) {

@@ -12,6 +12,7 @@ import {
   SweepMessageSchema,
   SyncMessageSchema,
 } from "../home/messages";
+import { isQueueProbe } from "../queue-probe";
 import type { SyncDeps } from "../services/sync/deps";
 import { runSyncAttempt } from "../services/sync/execute";
 import { recordHomeReport } from "../services/sync/home-report";
@@ -21,6 +22,8 @@ import { backoffSeconds } from "../services/sync/timing";
 export async function consumeSync(batchDeps: SyncDeps, batch: MessageBatch<unknown>) {
   await Promise.all(
     batch.messages.map(async (message) => {
+      // Readiness proved the queue takes messages: nothing to do.
+      if (isQueueProbe(message.body)) return message.ack();
       const sweep = SweepMessageSchema.safeParse(message.body);
       if (sweep.success) return consumeSweep(withTrace(batchDeps, sweep.data.trace_id), message, sweep.data);
       const deps = batchDeps;

@@ -32,33 +32,6 @@ describe("GET /health", () => {
   });
 });
 
-describe("GET /health/ready", () => {
-  it("checks config, D1 and the Gate for real", async () => {
-    const res = await call("/health/ready");
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; checks: Record<string, { status: string }> };
-    expect(body.status).toBe("ok");
-    expect(Object.keys(body.checks).sort()).toEqual(["config", "database", "homes", "limiter"]);
-    for (const check of Object.values(body.checks)) expect(check.status).toBe("ok");
-  });
-
-  it("answers 503 naming the failing check when D1 fails", async () => {
-    const brokenDb = {
-      prepare: () => ({
-        first: () => Promise.reject(new Error("D1_ERROR: no such database")),
-      }),
-    } as unknown as D1Database;
-    const res = await worker.fetch(new Request("https://x.test/health/ready"), { ...env, DB: brokenDb }, ctx());
-    expect(res.status).toBe(503);
-    const body = (await res.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
-    expect(body.status).toBe("fail");
-    expect(body.checks.database?.status).toBe("fail");
-    expect(body.checks.homes?.status).toBe("ok");
-    expect(body.checks.limiter?.status).toBe("ok");
-    expect(JSON.stringify(body)).not.toContain("no such database");
-  });
-});
-
 describe("configuration", () => {
   it("answers 503 misconfigured on every route but /health when config is invalid", async () => {
     const bad = { ...env, ENVIRONMENT: "production" };

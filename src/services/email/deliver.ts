@@ -4,6 +4,8 @@
  * 5xx, a timeout, a dropped connection) is retried with full-jitter backoff until
  * EMAIL_MAX_ATTEMPTS; a refusal the provider would repeat goes to the dead-letter queue at once.
  */
+
+import { countOutcome } from "../../db/outcomes";
 import type { EmailQueueMessage } from "../../email/messages";
 import { reportEmailOutcome } from "../../email/outcome";
 import { redactFailure } from "../../email/redact";
@@ -22,6 +24,8 @@ export const EMAIL_FAILURES = {
   unreadable: "email_unreadable",
   /** Queues moved it there itself: the consumer crashed on every delivery. */
   crashed: "email_crashed",
+  /** A failure in passing, to be retried (readiness counts it; never a dead letter's code). */
+  transient: "email_transient",
 } as const;
 
 export type DeliveryResult =
@@ -31,6 +35,23 @@ export type DeliveryResult =
 
 /** Delivers `message` once (its `attempt`-th delivery, 1-based). */
 export async function deliverEmail(
+  deps: Pick<EmailDeps, "config" | "emailSender" | "logger" | "random" | "metrics" | "db" | "now">,
+  message: EmailQueueMessage,
+  attempt: number,
+): Promise<DeliveryResult> {
+  const result = await deliverOnce(deps, message, attempt);
+  // What readiness reports of the transport: the outcome of each send it tried.
+  const error =
+    result.action === "ack" ? null : result.action === "retry" ? EMAIL_FAILURES.transient : result.error.code;
+  if (error !== EMAIL_FAILURES.unreadable) {
+    await countOutcome(deps.db, "email", deps.now(), error).catch((err) =>
+      deps.logger.warn("email outcome not counted", { error: String(err) }),
+    );
+  }
+  return result;
+}
+
+async function deliverOnce(
   deps: Pick<EmailDeps, "config" | "emailSender" | "logger" | "random" | "metrics">,
   message: EmailQueueMessage,
   attempt: number,

@@ -15,6 +15,7 @@
 
 import { leaseForSync, updateUnderSyncLease } from "../../db/connection-sync";
 import { type ConnectionRow, deleteUserConnection, findConnection } from "../../db/connections";
+import { countOutcome } from "../../db/outcomes";
 import { clearDrift, upsertDrift } from "../../db/reconciliation";
 import { liveEvent } from "../../home/events";
 import type { SyncMessage } from "../../home/messages";
@@ -185,6 +186,8 @@ async function attemptRun(
         run.id,
         successPatch(done, nextAfterSuccess(done, deps.config.sync, deps.random, row.provider), warningsOf(snapshot)),
       ),
+      // Readiness reports each provider's last hour of syncs from these counts.
+      countOutcome(deps.db, `provider:${row.provider}`, done, null),
       // Reconciliation changes: the administrators' list of drifts, and the audit trail.
       ...applied.reconciliation.flatMap((r) => [
         r.status === "drift"
@@ -266,6 +269,12 @@ async function recordFailure(
   const now = deps.now();
   const config = deps.config.sync;
   const error = { code: failure.code, message: failure.message };
+  // Our own outbound budget's refusals are no news of the provider's health.
+  if (!failure.throttled) {
+    await countOutcome(deps.db, `provider:${row.provider}`, now, failure.code).catch((err) =>
+      deps.logger.warn("sync outcome not counted", { error: String(err) }),
+    );
+  }
 
   // The provider's own 429 past a short burst (a daily quota, a long Retry-After, or the last
   // attempt): a deferral, never a failure toward the cooldown or the dead letters.

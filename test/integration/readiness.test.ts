@@ -1,0 +1,122 @@
+/**
+ * Readiness of every dependency (issue 23 item 2). Isolated storage: it writes outcome counts
+ * that would make every other suite's readiness degraded.
+ */
+
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../../src";
+import { hourOf } from "../../src/db/outcomes";
+import { connectSandbox } from "../support/connections";
+import { call } from "../support/http";
+import { outboxAtLeast, register, uniqueEmail } from "../support/identity";
+import { seededSession } from "../support/seed";
+import { attempt, queuedRun } from "../support/sync";
+
+interface Ready {
+  status: string;
+  checks: Record<string, { status: string; latency_ms: number; error?: string; details?: Record<string, unknown> }>;
+}
+
+async function ready(envOf?: Env) {
+  const res = envOf
+    ? await (async () => {
+        const ctx = createExecutionContext();
+        const r = await worker.fetch(new Request("https://x.test/health/ready"), envOf, ctx);
+        await waitOnExecutionContext(ctx);
+        return r;
+      })()
+    : await call("/health/ready");
+  return { status: res.status, body: (await res.json()) as Ready, res };
+}
+
+describe("GET /health/ready", () => {
+  it("reports every dependency, each with its status and latency, and calls no provider", async () => {
+    const { status, body, res } = await ready();
+    expect(status).toBe(200);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(body.status).toBe("ok");
+    expect(Object.keys(body.checks)).toEqual(
+      expect.arrayContaining([
+        "config",
+        "database",
+        "homes",
+        "limiter",
+        "sync_queue",
+        "email_queue",
+        "email_transport",
+        "provider:sandbox",
+        "provider:sandbox_gocardless",
+        "provider:simplefin",
+      ]),
+    );
+    // Schwab has no credentials here: not configured, so not checked.
+    expect(body.checks["provider:schwab"]).toBeUndefined();
+    for (const check of Object.values(body.checks)) {
+      expect(check.status).toBe("ok");
+      expect(Number.isInteger(check.latency_ms)).toBe(true);
+    }
+    expect(body.checks.email_transport?.details).toMatchObject({ transport: "outbox", success_rate: null });
+    expect(body.checks["provider:sandbox"]?.details).toEqual({
+      succeeded: 0,
+      failed: 0,
+      success_rate: null,
+      last_error_class: null,
+      last_error_at: null,
+    });
+  });
+
+  it("a provider failing its syncs is degraded (200), with its rate and last error class", async () => {
+    const now = Date.now();
+    await env.DB.prepare(
+      "INSERT INTO outcome_counts (subject, hour, ok, failed, last_error, last_error_at) VALUES (?, ?, 1, 9, 'provider_unavailable', ?)",
+    )
+      .bind("provider:sandbox_alpaca", hourOf(new Date(now)), now)
+      .run();
+    const { status, body } = await ready();
+    expect(status).toBe(200);
+    expect(body.status).toBe("degraded");
+    expect(body.checks["provider:sandbox_alpaca"]).toMatchObject({
+      status: "degraded",
+      details: { succeeded: 1, failed: 9, success_rate: 0.1, last_error_class: "provider_unavailable" },
+    });
+    expect(body.checks["provider:sandbox"]?.status).toBe("ok");
+  });
+
+  it("a queue that refuses messages degrades; D1 failing fails (503), naming it and nothing internal", async () => {
+    const refusing = { send: () => Promise.reject(new Error("queue is paused")) } as unknown as Queue;
+    const queueDown = await ready({ ...env, EMAIL_QUEUE: refusing } as Env);
+    expect(queueDown.status).toBe(200);
+    expect(queueDown.body.checks.email_queue).toMatchObject({ status: "degraded", error: "Error" });
+
+    const brokenDb = {
+      prepare: () => ({ first: () => Promise.reject(new Error("D1_ERROR: no such database")) }),
+    } as unknown as D1Database;
+    const dbDown = await ready({ ...env, DB: brokenDb } as Env);
+    expect(dbDown.status).toBe(503);
+    expect(dbDown.body.status).toBe("fail");
+    expect(dbDown.body.checks.database?.status).toBe("fail");
+    expect(dbDown.body.checks.homes?.status).toBe("ok");
+    expect(dbDown.body.checks.limiter?.status).toBe("ok");
+    expect(JSON.stringify(dbDown.body)).not.toContain("no such database");
+  });
+
+  it("counts real outcomes: a sync and a delivered email show in the last hour", async () => {
+    const { tokens } = await seededSession();
+    const connection = await connectSandbox(tokens.access_token);
+    await attempt(await queuedRun(connection.id), 1);
+    const email = uniqueEmail("ready");
+    await register(email);
+    await outboxAtLeast(email, 1);
+    // The consumer counts right after the send that filled the outbox: look again briefly.
+    await vi.waitFor(
+      async () => {
+        const { body } = await ready();
+        expect(Number(body.checks["provider:sandbox"]?.details?.succeeded)).toBeGreaterThanOrEqual(1);
+        expect(Number(body.checks.email_transport?.details?.succeeded)).toBeGreaterThanOrEqual(1);
+      },
+      { timeout: 5000, interval: 100 },
+    );
+  });
+});
