@@ -24,7 +24,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: config valid, D1 answers a query, the homes' and the Limiter's objects answer. */
+        /**
+         * Readiness: every dependency, each with its status and latency.
+         * @description Never calls a provider: each configured provider's and the email transport's last hour of real
+         *     outcomes is read from D1 (the current and the previous clock hour). A queue is proven by sending it a
+         *     probe message its consumer drops (at most once per 30 s per isolate). 503 only when the API cannot
+         *     serve; a provider or transport in trouble is `degraded` (200).
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -1220,36 +1226,23 @@ export interface components {
             }[];
         };
         Readiness: {
-            /** @enum {string} */
-            status: "ok" | "fail";
+            /**
+             * @description `fail` (503): the API cannot serve (config, D1, the homes or the Limiter). `degraded` (200): it serves, but a queue, the email transport or a provider is in trouble. `ok`: all is well.
+             * @enum {string}
+             */
+            status: "ok" | "degraded" | "fail";
+            /** @description `config`, `database`, `homes`, `limiter` (each fails the whole); `sync_queue`, `email_queue` (can send), `email_transport` (configured, and its last hour of sends), `provider:<slug>` for each configured provider (its last hour of syncs: success rate, last error class): these only degrade it. */
             checks: {
-                config: {
+                [key: string]: {
                     /** @enum {string} */
-                    status: "ok" | "fail";
+                    status: "ok" | "degraded" | "fail";
                     latency_ms: number;
                     /** @description The failure's class, never its internals. */
                     error?: string;
-                };
-                database: {
-                    /** @enum {string} */
-                    status: "ok" | "fail";
-                    latency_ms: number;
-                    /** @description The failure's class, never its internals. */
-                    error?: string;
-                };
-                homes: {
-                    /** @enum {string} */
-                    status: "ok" | "fail";
-                    latency_ms: number;
-                    /** @description The failure's class, never its internals. */
-                    error?: string;
-                };
-                limiter: {
-                    /** @enum {string} */
-                    status: "ok" | "fail";
-                    latency_ms: number;
-                    /** @description The failure's class, never its internals. */
-                    error?: string;
+                    /** @description What the check found: a transport's or a provider's last hour of outcomes. */
+                    details?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -1857,7 +1850,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every dependency is reachable. */
+            /** @description Ready (`ok`) or serving with trouble (`degraded`); see `checks`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1885,7 +1878,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description At least one check failed; see `checks`. */
+            /** @description A dependency the API cannot do without failed; see `checks`. */
             503: {
                 headers: {
                     [name: string]: unknown;
