@@ -34,6 +34,3 @@ export function traceFrom(header: string | null | undefined): Trace {
   if (!m || /^0+$/.test(m[1] as string) || /^0+$/.test(m[2] as string)) return newTrace();
   return { traceId: m[1] as string, spanId: hex(8), sampled: (Number.parseInt(m[3] as string, 16) & 1) === 1 };
 }
-
-/** The header that continues this trace in a call made from here. */
-export const traceparentOf = (t: Trace) => `00-${t.traceId}-${t.spanId}-${t.sampled ? "01" : "00"}`;

@@ -678,7 +678,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first, filtered by user, action and time [since, until). */
+        /** The audit trail, newest first, filtered by user, action, trace and time [since, until). */
         get: operations["adminListAuditEvents"];
         put?: never;
         post?: never;
@@ -1431,6 +1431,8 @@ export interface components {
             actor_id: string | null;
             session_id: string | null;
             request_id: string | null;
+            /** @description The W3C trace of the request, cron tick or queue delivery that did it (docs/operations.md). */
+            trace_id: string | null;
             method: string | null;
             path: string | null;
             ip_address: string | null;
@@ -8306,6 +8308,8 @@ export interface operations {
             query?: {
                 user_id?: string;
                 action?: string;
+                /** @description Everything one piece of work did, from a cron tick to the user's home. */
+                trace_id?: string;
                 since?: string;
                 until?: string;
                 limit?: number;

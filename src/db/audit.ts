@@ -40,7 +40,15 @@ export function listUserAudit(db: Db, userId: string, limit: number, after?: { a
 /** The admin audit query: optional user, action and time filters, newest first, keyset pages. */
 export function queryAudit(
   db: Db,
-  f: { userId?: string; action?: string; since?: Date; until?: Date; limit: number; after?: { at: Date; id: string } },
+  f: {
+    userId?: string;
+    action?: string;
+    traceId?: string;
+    since?: Date;
+    until?: Date;
+    limit: number;
+    after?: { at: Date; id: string };
+  },
 ) {
   const page = f.after
     ? or(
@@ -53,6 +61,7 @@ export function queryAudit(
     and(
       f.userId ? eq(auditEvents.userId, f.userId) : undefined,
       f.action ? eq(auditEvents.action, f.action) : undefined,
+      f.traceId ? eq(auditEvents.traceId, f.traceId) : undefined,
       f.since ? gte(auditEvents.occurredAt, f.since) : undefined,
       f.until ? lt(auditEvents.occurredAt, f.until) : undefined,
       page,

@@ -13,6 +13,7 @@ import {
   restoreHome,
   rotateUserTokens,
 } from "../services/admin/users";
+import { TRACE_ID } from "../trace";
 import { Limit, Location, User } from "../wire/identity";
 
 const tags = ["Administration"];
@@ -43,6 +44,9 @@ const AuditEvent = z
     actor_id: z.string().nullable(),
     session_id: z.string().nullable(),
     request_id: z.string().nullable(),
+    trace_id: z.string().nullable().openapi({
+      description: "The W3C trace of the request, cron tick or queue delivery that did it (docs/operations.md).",
+    }),
     method: z.string().nullable(),
     path: z.string().nullable(),
     ip_address: z.string().nullable(),
@@ -201,12 +205,17 @@ const routes = {
     path: "/audit-events",
     tags,
     security,
-    summary: "The audit trail, newest first, filtered by user, action and time [since, until).",
+    summary: "The audit trail, newest first, filtered by user, action, trace and time [since, until).",
     middleware: guard,
     request: {
       query: z.object({
         user_id: z.string().max(100).optional(),
         action: z.string().max(100).optional(),
+        trace_id: z
+          .string()
+          .regex(TRACE_ID, "must be 32 lower-case hex digits")
+          .optional()
+          .openapi({ description: "Everything one piece of work did, from a cron tick to the user's home." }),
         since: Timestamp.optional(),
         until: Timestamp.optional(),
         limit: Limit(200, 50),
@@ -258,6 +267,7 @@ export const adminRoutes = createRouter()
       await auditEvents(depsOf(c), {
         userId: q.user_id,
         action: q.action,
+        traceId: q.trace_id,
         since: q.since ? new Date(q.since) : undefined,
         until: q.until ? new Date(q.until) : undefined,
         limit: q.limit,

@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { loggedInAdmin } from "../support/admin";
 import { connectSandbox } from "../support/connections";
 import { call } from "../support/http";
 import { authed } from "../support/identity";
@@ -89,6 +90,15 @@ describe("traces", () => {
     expect(audit.results.map((r) => r.action)).toEqual(
       expect.arrayContaining(["sync.requested", "connection.reauth_required", "sync.failed"]),
     );
+    // An operator reaches the same rows through the admin API, by the trace alone.
+    const admin = await loggedInAdmin();
+    const byTrace = (await (
+      await authed(admin.tokens.access_token, `/api/v1/admin/audit-events?trace_id=${TRACE}&limit=200`)
+    ).json()) as { events: { action: string; trace_id: string }[] };
+    expect(byTrace.events.map((e) => e.action)).toEqual(expect.arrayContaining(["sync.requested", "sync.failed"]));
+    expect(byTrace.events.every((e) => e.trace_id === TRACE)).toBe(true);
+    const malformed = await authed(admin.tokens.access_token, "/api/v1/admin/audit-events?trace_id=zz");
+    expect(malformed.status).toBe(422);
     // The consumer's and the home's lines of the run carry the same trace.
     const traced = lines.filter((l) => l.trace_id === TRACE).map((l) => String(l.msg));
     expect(traced).toEqual(expect.arrayContaining(["sync begin: started", "sync failed", "sync attempt failed"]));

@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor } from "../cursor";
 
 /**
  * Global breach rotation: refresh tokens issued before stop working at once (every user's
- * version moves on in D1); access tokens within 60 s (each user Gate re-reads the global Gate).
+ * version moves on in D1); access tokens within 60 s (each user's home re-reads the `global` Limiter).
  */
 export async function rotateGlobalTokens(
   deps: ServiceDeps,
@@ -32,7 +32,7 @@ export async function rotateGlobalTokens(
 
 export async function auditEvents(
   deps: ServiceDeps,
-  f: { userId?: string; action?: string; since?: Date; until?: Date; limit: number; cursor?: string },
+  f: { userId?: string; action?: string; traceId?: string; since?: Date; until?: Date; limit: number; cursor?: string },
 ) {
   const rows = await queryAudit(deps.db, { ...f, limit: f.limit + 1, after: decodeCursor(f.cursor) });
   const page = rows.slice(0, f.limit);
@@ -47,6 +47,7 @@ export async function auditEvents(
       actor_id: e.actorId,
       session_id: e.sessionId,
       request_id: e.requestId,
+      trace_id: e.traceId ?? null,
       method: e.method,
       path: e.path,
       ip_address: e.ipAddress,
