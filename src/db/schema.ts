@@ -94,7 +94,7 @@ export const users = sqliteTable(
     /**
      * An administrator's lock (docs/contract.md "Administration"): login answers 403 `account_disabled`
      * until an administrator lifts it. Apart from the failed-login lockout, which is per client
-     * and lives in the address's Gate; a password reset lifts neither.
+     * and lives in the address's Limiter; a password reset lifts neither.
      */
     disabledAt: utc("disabled_at"),
     mfaEnabled: integer("mfa_enabled", { mode: "boolean" }).notNull().default(false),
@@ -400,7 +400,7 @@ export const emailDeadLetters = sqliteTable(
     /** The email's id: one dead letter per email (the dead-letter queue delivers at least once). */
     emailId: text("email_id").notNull(),
     kind: text("kind", { enum: EMAIL_KINDS }).notNull(),
-    /** SHA-256 (hex) of the trimmed, lower-cased address (the name of its `email:` Gate). */
+    /** SHA-256 (hex) of the trimmed, lower-cased address (the name of its `email:` Limiter). */
     recipientHash: text("recipient_hash").notNull(),
     attempts: integer("attempts").notNull(),
     errorCode: text("error_code").notNull(),

@@ -39,7 +39,7 @@ export interface Decision {
 
 /**
  * Takes one token if it can (`peek`: only says whether it could). Pure: the caller owns the
- * state, so a single-threaded owner (the Gate) makes the decision exact.
+ * state, so a single-threaded owner (a Durable Object) makes the decision exact.
  */
 export function take(
   rule: Rule,

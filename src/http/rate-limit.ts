@@ -27,8 +27,8 @@ export function applyRateLimitHeaders(c: Context<AppEnv>, answers: Parameters<ty
 
 /**
  * Rate limits an anonymous route by client (IPv4, or IPv6 /64) and/or the body's email, each in
- * its own Gate (`ip:<client>`, `email:<sha256>`); src/services/limits.ts decides and refuses.
- * `failClosed`: the route guards credentials, so a Gate outage refuses it (503) instead of
+ * its own Limiter (`ip:<client>`, `email:<sha256>`); src/services/limits.ts decides and refuses.
+ * `failClosed`: the route guards credentials, so a Limiter outage refuses it (503) instead of
  * letting it through unlimited.
  */
 export function rateLimit(

@@ -1,6 +1,6 @@
 /**
  * At most `max` emails of one kind to one address per rolling hour (docs/contract.md "Defaults"), held by
- * the address's email Gate. A sliding log, not a token bucket, so "5 an hour" is exact.
+ * the address's `email:` Limiter. A sliding log, not a token bucket, so "5 an hour" is exact.
  */
 export const EMAIL_WINDOW_MS = 3_600_000;
 

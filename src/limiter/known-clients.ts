@@ -1,6 +1,6 @@
 /**
  * Clients (an IP, or an IPv6 /64) that logged in to an address successfully, held by the
- * address's Gate: the per-address budget of failed logins never refuses them, so strangers who
+ * address's Limiter: the per-address budget of failed logins never refuses them, so strangers who
  * spend it cannot keep the owner out (docs/security.md, second pass item 4).
  */
 

@@ -1,5 +1,5 @@
 /**
- * Failed-login lockout per (account, client), held by the account's email Gate
+ * Failed-login lockout per (account, client), held by the account's `email:` Limiter
  * (`email:<sha256>`), so an unknown address locks exactly like a known one and one client's
  * failures never lock out another (docs/contract.md "Defaults": Auth0's "per identifier and IP").
  */

@@ -36,8 +36,8 @@ const take = (deps: LimitDeps, ch: LimitCheck) =>
 type LimitDeps = Pick<Deps, "homes" | "limiter" | "db" | "logger" | "now" | "defer" | "metrics">;
 
 /**
- * Takes one token from each check's bucket; throws 429 when any refuses. A Gate that cannot be
- * reached skips the limits (fail open, logged), unless `failClosed`: limits that guard
+ * Takes one token from each check's bucket; throws 429 when any refuses. A Limiter (or home) that cannot
+ * be reached skips the limits (fail open, logged), unless `failClosed`: limits that guard
  * credentials (login, MFA verification) answer 503 `gate_unavailable` instead.
  */
 export async function takeLimits(
@@ -51,10 +51,10 @@ export async function takeLimits(
     answers = await Promise.all(checks.map((ch) => take(deps, ch)));
   } catch (err) {
     if (options.failClosed) {
-      deps.logger.error("gate unreachable; request refused (fail closed)", { error: String(err) });
+      deps.logger.error("limiter unreachable; request refused (fail closed)", { error: String(err) });
       throw gateUnavailable(err);
     }
-    deps.logger.error("gate unreachable; rate limit skipped (fail open)", { error: String(err) });
+    deps.logger.error("limiter unreachable; rate limit skipped (fail open)", { error: String(err) });
     return [];
   }
   refuseIfLimited(
@@ -69,7 +69,7 @@ export async function takeLimits(
 
 /**
  * Throws 429 `rate_limited` when any answer refused, after auditing each first refusal of a
- * burst (rule, key kind, route; an address appears only as its Gate subject's hash).
+ * burst (rule, key kind, route; an address appears only as its Limiter subject's hash).
  */
 export function refuseIfLimited(
   deps: LimitDeps,

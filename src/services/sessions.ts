@@ -23,10 +23,10 @@ export async function listSessions(deps: ServiceDeps, userId: string, currentSes
 
 /**
  * Revokes the user's sessions (all, or all but the current one) with no window for a session
- * created meanwhile: the Gate first refuses every token issued before now (but the kept
+ * created meanwhile: the user's home first refuses every token issued before now (but the kept
  * session's), then D1 ends every live session in one batch with the audit row (and any
  * statements the caller adds, e.g. the password change this revocation belongs to), then the
- * Gate is told the ended ids too, which covers tokens issued within the cut's own second.
+ * home is told the ended ids too, which covers tokens issued within the cut's own second.
  * Returns the ids revoked.
  */
 export async function revokeSessions(
@@ -86,7 +86,7 @@ export async function revokeOwnSession(
 }
 
 /**
- * Ends one session at once: the Gate first (fail closed: if it cannot be told, nothing changes
+ * Ends one session at once: the user's home first (fail closed: if it cannot be told, nothing changes
  * and the caller may retry), then D1, audited in the same batch.
  */
 export async function endSession(

@@ -1,7 +1,7 @@
 import type { SchemaStep } from "../../durable/migrate";
 
 /**
- * The ledger's tables inside the user's home object (a step of the Gate's schema, applied on
+ * The ledger's tables inside the user's home object (a step of the home's schema, applied on
  * first use). One user per object, so no user column; money and quantities are exact decimal
  * text; times are UTC epoch ms. Indexes are the ones reads need: upsert keys, per-account date
  * pages, the change feed, pending rows, runs per connection.

@@ -91,7 +91,7 @@ export class Ledger {
     this.write(sql, ...params);
   }
 
-  /** Whether this object holds a ledger at all (a user's home, not an address's or a client's Gate). */
+  /** Whether this object holds a ledger at all (a user's home, not an object that never had one). */
   isEmpty(): boolean {
     return this.sql.exec("SELECT 1 FROM ledger_connections LIMIT 1").toArray().length === 0;
   }

@@ -177,7 +177,7 @@ export async function rotateUserTokens(deps: ServiceDeps, meta: RequestMeta, act
     insertAudit(deps.db, adminAudit(meta, actor, now, "admin.user_tokens_rotated", id, { token_version: next })),
   ]);
   const version = bumped[0]?.tokenVersion ?? next;
-  // A concurrent bump may have gone further; the Gate only ever raises its minimum.
+  // A concurrent bump may have gone further; the home only ever raises its minimum.
   if (version !== next) await deps.homes.setMinTokenVersion(id, version);
   return version;
 }

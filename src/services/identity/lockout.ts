@@ -48,12 +48,12 @@ async function attemptAudit(meta: RequestMeta, a: Attempt, now: Date) {
 
 const subjectOf = (a: Attempt): Promise<EmailSubject> => emailSubject(a.email);
 
-/** Runs a Gate call of a security check; unreachable means refused (503), never skipped. */
+/** Runs a Limiter call of a security check; unreachable means refused (503), never skipped. */
 async function checked<T>(deps: ServiceDeps, what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    deps.logger.error(`gate unreachable; ${what} refused (fail closed)`, { error: String(err) });
+    deps.logger.error(`limiter unreachable; ${what} refused (fail closed)`, { error: String(err) });
     throw gateUnavailable(err);
   }
 }
@@ -127,7 +127,7 @@ export async function countFailure(
       deps.mailer.send(emails.accountLocked(a.user.email, greeting(a.user), minutes));
     }
   }
-  // Measured from now, after the Gate set the lock (its clock ran a little later than `now`).
+  // Measured from now, after the Limiter set the lock (its clock ran a little later than `now`).
   if (answer.lockedUntil !== null) throw accountLocked((answer.lockedUntil - deps.now().getTime()) / 1000);
   throw kind.error();
 }
@@ -146,6 +146,6 @@ export async function clearFailures(
   try {
     await deps.limiter.loginSucceeded(await emailSubject(email), meta.clientKey, options);
   } catch (err) {
-    deps.logger.warn("gate unreachable; lockout count not cleared", { error: String(err) });
+    deps.logger.warn("limiter unreachable; lockout count not cleared", { error: String(err) });
   }
 }

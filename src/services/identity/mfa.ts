@@ -136,7 +136,7 @@ async function secondFactorOpen(deps: ServiceDeps, meta: RequestMeta, site: Fact
   try {
     gate = await deps.homes.secondFactorGate(site.userId, site.challenge?.id ?? null);
   } catch (err) {
-    deps.logger.error("gate unreachable; second factor refused (fail closed)", { error: String(err) });
+    deps.logger.error("home unreachable; second factor refused (fail closed)", { error: String(err) });
     throw gateUnavailable(err);
   }
   refuseIfLimited(deps, meta, [gate], ["user"], site.userId);
@@ -149,7 +149,7 @@ async function secondFactorWrong(deps: ServiceDeps, site: FactorSite, now: Date)
   try {
     counted = await deps.homes.secondFactorFailed(site.userId, site.challenge);
   } catch (err) {
-    deps.logger.error("gate unreachable; wrong second factor not counted (fail closed)", { error: String(err) });
+    deps.logger.error("home unreachable; wrong second factor not counted (fail closed)", { error: String(err) });
     throw gateUnavailable(err);
   }
   if (site.challenge && counted.challengeFailures >= CHALLENGE_MAX_FAILURES) {

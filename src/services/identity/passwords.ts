@@ -59,7 +59,7 @@ export async function resetPassword(deps: ServiceDeps, meta: RequestMeta, token:
   const reasons = passwordProblems(newPassword, { email: user.email, name: user.name });
   if (reasons.length > 0) throw weakPassword(reasons, "new_password");
   const now = deps.now();
-  // Gate first (fail closed): every token issued until now stops, and older versions too.
+  // The home first (fail closed): every token issued until now stops, and older versions too.
   await deps.homes.revokeBefore(user.id, now, null);
   await deps.homes.setMinTokenVersion(user.id, user.tokenVersion + 1);
   const [, revoked] = await deps.db.batch([

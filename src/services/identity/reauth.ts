@@ -43,7 +43,7 @@ export async function reauthenticate(
     run = await deps.homes.reauthFailed(auth.userId, auth.sessionId);
   } catch (err) {
     // Fail closed: an uncounted wrong answer is a free guess.
-    deps.logger.error("gate unreachable; re-authentication refused (fail closed)", { error: String(err) });
+    deps.logger.error("home unreachable; re-authentication refused (fail closed)", { error: String(err) });
     throw gateUnavailable(err);
   }
   const counted = countFailure(deps, meta, attempt, { action, reason: "bad_password", error: invalidCredentials });
