@@ -59,6 +59,29 @@ function format({ units, scale }: Scaled): string {
   return negative && out !== "0" ? `-${out}` : out;
 }
 
+/** How many digits a decimal string (`isDecimal`) has after its point. */
+export function decimalScale(value: string): number {
+  const point = value.indexOf(".");
+  return point < 0 ? 0 : value.length - point - 1;
+}
+
+/**
+ * A decimal string (`isDecimal`) as an integer count of 10^-scale (`"1.5"`, 2 → 150n); `scale`
+ * at least the value's own, so nothing is rounded. With `decimalFromUnits`, long sums stay exact
+ * additions. String work only: net worth converts every balance of a two-year series.
+ */
+export function decimalToUnits(value: string, scale: number): bigint {
+  const own = decimalScale(value);
+  if (own > scale) throw new RangeError("scale too small");
+  const digits = own === 0 ? value : value.slice(0, -own - 1) + value.slice(-own);
+  return BigInt(digits + "0".repeat(scale - own));
+}
+
+/** The decimal string of an integer count of 10^-scale. */
+export function decimalFromUnits(units: bigint, scale: number): string {
+  return format({ units, scale });
+}
+
 /** Whether a string is a plain decimal (`-12.50`, `3`); no exponent, no `+`, no spaces. */
 export function isDecimal(value: string): boolean {
   return DECIMAL.test(value);

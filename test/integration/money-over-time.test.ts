@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { loggedInAdmin } from "../support/admin";
 import { auditFor, callbackPost, connectSandbox } from "../support/connections";
+import { connectionSql } from "../support/home";
 import { call, problem } from "../support/http";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
@@ -138,6 +139,45 @@ describe("balance history and net worth", () => {
 
     // Both agree with the transactions: ok.
     for (const a of accounts) expect(a.reconciliation).toMatchObject({ status: "ok", difference: "0" });
+  });
+
+  it("weekly and monthly series read, at each end, exactly what the daily series reads there", async () => {
+    ({
+      tokens: { access_token: token },
+    } = await seededSession());
+    const connection = await bank();
+    await syncOnce(connection);
+    const accounts = await accountsOf(connection);
+    // A history the sync would have written over 150 days, with gaps (days without a sync) and
+    // a point before the range, written into the home as the sync writes it: simulating 150
+    // days of syncs would take 150 rounds, and GoCardless allows 4 a day.
+    const start = Date.parse("2026-03-01T00:00:00Z");
+    for (const [n, a] of accounts.entries()) {
+      for (let d = -3; d < 150; d += 1 + ((d + n + 30) % 3)) {
+        const day = new Date(start + d * DAY_S * 1000).toISOString().slice(0, 10);
+        const current = `${n % 2 ? "-" : ""}${100 + d}.${String((d * 7 + n) % 100).padStart(2, "0")}`;
+        await connectionSql(
+          connection,
+          "INSERT INTO balance_history (account_id, day, current, available, cash, as_of) VALUES (?, ?, ?, NULL, NULL, ?)",
+          a.id,
+          day,
+          current,
+          Date.parse(`${day}T12:00:00Z`),
+        );
+      }
+    }
+    const range = "from=2026-03-01&to=2026-07-15";
+    const daily = await netWorth(`?${range}&interval=day`);
+    const byDay = new Map(daily.currencies.flatMap((c) => c.points.map((p) => [`${c.currency} ${p.date}`, p])));
+    expect(byDay.size).toBeGreaterThan(200);
+    for (const interval of ["week", "month"]) {
+      const series = await netWorth(`?${range}&interval=${interval}`);
+      expect(series.currencies.map((c) => c.currency)).toEqual(daily.currencies.map((c) => c.currency));
+      for (const c of series.currencies) {
+        expect(c.points.length).toBeGreaterThan(interval === "week" ? 15 : 4);
+        for (const p of c.points) expect(p).toEqual(byDay.get(`${c.currency} ${p.date}`));
+      }
+    }
   });
 
   it("refuses bad ranges and cursors with 422, and another user's account with 404", async () => {

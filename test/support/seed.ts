@@ -8,7 +8,7 @@ let n = 0;
 
 /**
  * A logged-in user without the login flow: a verified user and a live session inserted into the
- * real D1 (the user's Gate is created on their first request, as in production), with tokens
+ * real D1 (the user's home is created on their first request, as in production), with tokens
  * signed by the Worker's own keys. For tests about what a logged-in user can do; the identity
  * suites keep going through register → verify → login.
  */

@@ -3,8 +3,16 @@ import { postedArrivals, reconcile } from "../../src/home/ledger/drift";
 import { intervalEnds, netWorth } from "../../src/home/ledger/net-worth";
 import type { AccountRow, TransactionRow } from "../../src/home/ledger/rows";
 import type { ProviderAccount, ProviderTransaction } from "../../src/home/ledger/snapshot";
+import { DecimalSum } from "../../src/home/money";
 
 const T = new Date("2026-12-07T12:00:00Z");
+
+/** Points grouped by account, in day order, as the home reads them. */
+function byAccount(points: { accountId: string; day: string; current: string | null }[]) {
+  const history = new Map<string, { day: string; current: string | null }[]>();
+  for (const { accountId, ...p } of points) history.set(accountId, [...(history.get(accountId) ?? []), p]);
+  return history;
+}
 
 describe("interval ends", () => {
   it("days, Sundays and month ends in [from, to], then `to`", () => {
@@ -30,7 +38,7 @@ describe("net worth", () => {
       { accountId: "c", day: "2026-12-01", current: "-40.05" },
       { accountId: "u", day: "2026-12-02", current: "7" },
     ];
-    const worth = netWorth(accounts, points, { from: "2026-12-01", to: "2026-12-02", interval: "day" });
+    const worth = netWorth(accounts, byAccount(points), { from: "2026-12-01", to: "2026-12-02", interval: "day" });
     expect(worth.currencies).toEqual([
       {
         currency: "EUR",
@@ -58,6 +66,38 @@ describe("net worth", () => {
         points: [{ date: "2026-12-02", assets: "7", liabilities: "0", net: "7", accounts: 1, carried_forward: false }],
       },
     ]);
+  });
+});
+
+describe("net worth's running totals", () => {
+  it("equal, at every end, the balances summed afresh (scales, signs and gaps mixed)", () => {
+    const accounts = [
+      { id: "a", kind: "checking", currency: "EUR" },
+      { id: "b", kind: "brokerage", currency: "EUR" },
+      { id: "c", kind: "credit_card", currency: "EUR" },
+      { id: "l", kind: "loan", currency: "EUR" },
+    ];
+    const amounts = ["0.1", "0.2", "-3.005", "1000000.01", "-0.3", "7", "12.5", "-99.99"];
+    const points: { accountId: string; day: string; current: string }[] = [];
+    for (const [n, a] of accounts.entries()) {
+      for (let d = n; d < 40; d += 1 + ((d * 5 + n) % 4)) {
+        const day = `2026-01-${String(d + 1).padStart(2, "0")}`;
+        if (d < 31) points.push({ accountId: a.id, day, current: amounts[(d * 3 + n) % amounts.length] as string });
+      }
+    }
+    const worth = netWorth(accounts, byAccount(points), { from: "2026-01-01", to: "2026-01-31", interval: "day" });
+    const series = worth.currencies[0]?.points ?? [];
+    expect(series.length).toBe(31);
+    for (const p of series) {
+      const assets = new DecimalSum();
+      const liabilities = new DecimalSum();
+      for (const a of accounts) {
+        const last = points.filter((x) => x.accountId === a.id && x.day <= p.date).at(-1);
+        if (last) (a.kind === "credit_card" || a.kind === "loan" ? liabilities : assets).add(last.current);
+      }
+      expect([p.assets, p.liabilities]).toEqual([assets.value(), liabilities.value()]);
+      expect(p.net).toBe(new DecimalSum().add(assets.value()).add(liabilities.value()).value());
+    }
   });
 });
 

@@ -3,7 +3,7 @@
  * points, and what net worth is computed from (./net-worth.ts).
  */
 
-import type { WorthAccount, WorthPoint } from "./net-worth";
+import type { NetWorthInterval, WorthAccount, WorthPoint } from "./net-worth";
 import { BALANCE_HISTORY, type BalancePoint } from "./rows";
 
 type Rec = Record<string, SqlStorageValue>;
@@ -34,43 +34,71 @@ export class BalanceHistory {
   }
 
   /**
-   * Every account with the points net worth needs for [from, to]: those inside it, and each
-   * account's last one before it (carried forward to the first interval ends). An account synced
-   * before the history existed answers its stored balance on its `as_of` day.
+   * Every account with the points net worth needs for [from, to]: each account's last one before
+   * it (carried forward to the first interval ends), and those inside it; for weeks and months
+   * only the last of each account's week or month, the one its interval end reads. An account
+   * synced before the history existed answers its stored balance on its `as_of` day.
    */
-  worthInputs(from: string, to: string): { accounts: WorthAccount[]; points: WorthPoint[] } {
+  worthInputs(
+    from: string,
+    to: string,
+    interval: NetWorthInterval,
+  ): { accounts: WorthAccount[]; history: Map<string, WorthPoint[]> } {
     const accounts = this.sql
       .exec<{ id: string; kind: string; currency: string; balance_current: string | null; balances_as_of: number }>(
         "SELECT id, kind, currency, balance_current, balances_as_of FROM accounts",
       )
       .toArray();
-    const points = this.sql
-      .exec<{ account_id: string; day: string; current: string | null }>(
-        `SELECT h.account_id, h.day, h.current FROM balance_history h
-         WHERE h.day <= ? AND (h.day >= ? OR h.day = (
-           SELECT MAX(b.day) FROM balance_history b WHERE b.account_id = h.account_id AND b.day < ?))
-         ORDER BY h.account_id, h.day`,
-        to,
-        from,
-        from,
-      )
-      .toArray()
-      .map((r) => ({ accountId: r.account_id, day: r.day, current: r.current }));
-    const seen = new Set(points.map((p) => p.accountId));
-    const withHistory = new Set(
+    const history = new Map<string, WorthPoint[]>();
+    // Rows in primary-key order (account, day), so each account's list is in day order unsorted.
+    const keep = (rows: Iterable<SqlStorageValue[]>) => {
+      for (const [id, day, current] of rows) {
+        const point = { day: day as string, current: current as string | null };
+        const list = history.get(id as string);
+        if (list) list.push(point);
+        else history.set(id as string, [point]);
+      }
+    };
+    // SQLite answers a bare column of an aggregate query with MAX() from the row holding the
+    // maximum (https://sqlite.org/lang_select.html#bareagg): `current` is that day's balance.
+    keep(
       this.sql
-        .exec<{ account_id: string }>("SELECT DISTINCT account_id FROM balance_history")
-        .toArray()
-        .map((r) => r.account_id),
+        .exec(
+          "SELECT account_id, MAX(day), current FROM balance_history WHERE day < ? GROUP BY account_id ORDER BY account_id",
+          from,
+        )
+        .raw(),
+    );
+    keep(
+      this.sql
+        .exec(
+          interval === "day"
+            ? "SELECT account_id, day, current FROM balance_history WHERE day BETWEEN ? AND ? ORDER BY account_id, day"
+            : `SELECT account_id, MAX(day), current FROM balance_history WHERE day BETWEEN ? AND ?
+               GROUP BY account_id, ${BUCKET[interval]} ORDER BY account_id, MAX(day)`,
+          from,
+          to,
+        )
+        .raw(),
+    );
+    const withHistory = new Set(
+      Array.from(this.sql.exec("SELECT DISTINCT account_id FROM balance_history").raw(), ([id]) => id as string),
     );
     for (const a of accounts) {
-      if (seen.has(a.id) || withHistory.has(a.id)) continue;
+      if (withHistory.has(a.id)) continue;
       const day = new Date(a.balances_as_of).toISOString().slice(0, 10);
-      if (day <= to) points.push({ accountId: a.id, day, current: a.balance_current });
+      if (day <= to) history.set(a.id, [{ day, current: a.balance_current }]);
     }
-    points.sort((x, y) =>
-      x.accountId === y.accountId ? x.day.localeCompare(y.day) : x.accountId.localeCompare(y.accountId),
-    );
-    return { accounts: accounts.map((a) => ({ id: a.id, kind: a.kind, currency: a.currency })), points };
+    return { accounts: accounts.map((a) => ({ id: a.id, kind: a.kind, currency: a.currency })), history };
   }
 }
+
+/**
+ * Groups of days that each lie within one interval, so the last point of a group is the one an
+ * interval end reads: calendar months; weeks counted from Monday 1970-01-05 (ISO weeks run
+ * Monday to Sunday; julianday 2440591.5).
+ */
+const BUCKET = {
+  week: "CAST((julianday(day) - 2440591.5) / 7 AS INTEGER)",
+  month: "substr(day, 1, 7)",
+} as const;

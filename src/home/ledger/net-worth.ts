@@ -7,7 +7,7 @@
  */
 import type { z } from "zod";
 import { LIABILITY_KINDS, type NET_WORTH_INTERVALS, type NetWorth as NetWorthSchema } from "../../wire/data";
-import { DecimalSum, isDecimal } from "../money";
+import { decimalFromUnits, decimalScale, decimalToUnits, isDecimal } from "../money";
 
 export type NetWorthInterval = (typeof NET_WORTH_INTERVALS)[number];
 export type NetWorthView = z.infer<typeof NetWorthSchema>;
@@ -52,57 +52,69 @@ export interface WorthAccount {
   currency: string;
 }
 
-/** One balance of one account on one day (current, as reported). */
+/** One balance of an account on one day (current, as reported). */
 export interface WorthPoint {
-  accountId: string;
   day: string;
   current: string | null;
 }
 
 const LIABILITIES = new Set<string>(LIABILITY_KINDS);
 
-/** The series; `points` sorted by account, then day, and holding each account's last point before `from`. */
+/** The points that carry a balance (a day the provider gave none, or no decimal, adds nothing). */
+const withBalance = (points: readonly WorthPoint[] = []) =>
+  points.filter((p) => p.current !== null && isDecimal(p.current));
+
+/**
+ * The series, from each account's points in day order (its last one before `from` first).
+ * Each currency's balances become integers at one scale (the most decimals any has), and walking
+ * the ends in order keeps running totals that change only where an account's point does: a
+ * daily series costs one exact addition per point, not a decimal sum per account per day.
+ */
 export function netWorth(
   accounts: WorthAccount[],
-  points: WorthPoint[],
+  history: ReadonlyMap<string, readonly WorthPoint[]>,
   query: { from: string; to: string; interval: NetWorthInterval },
 ): NetWorthView {
   const ends = intervalEnds(query.from, query.to, query.interval);
-  const byAccount = new Map<string, WorthPoint[]>();
-  for (const p of points) {
-    if (p.current === null || !isDecimal(p.current)) continue;
-    const list = byAccount.get(p.accountId);
-    if (list) list.push(p);
-    else byAccount.set(p.accountId, [p]);
-  }
   const currencies = [...new Set(accounts.map((a) => a.currency))].sort();
   const out: NetWorthView["currencies"] = [];
   for (const currency of currencies) {
     const members = accounts
       .filter((a) => a.currency === currency)
-      .map((a) => ({ liability: LIABILITIES.has(a.kind), series: byAccount.get(a.id) ?? [], at: -1 }));
+      .map((a) => ({
+        liability: LIABILITIES.has(a.kind),
+        series: withBalance(history.get(a.id)),
+        at: -1,
+        units: [0n],
+      }));
+    let scale = 0;
+    for (const m of members) for (const p of m.series) scale = Math.max(scale, decimalScale(p.current as string));
+    for (const m of members) m.units = m.series.map((p) => decimalToUnits(p.current as string, scale));
+    let assets = 0n;
+    let liabilities = 0n;
+    let known = 0;
     const series: NetWorthView["currencies"][number]["points"] = [];
     for (const end of ends) {
-      const assets = new DecimalSum();
-      const liabilities = new DecimalSum();
-      let known = 0;
       let carried = false;
       for (const m of members) {
+        const before = m.at;
         while (m.at + 1 < m.series.length && (m.series[m.at + 1] as WorthPoint).day <= end) m.at++;
-        const p = m.series[m.at];
-        if (!p) continue;
-        known++;
-        if (p.day !== end) carried = true;
-        (m.liability ? liabilities : assets).add(p.current as string);
+        if (m.at < 0) continue;
+        if (m.at !== before) {
+          let delta = m.units[m.at] as bigint;
+          if (before < 0) known++;
+          else delta -= m.units[before] as bigint;
+          if (m.liability) liabilities += delta;
+          else assets += delta;
+        }
+        if ((m.series[m.at] as WorthPoint).day !== end) carried = true;
       }
       if (known === 0) continue;
-      const a = assets.value();
-      const l = liabilities.value();
       series.push({
         date: end,
-        assets: a,
-        liabilities: l,
-        net: new DecimalSum().add(a).add(l).value(),
+        assets: decimalFromUnits(assets, scale),
+        liabilities: decimalFromUnits(liabilities, scale),
+        net: decimalFromUnits(assets + liabilities, scale),
         accounts: known,
         carried_forward: carried,
       });

@@ -137,8 +137,8 @@ export function readLedger(
       };
     }
     case "netWorth": {
-      const { accounts, points } = history.worthInputs(read.from, read.to);
-      return { kind: "netWorth", page: jsonOf(netWorth(accounts, points, read)) };
+      const inputs = history.worthInputs(read.from, read.to, read.interval);
+      return { kind: "netWorth", page: jsonOf(netWorth(inputs.accounts, inputs.history, read)) };
     }
   }
 }

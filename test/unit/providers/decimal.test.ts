@@ -3,10 +3,13 @@ import {
   decimalAdd,
   decimalDiv,
   decimalFromNumber,
+  decimalFromUnits,
   decimalIsZero,
   decimalMul,
   decimalNeg,
+  decimalScale,
   decimalSub,
+  decimalToUnits,
   isDecimal,
 } from "../../../src/home/money";
 import { parseSchwabDate } from "../../../src/providers/schwab-wire";
@@ -91,6 +94,22 @@ describe("decimal arithmetic", () => {
       expect(isDecimal(bad)).toBe(false);
       expect(() => decimalAdd(bad, "1")).toThrow(RangeError);
     }
+  });
+});
+
+describe("decimal units (net worth's exact running sums)", () => {
+  it("round-trips at any scale at least the value's own, and refuses a smaller one", () => {
+    for (const v of ["0", "-0.01", "12.5", "1000000.005", "-7", "0.10"]) {
+      for (const scale of [decimalScale(v), decimalScale(v) + 3]) {
+        expect(decimalFromUnits(decimalToUnits(v, scale), scale)).toBe(decimalAdd(v, "0"));
+      }
+    }
+    expect(decimalToUnits("-1.5", 2)).toBe(-150n);
+    expect(decimalToUnits("-0.05", 3)).toBe(-50n);
+    expect(decimalScale("12")).toBe(0);
+    expect(decimalScale("-0.125")).toBe(3);
+    expect(() => decimalToUnits("1.005", 2)).toThrow(RangeError);
+    expect(decimalFromUnits(-5n, 2)).toBe("-0.05");
   });
 });
 
