@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 // The end-to-end suite runs in Node. `e2e` drives a real `wrangler dev` over HTTP (its global
-// setup starts one); `node` holds checks of the repository's scripts and files that need no
-// server (*.node.test.ts), so running them alone starts nothing (a project's global setup runs
-// only when that project has tests queued).
+// setup starts one); `node` holds checks of the repository's scripts and files that need no such
+// server (*.node.test.ts; one starts `npm run dev` on its own), so running them alone starts no
+// suite server (a project's global setup runs only when that project has tests queued).
 export default defineConfig({
   test: {
     projects: [

@@ -92,17 +92,14 @@ export function freePort() {
 /**
  * Argument list for `wrangler dev` serving the whole API with triggerable crons. `envFile`
  * replaces .dev.vars as the source of secrets (e.g. another ENCRYPTION_KEYS for a rotation test).
+ * `port` and `ip` are left out when null, for `extra` to carry the caller's own (wrangler refuses
+ * an option given twice).
  */
-export function devArgs({ port, persistTo, vars = {}, envFile, extra = [] }) {
-  const args = [
-    "dev",
-    "--port",
-    String(port),
-    "--ip",
-    "127.0.0.1",
-    "--test-scheduled",
-    "--show-interactive-dev-session=false",
-  ];
+export function devArgs({ port, ip = "127.0.0.1", persistTo, vars = {}, envFile, extra = [] }) {
+  const args = ["dev"];
+  if (port != null) args.push("--port", String(port));
+  if (ip != null) args.push("--ip", ip);
+  args.push("--test-scheduled", "--show-interactive-dev-session=false");
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
@@ -204,15 +201,62 @@ function stopProcessGroup(child) {
 }
 
 /**
- * What `npm run dev` runs, from its inputs: the port (PORT, default 8787), APP_BASE_URL derived
- * from it unless set in the environment or .dev.vars, and every extra argument passed through to
- * `wrangler dev` (`npm run dev -- --var X:y`).
+ * The value of a wrangler option in `argv`, given as `--name value` or `--name=value`; undefined
+ * when absent. Throws when it is given twice or without a value.
+ */
+export function optionValue(argv, name) {
+  const flag = `--${name}`;
+  let found;
+  argv.forEach((arg, i) => {
+    let value;
+    if (arg === flag) value = argv[i + 1];
+    else if (arg.startsWith(`${flag}=`)) value = arg.slice(flag.length + 1);
+    else return;
+    if (value === undefined || value === "" || value.startsWith("-"))
+      throw new Error(`${flag} needs a value, e.g. ${flag} ${{ port: "9000", ip: "0.0.0.0" }[name] ?? "<value>"}`);
+    if (found !== undefined) throw new Error(`${flag} is given twice (${found} and ${value})`);
+    found = value;
+  });
+  return found;
+}
+
+/** A TCP port number from text, or an error naming where it came from. */
+function portFrom(text, source) {
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${source} must be a TCP port number (1-65535), got ${text}`);
+  return port;
+}
+
+/**
+ * The host a browser on this machine reaches a server listening on `ip` by: localhost for the
+ * default, a loopback or an every-interface address; the address itself otherwise.
+ */
+function browserHost(ip) {
+  if (ip === undefined || ["0.0.0.0", "::", "*", "localhost", "::1", "[::1]"].includes(ip) || /^127\./.test(ip))
+    return "localhost";
+  return ip.includes(":") && !ip.startsWith("[") ? `[${ip}]` : ip;
+}
+
+/**
+ * What `npm run dev` runs, from its inputs. The port is the user's `--port` (passed through to
+ * wrangler as given), else PORT, else 8787; the user's `--ip` likewise replaces the default
+ * 127.0.0.1. APP_BASE_URL is derived from them unless set in the environment or .dev.vars, and
+ * every extra argument goes through to `wrangler dev` (`npm run dev -- --var X:y`). A
+ * `--persist-to` is where the migrations are applied as well.
  */
 export function devPlan({ argv = [], env = {}, devVarsKeys = new Set() } = {}) {
-  const port = Number(env.PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`PORT must be a TCP port number, got ${env.PORT}`);
-  const base = `http://localhost:${port}`;
+  const portArg = optionValue(argv, "port");
+  const ip = optionValue(argv, "ip");
+  const port =
+    portArg !== undefined ? portFrom(portArg, "--port") : env.PORT !== undefined ? portFrom(env.PORT, "PORT") : 8787;
+  const base = `http://${browserHost(ip)}:${port}`;
   const vars = env.APP_BASE_URL || devVarsKeys.has("APP_BASE_URL") ? {} : { APP_BASE_URL: base };
-  return { port, base, args: devArgs({ port, vars, extra: argv }) };
+  const args = devArgs({
+    port: portArg === undefined ? port : null,
+    ip: ip === undefined ? "127.0.0.1" : null,
+    vars,
+    extra: argv,
+  });
+  return { port, base, persistTo: optionValue(argv, "persist-to"), args };
 }
