@@ -40,6 +40,9 @@ const ISOLATED_SUITES = [
   "test/integration/home.test.ts",
   // Pins the shared test clock (TOTP steps).
   "test/integration/security-review-2.test.ts",
+  // Fires the sync cron through the real queue, which syncs every due connection in the database:
+  // in a shared runtime that is every other suite's connections, and its tests wait for them all.
+  "test/integration/sync-schedule.test.ts",
 ];
 
 // Wrangler's own informational lines (which files it read) are noise in a test run.
