@@ -61,11 +61,16 @@ export function migrateLocal({ persistTo, quiet = true } = {}) {
   return applied;
 }
 
-/** Runs SQL against a local D1 state directory (`wrangler d1 execute --local`) and returns the rows. */
+/**
+ * Runs SQL against a local D1 state directory (`wrangler d1 execute --local`) and returns the rows.
+ * Given several statements, runs them in one wrangler call (each call starts a Node process and
+ * wrangler, about a second of CPU) and returns each one's rows.
+ */
 export function d1Local(persistTo, sql) {
+  const statements = Array.isArray(sql) ? sql : [sql];
   const r = spawnSync(
     WRANGLER,
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", statements.join(";\n")],
     {
       cwd: ROOT,
       encoding: "utf8",
@@ -73,7 +78,10 @@ export function d1Local(persistTo, sql) {
     },
   );
   if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${r.stderr}`);
-  return JSON.parse(r.stdout)[0]?.results ?? [];
+  const results = JSON.parse(r.stdout).map((s) => s.results ?? []);
+  if (results.length !== statements.length)
+    throw new Error(`wrangler d1 execute answered ${results.length} results for ${statements.length} statements`);
+  return Array.isArray(sql) ? results : results[0];
 }
 
 /** A free TCP port on loopback. */
@@ -112,7 +120,8 @@ export function devArgs({ port, ip = "127.0.0.1", persistTo, vars = {}, envFile,
  * `{ url, stop }`. Used by the e2e suite and the benchmarks. APP_BASE_URL is the server's own
  * URL, so links and redirects it builds (emails, OAuth authorize/callback) lead back to it. Its
  * settings come from `envFile`, or a fresh development one beside its state, never from the
- * developer's .dev.vars, so a local tweak there cannot change what the suite sees.
+ * developer's .dev.vars, so a local tweak there cannot change what the suite sees. `migrate:
+ * false` skips applying the migrations (state that already has them: another "deploy" of it).
  */
 export async function startDevServer({
   persistTo,
@@ -122,6 +131,7 @@ export async function startDevServer({
   log = false,
   timeoutMs = 90_000,
   extraArgs = [],
+  migrate = true,
 } = {}) {
   if (!envFile) {
     const dir = persistTo ? resolve(persistTo, "..") : resolve(ROOT, ".wrangler");
@@ -129,7 +139,7 @@ export async function startDevServer({
     envFile = resolve(dir, `dev-server-${process.pid}.env`);
     writeFileSync(envFile, renderDevVars({ ...devSettings(), ...settings }), { mode: 0o600 });
   }
-  migrateLocal({ persistTo });
+  if (migrate) migrateLocal({ persistTo });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = devArgs({ port, persistTo, envFile, vars: { APP_BASE_URL: url, ...vars }, extra: extraArgs });
