@@ -1,5 +1,7 @@
+import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 import { unstable_readConfig } from "wrangler";
 // @ts-expect-error: plain ESM helper shared with `npm run dev`, no type declarations.
 import { dotenvKeys } from "./scripts/lib/local.mjs";
@@ -44,10 +46,34 @@ const ISOLATED_SUITES = [
   "test/integration/outbound-limits.test.ts",
   // Writes outcome counts that would degrade every other suite's readiness.
   "test/integration/readiness.test.ts",
+  // Fires the sync cron through the real queue, which syncs every due connection in the database:
+  // in a shared runtime that is every other suite's connections, and its tests wait for them all.
+  "test/integration/sync-schedule.test.ts",
 ];
 
 /** Suites that read the Worker's own log lines (traces): they run with LOG_LEVEL=info. */
 const LOGGED_SUITES = ["test/integration/traces.test.ts"];
+
+/**
+ * What the workers are handed first. On two cores most of a run is waiting (real Queue deliveries
+ * and retries, runtimes starting), so the long, CPU-bound files go first and the many short files
+ * fill the gaps at the end: the production-cost hashing suites and the no-500 sweep (each of them
+ * CPU for 15 s and more, and the sweep, a small file, would otherwise start last on a fresh clone,
+ * where vitest has no timings and orders by size), then the isolated suites (each starts a runtime
+ * of its own), then the rest. Within each, vitest's own order: longest last time, else largest.
+ */
+const START_FIRST = [...OWASP_COST_SUITES, "test/integration/no-500.test.ts"];
+const START_ORDER = ["workers-owasp-cost", "workers-isolated", "workers-logged", "workers"];
+
+class StartOrderSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]) {
+    const rank = (s: TestSpecification) => {
+      const first = START_FIRST.findIndex((f) => s.moduleId.endsWith(`/${f}`));
+      return first >= 0 ? first : START_FIRST.length + START_ORDER.indexOf(s.project.name);
+    };
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 // Wrangler's own informational lines (which files it read) are noise in a test run.
 process.env.WRANGLER_LOG ??= "warn";
@@ -91,6 +117,11 @@ export default defineConfig(async () => {
   const fast = { PASSWORD_HASH_COST: "ln=4,r=8,p=1" };
   return {
     test: {
+      // Runtimes at once. The suites wait (real Queue deliveries and retries, timers, runtimes
+      // starting) about as long as they compute, so at least 4 even on 2 cores (vitest's default
+      // there is 1, and one file at a time took over two minutes); one per core beyond that.
+      maxWorkers: Math.max(4, availableParallelism()),
+      sequence: { sequencer: StartOrderSequencer },
       projects: [
         {
           plugins: [workers("fast", fast)],

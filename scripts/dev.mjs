@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run dev [-- wrangler dev options]`: local settings, migrations, then `wrangler dev` with
-// triggerable crons on $PORT. Extra arguments go to wrangler (e.g. `-- --var ADMIN_EMAILS:me@x.y`).
+// triggerable crons on `--port` or $PORT (default 8787). Extra arguments go to wrangler (e.g.
+// `-- --var ADMIN_EMAILS:me@x.y`, `-- --ip 0.0.0.0`); see devPlan in lib/local.mjs.
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { DEV_VARS, devPlan, dotenvKeys, ensureDevVars, migrateLocal, ROOT } from "./lib/local.mjs";
@@ -15,7 +16,7 @@ try {
   console.error(err.message);
   process.exit(2);
 }
-const applied = migrateLocal();
+const applied = migrateLocal({ persistTo: plan.persistTo });
 const { base } = plan;
 const banner = `
 Ledgerlink (development)${applied?.length ? `  ·  migrations applied: ${applied.join(", ")}` : ""}

@@ -61,11 +61,16 @@ export function migrateLocal({ persistTo, quiet = true } = {}) {
   return applied;
 }
 
-/** Runs SQL against a local D1 state directory (`wrangler d1 execute --local`) and returns the rows. */
+/**
+ * Runs SQL against a local D1 state directory (`wrangler d1 execute --local`) and returns the rows.
+ * Given several statements, runs them in one wrangler call (each call starts a Node process and
+ * wrangler, about a second of CPU) and returns each one's rows.
+ */
 export function d1Local(persistTo, sql) {
+  const statements = Array.isArray(sql) ? sql : [sql];
   const r = spawnSync(
     WRANGLER,
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", statements.join(";\n")],
     {
       cwd: ROOT,
       encoding: "utf8",
@@ -73,7 +78,10 @@ export function d1Local(persistTo, sql) {
     },
   );
   if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${r.stderr}`);
-  return JSON.parse(r.stdout)[0]?.results ?? [];
+  const results = JSON.parse(r.stdout).map((s) => s.results ?? []);
+  if (results.length !== statements.length)
+    throw new Error(`wrangler d1 execute answered ${results.length} results for ${statements.length} statements`);
+  return Array.isArray(sql) ? results : results[0];
 }
 
 /** A free TCP port on loopback. */
@@ -92,17 +100,14 @@ export function freePort() {
 /**
  * Argument list for `wrangler dev` serving the whole API with triggerable crons. `envFile`
  * replaces .dev.vars as the source of secrets (e.g. another ENCRYPTION_KEYS for a rotation test).
+ * `port` and `ip` are left out when null, for `extra` to carry the caller's own (wrangler refuses
+ * an option given twice).
  */
-export function devArgs({ port, persistTo, vars = {}, envFile, extra = [] }) {
-  const args = [
-    "dev",
-    "--port",
-    String(port),
-    "--ip",
-    "127.0.0.1",
-    "--test-scheduled",
-    "--show-interactive-dev-session=false",
-  ];
+export function devArgs({ port, ip = "127.0.0.1", persistTo, vars = {}, envFile, extra = [] }) {
+  const args = ["dev"];
+  if (port != null) args.push("--port", String(port));
+  if (ip != null) args.push("--ip", ip);
+  args.push("--test-scheduled", "--show-interactive-dev-session=false");
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
@@ -115,7 +120,8 @@ export function devArgs({ port, persistTo, vars = {}, envFile, extra = [] }) {
  * `{ url, stop }`. Used by the e2e suite and the benchmarks. APP_BASE_URL is the server's own
  * URL, so links and redirects it builds (emails, OAuth authorize/callback) lead back to it. Its
  * settings come from `envFile`, or a fresh development one beside its state, never from the
- * developer's .dev.vars, so a local tweak there cannot change what the suite sees.
+ * developer's .dev.vars, so a local tweak there cannot change what the suite sees. `migrate:
+ * false` skips applying the migrations (state that already has them: another "deploy" of it).
  */
 export async function startDevServer({
   persistTo,
@@ -125,6 +131,7 @@ export async function startDevServer({
   log = false,
   timeoutMs = 90_000,
   extraArgs = [],
+  migrate = true,
 } = {}) {
   if (!envFile) {
     const dir = persistTo ? resolve(persistTo, "..") : resolve(ROOT, ".wrangler");
@@ -132,7 +139,7 @@ export async function startDevServer({
     envFile = resolve(dir, `dev-server-${process.pid}.env`);
     writeFileSync(envFile, renderDevVars({ ...devSettings(), ...settings }), { mode: 0o600 });
   }
-  migrateLocal({ persistTo });
+  if (migrate) migrateLocal({ persistTo });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = devArgs({ port, persistTo, envFile, vars: { APP_BASE_URL: url, ...vars }, extra: extraArgs });
@@ -204,15 +211,62 @@ function stopProcessGroup(child) {
 }
 
 /**
- * What `npm run dev` runs, from its inputs: the port (PORT, default 8787), APP_BASE_URL derived
- * from it unless set in the environment or .dev.vars, and every extra argument passed through to
- * `wrangler dev` (`npm run dev -- --var X:y`).
+ * The value of a wrangler option in `argv`, given as `--name value` or `--name=value`; undefined
+ * when absent. Throws when it is given twice or without a value.
+ */
+export function optionValue(argv, name) {
+  const flag = `--${name}`;
+  let found;
+  argv.forEach((arg, i) => {
+    let value;
+    if (arg === flag) value = argv[i + 1];
+    else if (arg.startsWith(`${flag}=`)) value = arg.slice(flag.length + 1);
+    else return;
+    if (value === undefined || value === "" || value.startsWith("-"))
+      throw new Error(`${flag} needs a value, e.g. ${flag} ${{ port: "9000", ip: "0.0.0.0" }[name] ?? "<value>"}`);
+    if (found !== undefined) throw new Error(`${flag} is given twice (${found} and ${value})`);
+    found = value;
+  });
+  return found;
+}
+
+/** A TCP port number from text, or an error naming where it came from. */
+function portFrom(text, source) {
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${source} must be a TCP port number (1-65535), got ${text}`);
+  return port;
+}
+
+/**
+ * The host a browser on this machine reaches a server listening on `ip` by: localhost for the
+ * default, a loopback or an every-interface address; the address itself otherwise.
+ */
+function browserHost(ip) {
+  if (ip === undefined || ["0.0.0.0", "::", "*", "localhost", "::1", "[::1]"].includes(ip) || /^127\./.test(ip))
+    return "localhost";
+  return ip.includes(":") && !ip.startsWith("[") ? `[${ip}]` : ip;
+}
+
+/**
+ * What `npm run dev` runs, from its inputs. The port is the user's `--port` (passed through to
+ * wrangler as given), else PORT, else 8787; the user's `--ip` likewise replaces the default
+ * 127.0.0.1. APP_BASE_URL is derived from them unless set in the environment or .dev.vars, and
+ * every extra argument goes through to `wrangler dev` (`npm run dev -- --var X:y`). A
+ * `--persist-to` is where the migrations are applied as well.
  */
 export function devPlan({ argv = [], env = {}, devVarsKeys = new Set() } = {}) {
-  const port = Number(env.PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`PORT must be a TCP port number, got ${env.PORT}`);
-  const base = `http://localhost:${port}`;
+  const portArg = optionValue(argv, "port");
+  const ip = optionValue(argv, "ip");
+  const port =
+    portArg !== undefined ? portFrom(portArg, "--port") : env.PORT !== undefined ? portFrom(env.PORT, "PORT") : 8787;
+  const base = `http://${browserHost(ip)}:${port}`;
   const vars = env.APP_BASE_URL || devVarsKeys.has("APP_BASE_URL") ? {} : { APP_BASE_URL: base };
-  return { port, base, args: devArgs({ port, vars, extra: argv }) };
+  const args = devArgs({
+    port: portArg === undefined ? port : null,
+    ip: ip === undefined ? "127.0.0.1" : null,
+    vars,
+    extra: argv,
+  });
+  return { port, base, persistTo: optionValue(argv, "persist-to"), args };
 }

@@ -39,6 +39,8 @@ export interface LimiterClient<R extends string> {
   readGlobal(): Promise<GlobalRotation>;
   /** Stages what a user's home applies once restored, before the restore restarts it. */
   stageRestore(userId: string, restore: StagedRestore): Promise<void>;
+  /** Withdraws the staged restore `id` of a restore that did not happen. */
+  unstageRestore(userId: string, id: string): Promise<void>;
   /** Liveness of one Limiter object (readiness). */
   ping(): Promise<void>;
 }
@@ -79,6 +81,9 @@ export function createLimiterClient<R extends string>(
     },
     async stageRestore(userId, restore) {
       await retry(() => run("global", { type: "stageRestore", userId, restore }));
+    },
+    async unstageRestore(userId, id) {
+      await retry(() => run("global", { type: "unstageRestore", userId, id }));
     },
     ping: () => pingLimiter(ns),
   };

@@ -48,6 +48,11 @@ export class GlobalState {
     this.kv.put(RESTORE_PREFIX + userId, restore);
   }
 
+  /** Withdraws a staged restore that did not happen (only that one: `id`). */
+  unstage(userId: string, id: string): void {
+    if (this.kv.get<StagedRestore>(RESTORE_PREFIX + userId)?.id === id) this.kv.delete(RESTORE_PREFIX + userId);
+  }
+
   staged(userId: string, now: number): StagedRestore | null {
     const staged = this.kv.get<StagedRestore>(RESTORE_PREFIX + userId);
     return staged && now - staged.stagedAt < STAGED_RESTORE_MS ? staged : null;

@@ -30,7 +30,8 @@ export type LimiterCommand =
   | { type: "allowEmail"; kind: string; maxPerHour: number }
   | { type: "rotateGlobal" }
   | { type: "readGlobal"; userId: string | null }
-  | { type: "stageRestore"; userId: string; restore: StagedRestore };
+  | { type: "stageRestore"; userId: string; restore: StagedRestore }
+  | { type: "unstageRestore"; userId: string; id: string };
 
 /** What each command answers. */
 export interface LimiterResults {
@@ -42,6 +43,7 @@ export interface LimiterResults {
   rotateGlobal: GlobalRotation;
   readGlobal: GlobalRotation & { restore: StagedRestore | null };
   stageRestore: null;
+  unstageRestore: null;
 }
 
 const DAY_MS = 86_400_000;
@@ -125,6 +127,9 @@ export class Limiter extends DurableObject<Env> {
       case "stageRestore":
         this.global.stage(c.userId, c.restore);
         this.wakeBy(now + DAY_MS);
+        return null;
+      case "unstageRestore":
+        this.global.unstage(c.userId, c.id);
         return null;
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { client, completeConnect, connectSandbox, d1, newUser } from "./support";
+import { client, completeConnect, connectSandbox, d1, d1Many, newUser } from "./support";
 
 const base = inject("baseUrl");
 const persistTo = inject("persistTo");
@@ -57,17 +57,19 @@ describe("provider connections over HTTP", () => {
   });
 
   it("stores provider tokens only as ciphertext (a direct look at D1)", () => {
-    const [row] = d1<Record<string, string>>(
-      persistTo,
+    const tables = ["connections", "oauth_states", "audit_events"];
+    const [rows, ...dumps] = d1Many(persistTo, [
       `SELECT access_token_enc, refresh_token_enc, credentials_key_id FROM connections WHERE id = '${connectionId}'`,
-    );
+      ...tables.map((table) => `SELECT * FROM ${table}`),
+    ]);
+    const row = rows?.[0] as Record<string, string> | undefined;
     expect(row?.access_token_enc).toMatch(/^v1\.dev-[0-9a-f]+\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
     expect(row?.refresh_token_enc).toMatch(/^v1\.dev-/);
     // Sandbox tokens look like Schwab's (`I0.…@`, `R0.…@`); none may appear in any table.
-    for (const table of ["connections", "oauth_states", "audit_events"]) {
-      const dump = JSON.stringify(d1(persistTo, `SELECT * FROM ${table}`));
-      expect(dump, table).not.toMatch(/(I0|R0|C0)\.[A-Za-z0-9_-]{20,}/);
-    }
+    expect(dumps).toHaveLength(tables.length);
+    tables.forEach((table, i) => {
+      expect(JSON.stringify(dumps[i]), table).not.toMatch(/(I0|R0|C0)\.[A-Za-z0-9_-]{20,}/);
+    });
   });
 
   it("refreshes (rotated refresh token) and maps a revoked grant to reauth_required", async () => {

@@ -68,6 +68,11 @@ export function d1<T = Record<string, unknown>>(persistTo: string, sql: string):
   return d1Local(persistTo, sql) as T[];
 }
 
+/** Several queries in one `wrangler d1 execute` (one wrangler start instead of one each): each one's rows. */
+export function d1Many(persistTo: string, sql: string[]): Record<string, unknown>[][] {
+  return d1Local(persistTo, sql) as Record<string, unknown>[][];
+}
+
 /** Starts a connection and walks the browser's redirect flow through the sandbox to our callback. */
 export async function connectSandbox(base: string, token: string, body: Record<string, unknown> = {}) {
   const { send } = client(base);

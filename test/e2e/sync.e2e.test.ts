@@ -83,7 +83,11 @@ describe("sync over HTTP", () => {
     // sees `sync_too_soon` over HTTP while a connection cools down after a bank's 429.
   });
 
-  it("flaky: the real queue retries with a delay and the sync recovers", { timeout: 60_000 }, async () => {
+  // The three failure paths wait on real retries (the slow one about 15 s), each on a connection of
+  // its own with one scheduled run however many times the cron fires: they wait side by side.
+  it.concurrent("flaky: the real queue retries with a delay and the sync recovers", { timeout: 60_000 }, async ({
+    expect,
+  }) => {
     const id = await connect(token, { scenario: "flaky" });
     await fireSyncCron();
     const runs = await until(runsOf(token, id), (r) => r[0]?.status === "succeeded");
@@ -91,7 +95,7 @@ describe("sync over HTTP", () => {
     expect(await connectionOf(token, id)()).toMatchObject({ status: "active", last_error: null });
   });
 
-  it("revoked: reauth_required without retries", { timeout: 60_000 }, async () => {
+  it.concurrent("revoked: reauth_required without retries", { timeout: 60_000 }, async ({ expect }) => {
     const id = await connect(token, { scenario: "revoked" });
     await fireSyncCron();
     const c = await until(connectionOf(token, id), (x) => x.status === "reauth_required");
@@ -99,7 +103,9 @@ describe("sync over HTTP", () => {
     expect((await runsOf(token, id)())[0]).toMatchObject({ status: "failed", attempts: 1 });
   });
 
-  it("a persistently failing provider is dead-lettered after the last attempt", { timeout: 90_000 }, async () => {
+  it.concurrent("a persistently failing provider is dead-lettered after the last attempt", {
+    timeout: 90_000,
+  }, async ({ expect }) => {
     const id = await connect(token, { scenario: "slow" });
     await fireSyncCron();
     const runs = await until(runsOf(token, id), (r) => r[0]?.status === "dead_lettered", 80_000);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { restoreHome } from "../../src/services/admin/users";
 import { loggedInAdmin } from "../support/admin";
 import { depsWithObjects } from "../support/deps";
-import { homeOf } from "../support/home";
+import { homeOf, limiterOf } from "../support/home";
 import { problem } from "../support/http";
 import { authed, login, refresh, type Tokens } from "../support/identity";
 import { seededSession } from "../support/seed";
@@ -76,6 +76,9 @@ describe("restoring a user's home", () => {
       .first<{ outcome: string; details: string }>();
     expect(row?.outcome).toBe("failure");
     expect(JSON.parse(row?.details ?? "{}")).toMatchObject({ reason: "bad sync", supported: false });
+    // Nothing stays staged for the home to apply (it would refuse every token issued before now).
+    const global = await limiterOf("global").command({ type: "readGlobal", userId: user.tokens.user.id });
+    expect(global).toMatchObject({ restore: null });
     expect((await authed(user.tokens.access_token, "/api/v1/auth/me")).status).toBe(200);
   });
 

@@ -211,9 +211,13 @@ export async function restoreHome(
   const details = { to: at.toISOString(), reason: input.reason };
   // Staged before the restart, outside the home (whose storage the restore rewinds): the home
   // applies it at its first authorization, so it never serves on stale revocations.
-  await deps.limiter.stageRestore(id, await restoreReconciliation(deps, id, now));
+  const staged = await restoreReconciliation(deps, id, now);
+  await deps.limiter.stageRestore(id, staged);
   const restored = await deps.homes.restore(id, at);
   if (!restored) {
+    // Nothing was rewound, so nothing is to be reconciled: left staged, the home would apply it
+    // at its next authorization and refuse every access token issued before this second.
+    await deps.limiter.unstageRestore(id, staged.id);
     await insertAudit(deps.db, {
       ...adminAudit(meta, actor, now, "admin.home_restored", id, { ...details, supported: false }),
       outcome: "failure",

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startDevServer } from "../../scripts/lib/local.mjs";
 // @ts-expect-error: plain ESM helper without type declarations.
 import { devSettings } from "../../scripts/lib/secrets.mjs";
-import { client, completeConnect, connectSandbox, d1, newUser } from "./support";
+import { client, completeConnect, connectSandbox, d1Many, newUser } from "./support";
 
 // docs/key-rotation.md, run for real: three `wrangler dev` deploys of the same local state,
 // with ENCRYPTION_KEYS = k1, then k2,k1 (+ the hourly cron), then k2 alone.
@@ -19,7 +19,10 @@ const K2 = `k2:${randomBytes(32).toString("base64")}`;
 
 let deploys = 0;
 
-/** One "deploy": a wrangler dev whose secrets come from an env file with these keys. */
+/**
+ * One "deploy": a wrangler dev whose secrets come from an env file with these keys. The first one
+ * applies the migrations; the state keeps them for the next two.
+ */
 async function deploy(keys: string) {
   const envFile = join(dir, `deploy-${++deploys}.env`);
   const lines = { ...secrets, ENCRYPTION_KEYS: keys };
@@ -29,16 +32,17 @@ async function deploy(keys: string) {
       .map(([k, v]) => `${k}='${v}'`)
       .join("\n"),
   );
-  return startDevServer({ persistTo, envFile, log: process.env.E2E_LOG === "1" });
+  return startDevServer({ persistTo, envFile, log: process.env.E2E_LOG === "1", migrate: deploys === 1 });
 }
 
-const keyIds = () => ({
-  connections: d1<{ k: string }>(
-    persistTo,
+/** The key ids in use, both tables read in one `wrangler d1 execute`. */
+const keyIds = () => {
+  const [connections = [], states = []] = d1Many(persistTo, [
     "SELECT DISTINCT credentials_key_id AS k FROM connections WHERE credentials_key_id IS NOT NULL",
-  ).map((r) => r.k),
-  states: d1<{ k: string }>(persistTo, "SELECT DISTINCT key_id AS k FROM oauth_states").map((r) => r.k),
-});
+    "SELECT DISTINCT key_id AS k FROM oauth_states",
+  ]);
+  return { connections: connections.map((r) => r.k), states: states.map((r) => r.k) };
+};
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
