@@ -60,13 +60,13 @@ export const acquireRefreshLease = (db: Db, id: string, owner: string, now: Date
     .returning()
     .get();
 
-/** Writes under the lease and releases it; updates nothing if the lease was lost. */
+/** Writes under the lease and releases it; updates nothing if the lease was lost. Answers the row written. */
 export const updateUnderLease = (db: Db, id: string, owner: string, patch: ConnectionPatch) =>
   db
     .update(connections)
     .set({ ...patch, refreshLockOwner: null, refreshLockUntil: null })
     .where(and(eq(connections.id, id), eq(connections.refreshLockOwner, owner)))
-    .returning({ id: connections.id });
+    .returning();
 
 /** Swaps ciphertexts only if they are still the ones read (compare-and-swap for the re-wrap job). */
 export const swapCredentials = (

@@ -43,21 +43,24 @@ const leaseMs = (deps: ConnectionDeps) => deps.config.providers.timeouts.totalMs
 /**
  * Returns a usable access token for the connection, refreshing it first when it is within
  * REFRESH_SKEW_MS of expiry (or always, with `force`). Concurrent callers share one refresh.
- * `userId` scopes the lookup (API calls); jobs omit it. Throws `not_found`, `reauth_required`,
+ * `userId` scopes the lookup (API calls); jobs omit it. `known`: the row as the caller just read it
+ * (a sync's lease answers it), so the first look costs no D1 round trip. Throws `not_found`, `reauth_required`,
  * `connection_not_ready`, or `provider_unavailable` / `provider_error` for provider failures.
  */
 export async function freshAccessToken(
   deps: ConnectionDeps,
   meta: RequestMeta | JobMeta | null,
   connectionId: string,
-  options: { userId?: string; force?: boolean } = {},
+  options: { userId?: string; force?: boolean; known?: ConnectionRow } = {},
 ): Promise<FreshCredentials> {
   const started = deps.now();
   const deadline = started.getTime() + leaseMs(deps) + 1_000;
   let seenCredentialsAt: number | null = null;
+  let known = options.known?.id === connectionId ? options.known : undefined;
 
   for (;;) {
-    const row = await findConnection(deps.db, connectionId);
+    const row = known ?? (await findConnection(deps.db, connectionId));
+    known = undefined;
     if (!row || (options.userId !== undefined && row.userId !== options.userId)) throw notFound("connection");
     if (row.status === "reauth_required") throw reauthRequired();
     if (!row.accessTokenEnc) throw notConnected();
@@ -225,6 +228,6 @@ async function refreshUnderLease(
     // The lease was taken over (it outlived its term) or new credentials arrived by re-auth.
     deps.logger.warn("refreshed tokens not stored: lease lost", { connection_id: row.id });
   }
-  const current = (await findConnection(deps.db, row.id)) ?? row;
+  const current = written[0] ?? (await findConnection(deps.db, row.id)) ?? row;
   return { accessToken: merged.accessToken, connection: current, refreshed: result.refreshTokenOutcome };
 }

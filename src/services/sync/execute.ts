@@ -26,6 +26,7 @@ import { jobMeta } from "../context";
 import { cadenceOf } from "./config";
 import type { SyncDeps } from "./deps";
 import { classifyFailure, type SyncFailure } from "./failures";
+import { metered } from "./meter";
 import { deferredPatch, failedPatch, restingStatus, restPatch, retryPatch, successPatch } from "./outcome";
 import { fetchAnswer, warningsOf } from "./snapshot";
 import { backoffSeconds, DEFAULT_DEFER_SECONDS, nextAfterSuccess, retryAfterDelay, SYNC_LEASE_MS } from "./timing";
@@ -81,7 +82,17 @@ function skipReason(
 export async function runSyncAttempt(deps: SyncDeps, message: SyncMessage, attempt: number): Promise<AttemptResult> {
   const began = Date.now();
   const observed: Observed = { provider: "unknown", rowsWritten: 0, status: null, called: false };
-  const result = await attemptRun(deps, message, attempt, observed);
+  const { deps: counted, counts } = metered(deps);
+  const result = await attemptRun(counted, message, attempt, observed);
+  // What the attempt cost in calls besides the provider's (the design's bound: 3 and 2, plus the
+  // credentials' own reads); bench:sync reports these.
+  deps.logger.info("sync attempt cost", {
+    run_id: message.run_id,
+    attempt,
+    outcome: metricOutcome(result),
+    home_calls: counts.homeCalls,
+    d1_round_trips: counts.d1RoundTrips,
+  });
   deps.metrics.sync({
     provider: observed.provider,
     outcome: metricOutcome(result),

@@ -68,7 +68,8 @@ export async function fetchAnswer(
     if (snapshot.accounts.length === 0) throw new EmptyAnswerError("the provider listed no accounts");
     return snapshot;
   };
-  let creds = await freshAccessToken(deps, jobMeta(deps), row.id, { force: refreshFirst });
+  // The lease's row is the first look: no second read of it.
+  let creds = await freshAccessToken(deps, jobMeta(deps), row.id, { force: refreshFirst, known: row });
   try {
     return await read(creds.accessToken);
   } catch (err) {
