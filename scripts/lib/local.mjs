@@ -122,6 +122,7 @@ export function devArgs({ port, ip = "127.0.0.1", persistTo, vars = {}, envFile,
  * settings come from `envFile`, or a fresh development one beside its state, never from the
  * developer's .dev.vars, so a local tweak there cannot change what the suite sees. `migrate:
  * false` skips applying the migrations (state that already has them: another "deploy" of it).
+ * `onOutput` receives wrangler's output as it comes (the Worker's log lines among it).
  */
 export async function startDevServer({
   persistTo,
@@ -129,6 +130,7 @@ export async function startDevServer({
   settings = {},
   envFile,
   log = false,
+  onOutput,
   timeoutMs = 90_000,
   extraArgs = [],
   migrate = true,
@@ -143,7 +145,7 @@ export async function startDevServer({
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = devArgs({ port, persistTo, envFile, vars: { APP_BASE_URL: url, ...vars }, extra: extraArgs });
-  return launch(args, url, "/health", { log, timeoutMs });
+  return launch(args, url, "/health", { log, onOutput, timeoutMs });
 }
 
 /**
@@ -158,7 +160,7 @@ export async function startBareWorker({ config = "bench/bare/wrangler.toml", tim
 }
 
 /** Spawns `wrangler <args>` in its own process group and waits until `url + readyPath` answers 2xx. */
-async function launch(args, url, readyPath, { log = false, timeoutMs }) {
+async function launch(args, url, readyPath, { log = false, onOutput, timeoutMs }) {
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,
     env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
@@ -169,6 +171,7 @@ async function launch(args, url, readyPath, { log = false, timeoutMs }) {
   const collect = (d) => {
     output = (output + d.toString()).slice(-20_000);
     if (log) process.stderr.write(d);
+    onOutput?.(d.toString());
   };
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
