@@ -9,8 +9,11 @@
 // It measures: wall seconds of the sync phase, sync-run messages per second, D1 rows
 // written during it (counted by triggers the bench adds to its own local D1 copy: table rows,
 // not index entries), rows written in the home objects (the runs' own `rows_written`), and
-// p50/p99 of the data read. The last line starts with `scale:`. Knob: SCALE_CONCURRENCY
-// (parallel user setups, default 8).
+// p50/p99 of the data read. The last line starts with `scale:`. Knobs: SCALE_CONCURRENCY
+// (parallel user setups, default 8); SCALE_PROVIDER_LIMIT=N (the sandbox's outbound budget,
+// rule `provider_sandbox`, lowered to N calls a minute with a burst of N/4: issue 23's "show it
+// with a low limit"), which also reports how many runs were throttled and whether any connection
+// was marked for it.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { d1Local, ROOT, startDevServer } from "../scripts/lib/local.mjs";
@@ -19,6 +22,7 @@ import { connectSandbox, session } from "./identity.mjs";
 const USERS = Number(process.env.SCALE_USERS ?? 1000);
 const CONCURRENCY = Number(process.env.SCALE_CONCURRENCY ?? 8);
 const PER_USER = 3;
+const PROVIDER_LIMIT = process.env.SCALE_PROVIDER_LIMIT ? Number(process.env.SCALE_PROVIDER_LIMIT) : null;
 const persistTo = resolve(ROOT, ".wrangler/bench-scale-state");
 rmSync(persistTo, { recursive: true, force: true });
 
@@ -29,8 +33,8 @@ const server = await startDevServer({
   persistTo,
   vars: {
     RATE_LIMITS: JSON.stringify(
-      Object.fromEntries(
-        [
+      Object.fromEntries([
+        ...[
           "login_ip",
           "login_email",
           "register_ip",
@@ -41,7 +45,15 @@ const server = await startDevServer({
           "connect_provider",
           "refresh_session",
         ].map((k) => [k, huge]),
-      ),
+        ...(PROVIDER_LIMIT
+          ? [
+              [
+                "provider_sandbox",
+                { burst: Math.max(1, Math.floor(PROVIDER_LIMIT / 4)), refill: PROVIDER_LIMIT, per_seconds: 60 },
+              ],
+            ]
+          : []),
+      ]),
     ),
   },
 });
@@ -66,7 +78,7 @@ function countD1Writes() {
       );
     }
   }
-  d1(statements.join("; "));
+  d1(statements);
 }
 const d1Writes = () => d1("SELECT n FROM bench_writes")[0]?.n ?? 0;
 
@@ -119,10 +131,19 @@ try {
   const tick = await fetch(`${base}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
   if (!tick.ok) throw new Error(`cron answered ${tick.status}`);
   let synced = 0;
+  let ticks = 1;
+  let lastTick = performance.now();
   for (;;) {
     synced = d1("SELECT COUNT(*) AS n FROM connections WHERE last_synced_at IS NOT NULL")[0]?.n ?? 0;
     process.stdout.write(`\rsynced ${synced}/${connections.length}`);
     if (synced >= connections.length) break;
+    // Under a low outbound limit a run that stays throttled through its attempts is deferred to a
+    // later tick (never marked as failing): tick again each minute, as the 5-minute cron would.
+    if (PROVIDER_LIMIT && performance.now() - lastTick > 60_000) {
+      await fetch(`${base}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+      ticks++;
+      lastTick = performance.now();
+    }
     if (performance.now() - started > 30 * 60_000) throw new Error("not every connection synced within 30 minutes");
     await new Promise((r) => setTimeout(r, 2000));
   }
@@ -135,6 +156,9 @@ try {
   const d1Rows = d1Writes();
   let objectRows = 0;
   let runs = 0;
+  let retried = 0;
+  let attempts = 0;
+  const finished = [];
   for (const u of users) {
     for (const id of u.ids) {
       const { syncs } = await (
@@ -142,11 +166,30 @@ try {
       ).json();
       for (const s of syncs) {
         runs++;
+        attempts += s.attempts;
+        if (s.attempts > 1) retried++;
+        if (s.finished_at) finished.push(Date.parse(s.finished_at));
         objectRows += s.stats?.rows_written ?? 0;
       }
     }
   }
+  // The most runs finished in any 60 s, and whether the throttling ever marked a connection.
+  finished.sort((a, b) => a - b);
+  let peak = 0;
+  for (let i = 0, j = 0; i < finished.length; i++) {
+    while (finished[i] - finished[j] >= 60_000) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  const marked = d1(
+    "SELECT COUNT(*) AS n FROM connections WHERE consecutive_failures > 0 OR status <> 'active' OR last_error_code IS NOT NULL",
+  )[0]?.n;
   result = {
+    provider_limit_per_min: PROVIDER_LIMIT,
+    cron_ticks: ticks,
+    runs_retried: retried,
+    attempts,
+    peak_runs_per_min: peak,
+    connections_marked: marked,
     users: USERS,
     connections: connections.length,
     runs,
@@ -173,5 +216,5 @@ writeFileSync(
   `${JSON.stringify({ at: new Date().toISOString(), node: process.version, ...result }, null, 2)}\n`,
 );
 console.log(
-  `scale: users=${result.users} connections=${result.connections} wall_s=${result.wall_s} messages_per_s=${result.messages_per_s} d1_rows_written=${result.d1_rows_written} (${result.d1_rows_per_sync}/sync) object_rows_written=${result.object_rows_written} read_p50_ms=${result.read_p50_ms} read_p99_ms=${result.read_p99_ms}`,
+  `scale: users=${result.users} connections=${result.connections}${PROVIDER_LIMIT ? ` provider_limit=${PROVIDER_LIMIT}/min cron_ticks=${result.cron_ticks} runs_retried=${result.runs_retried} attempts=${result.attempts} peak_runs_per_min=${result.peak_runs_per_min} connections_marked=${result.connections_marked}` : ""} wall_s=${result.wall_s} messages_per_s=${result.messages_per_s} d1_rows_written=${result.d1_rows_written} (${result.d1_rows_per_sync}/sync) object_rows_written=${result.object_rows_written} read_p50_ms=${result.read_p50_ms} read_p99_ms=${result.read_p99_ms}`,
 );
