@@ -14,7 +14,7 @@ export const scenarios = [
     setup: () => ({ path: "/" }),
   },
   { name: "GET /health (the API's cheapest route)", setup: () => ({ path: "/health" }) },
-  { name: "GET /health/ready (D1 + Gate)", setup: () => ({ path: "/health/ready" }) },
+  { name: "GET /health/ready (D1, homes, Limiter, queues, outcomes)", setup: () => ({ path: "/health/ready" }) },
   {
     name: "GET /api/v1/auth/me (JWT + one call to the user's home)",
     serverTiming: "home",
@@ -47,14 +47,14 @@ export const scenarios = [
     },
   },
   {
-    name: "GET /api/v1/auth/sessions (JWT + Gate + D1 read)",
+    name: "GET /api/v1/auth/sessions (JWT + home + D1 read)",
     setup: async (url) => {
       const s = await session(url);
       return { path: "/api/v1/auth/sessions", headers: bearer(s) };
     },
   },
   {
-    name: "POST /api/v1/auth/login at its per-IP limit (mostly 429 from the Gate)",
+    name: "POST /api/v1/auth/login at its per-IP limit (mostly 429 from the Limiter)",
     setup: async () => ({
       path: "/api/v1/auth/login",
       method: "POST",
