@@ -114,7 +114,7 @@ async function inProcess() {
 async function overHttp() {
   const persistTo = resolve(ROOT, ".wrangler/bench-providers-state");
   rmSync(persistTo, { recursive: true, force: true });
-  // Lift the per-user limits (a load test is not a 429 test); the Gate still runs for each call.
+  // Lift the per-user limits (a load test is not a 429 test); the home still runs for each call.
   const huge = { burst: 100_000, refill: 100_000, per_seconds: 1 };
   const limits = { user_read: huge, user_write: huge, login_ip: huge, login_email: huge, connect_provider: huge };
   const server = await startDevServer({ persistTo, vars: { RATE_LIMITS: JSON.stringify(limits) } });

@@ -22,8 +22,8 @@ const run = (opts) =>
 
 const persistTo = resolve(ROOT, ".wrangler/bench-state");
 rmSync(persistTo, { recursive: true, force: true });
-// Per-user and per-session limits would turn a load test into a 429 test; raise them (the Gate
-// still does the full bucket work). login_ip keeps its default for the at-limit scenario.
+// Per-user and per-session limits would turn a load test into a 429 test; raise them (the home and
+// the Limiter still do the full bucket work). login_ip keeps its default for the at-limit scenario.
 const huge = { burst: 100_000, refill: 100_000, per_seconds: 1 };
 const RATE_LIMITS = JSON.stringify({ user_read: huge, user_write: huge, refresh_session: huge, login_email: huge });
 const server = await startDevServer({
