@@ -25,7 +25,10 @@ const DAY = 86_400_000;
  * failure so the cron invocation is marked failed.
  */
 export async function runHourlyJobs(
-  deps: Pick<Deps, "db" | "config" | "logger" | "homes" | "limiter" | "now" | "mailer" | "providers" | "trace">,
+  deps: Pick<
+    Deps,
+    "db" | "config" | "logger" | "homes" | "limiter" | "now" | "mailer" | "providers" | "trace" | "defer"
+  >,
   now: Date,
 ) {
   const { db, config, logger: log } = deps;

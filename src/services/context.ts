@@ -18,7 +18,7 @@ export interface RequestMeta {
 /** What identity services depend on (a slice of src/deps.ts). */
 export type ServiceDeps = Pick<
   Deps,
-  "db" | "config" | "mailer" | "logger" | "homes" | "limiter" | "now" | "passwords" | "defer" | "metrics"
+  "db" | "config" | "mailer" | "logger" | "homes" | "limiter" | "now" | "passwords" | "defer" | "metrics" | "providers"
 >;
 
 /** Where a job's audit row comes from: no request, but the trace of the work (a sync's run). */

@@ -11,6 +11,7 @@ import { notFound } from "../../errors";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
 import type { ConnectionDeps } from "./deps";
+import { type RevokeDeps, revokeConsent } from "./revoke";
 import { type ConnectionView, connectionView } from "./view";
 
 type Reader = Pick<ConnectionDeps, "db" | "config" | "now">;
@@ -60,9 +61,10 @@ export async function renameConnection(
  * feed as `removed`, then accounts and holdings go), then the row with its encrypted credentials
  * (and, by cascade, its OAuth states and dead letters) in one batch with the audit row. A failure
  * between the two leaves the connection listed, with no data: deleting again finishes the job.
+ * After the response, its consent is withdrawn at the provider where that exists (./revoke.ts).
  */
 export async function deleteConnection(
-  deps: Reader & Pick<Deps, "homes">,
+  deps: Reader & RevokeDeps & Pick<Deps, "homes" | "defer">,
   meta: RequestMeta,
   userId: string,
   id: string,
@@ -87,4 +89,5 @@ export async function deleteConnection(
     }),
   ]);
   if (deleted.length === 0) throw notFound("connection");
+  deps.defer(revokeConsent(deps, row));
 }

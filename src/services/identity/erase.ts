@@ -8,19 +8,23 @@
  *    a sync that fetched before the deletion brings nothing back.
  * 3. D1 deletes the user row (sessions, emailed links, MFA codes, connections and their sealed
  *    credentials go with it by foreign-key cascade), clears the intent and writes the audit row
- *    (no personal data), in one batch.
+ *    (no personal data), in one batch. The connections' consents are then withdrawn at their
+ *    providers where that exists (src/services/connections/revoke.ts), from the rows read just
+ *    before, after the response.
  *
  * The home goes before the directory, so a token that is still valid never reads a ledger whose
  * directory rows are gone. A home that cannot be reached answers 503: the intent is kept and the
  * hourly job finishes the erasure (home, then directory) once it can.
  */
 import { insertAudit, type NewAuditRow } from "../../db/audit";
+import { listUserConnections } from "../../db/connections";
 import { clearErasure, pendingErasuresBefore, recordErasure } from "../../db/erasures";
 import { deleteUser, type UserRow } from "../../db/users";
 import { fail } from "../../errors";
+import { type RevokeDeps, revokeConsents } from "../connections/revoke";
 import type { ServiceDeps } from "../context";
 
-type EraseDeps = Pick<ServiceDeps, "db" | "homes" | "limiter" | "logger" | "now">;
+type EraseDeps = Pick<ServiceDeps, "db" | "homes" | "limiter" | "logger" | "now" | "defer"> & RevokeDeps;
 
 const auditJson = (audit: NewAuditRow) => JSON.stringify({ ...audit, occurredAt: audit.occurredAt.getTime() });
 const auditOf = (json: string | null): NewAuditRow | null => {
@@ -52,11 +56,13 @@ async function eraseHome(deps: EraseDeps, userId: string): Promise<boolean> {
 
 /** The directory's part, once the home is erased: the user row, the intent, the audit row. */
 async function finishInDirectory(deps: EraseDeps, userId: string, audit: NewAuditRow | null) {
+  const connections = await listUserConnections(deps.db, userId);
   await deps.db.batch([
     deleteUser(deps.db, userId),
     clearErasure(deps.db, userId),
     ...(audit ? [insertAudit(deps.db, audit)] : []),
   ]);
+  deps.defer(revokeConsents(deps, connections));
 }
 
 /** The hourly job's part: erasures requested over a minute ago and not finished. */

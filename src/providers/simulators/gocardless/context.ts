@@ -121,6 +121,8 @@ export interface GoCardlessContext {
   accepted: BoundedMap<{ at: number; accessDays: number }>;
   /** References already used (GoCardless refuses a reused reference). */
   references: BoundedMap<true>;
+  /** Requisition nonces deleted (`DELETE /requisitions/{id}/`): it and its accounts answer 404 after. */
+  deleted: BoundedMap<true>;
   /** Token mints, company calls per minute, account successes per scope. */
   mints: RollingLog;
   burst: RollingLog;
@@ -148,6 +150,7 @@ export function resolveGoCardless(o: GoCardlessSimulatorOptions = {}): GoCardles
     visits: new BoundedMap(10_000),
     accepted: new BoundedMap(10_000),
     references: new BoundedMap(10_000),
+    deleted: new BoundedMap(10_000),
     mints: new RollingLog(),
     burst: new RollingLog(),
     successes: new RollingLog(),

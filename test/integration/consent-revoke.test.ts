@@ -1,0 +1,87 @@
+/**
+ * Deleted means deleted at the bank too: deleting a GoCardless connection, or the whole account,
+ * withdraws its consent at GoCardless (DELETE /requisitions/{id}/, which also deletes its end-user
+ * agreements), so the bank stops sharing the person's data with us. Checked against the simulator,
+ * which answers 404 for a requisition once deleted.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { findConnection } from "../../src/db/connections";
+import type { GoCardlessAdapter } from "../../src/providers/gocardless/adapter";
+import { openCredentials } from "../../src/services/connections/credentials";
+import { callbackPost } from "../support/connections";
+import { testDeps } from "../support/deps";
+import { call } from "../support/http";
+import { authed } from "../support/identity";
+import { seededSession } from "../support/seed";
+
+/** Consents at the simulated bank's page and completes the connection with the hand-off. */
+async function consent(token: string, authorizationUrl: string) {
+  const url = new URL(authorizationUrl);
+  const back = new URL((await call(url.pathname + url.search, { redirect: "manual" })).headers.get("Location") ?? "");
+  const handOff = await call(back.pathname + back.search, { headers: { Accept: "application/json" } });
+  const done = await callbackPost(token, (await handOff.json()) as { state: string; code: string });
+  expect(done.status).toBe(200);
+  return ((await done.json()) as { connection: { id: string } }).connection.id;
+}
+
+async function connectBank(token: string) {
+  const res = await authed(token, "/api/v1/connections", {
+    method: "POST",
+    json: { provider: "sandbox_gocardless", institution_id: "SANDBOXFINANCE_SFIN0000" },
+  });
+  return consent(token, ((await res.json()) as { authorization_url: string }).authorization_url);
+}
+
+/** The connection's requisition at the simulated GoCardless, and a way to ask for it again. */
+async function requisitionOf(connectionId: string) {
+  const deps = await testDeps();
+  const row = await findConnection(deps.db, connectionId);
+  if (!row) throw new Error("no connection");
+  const { credential } = await openCredentials(deps.config.encryption.keyring, row);
+  const link = deps.providers.get("sandbox_gocardless")?.link as { adapter: GoCardlessAdapter };
+  return { id: credential, look: () => link.adapter.requisition(credential) };
+}
+
+describe("a deleted bank connection's consent is withdrawn at the bank", () => {
+  it("DELETE /connections/{id}: the requisition is deleted at GoCardless", async () => {
+    const { tokens } = await seededSession();
+    const id = await connectBank(tokens.access_token);
+    const requisition = await requisitionOf(id);
+    expect((await requisition.look()).status).toBe("LN");
+    expect((await authed(tokens.access_token, `/api/v1/connections/${id}`, { method: "DELETE" })).status).toBe(204);
+    await expect(requisition.look()).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("a reauthorized consent replaces the old one, which is withdrawn at the bank", async () => {
+    const { tokens } = await seededSession();
+    const id = await connectBank(tokens.access_token);
+    const old = await requisitionOf(id);
+    // Near its end, the consent may be renewed (reauth_recommended).
+    await env.DB.prepare("UPDATE connections SET consent_expires_at = ? WHERE id = ?")
+      .bind(Date.now() + 86_400_000, id)
+      .run();
+    const re = await authed(tokens.access_token, `/api/v1/connections/${id}/reauthorize`, { method: "POST" });
+    expect(re.status, await re.clone().text()).toBe(200);
+    expect(
+      await consent(tokens.access_token, ((await re.json()) as { authorization_url: string }).authorization_url),
+    ).toBe(id);
+    const renewed = await requisitionOf(id);
+    expect(renewed.id).not.toBe(old.id);
+    expect((await renewed.look()).status).toBe("LN");
+    await expect(old.look()).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("DELETE /auth/me: every bank consent of the account is withdrawn", async () => {
+    const { tokens } = await seededSession();
+    const first = await requisitionOf(await connectBank(tokens.access_token));
+    const second = await requisitionOf(await connectBank(tokens.access_token));
+    const res = await authed(tokens.access_token, "/api/v1/auth/me", {
+      method: "DELETE",
+      json: { password: "Tr1cky-Bison-42!" },
+    });
+    expect(res.status).toBe(204);
+    await expect(first.look()).rejects.toMatchObject({ status: 404 });
+    await expect(second.look()).rejects.toMatchObject({ status: 404 });
+  });
+});
