@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { SCHWAB_TRANSACTION_TYPES } from "../schwab-wire";
+import { sleep } from "../simulators/shared/util";
 import type { SandboxContext } from "./context";
 import { accountJson, accountNumbersJson, type SandboxAccount, sandboxAccounts } from "./data";
 import { traderFault } from "./scenarios";
@@ -34,20 +35,6 @@ function addOneYear(ms: number): number {
   const d = new Date(ms);
   d.setUTCFullYear(d.getUTCFullYear() + 1);
   return d.getTime();
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const done = (finished: boolean) => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(finished);
-    };
-    const onAbort = () => done(false);
-    const timer = setTimeout(() => done(true), ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 const message = (text: string) => ({ message: text });

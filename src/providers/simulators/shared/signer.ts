@@ -5,24 +5,9 @@
  * where the provider's real tokens are JWTs). The kind is part of the MAC, so a token of one kind
  * never verifies as another.
  */
-import { b64url } from "../../sandbox/tokens";
+import { b64url, fromB64url } from "../../sandbox/tokens";
 
 const encoder = new TextEncoder();
-
-function fromB64url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
-  try {
-    const bin = atob(
-      text
-        .replace(/-/g, "+")
-        .replace(/_/g, "/")
-        .padEnd(Math.ceil(text.length / 4) * 4, "="),
-    );
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
 
 const json = (bytes: Uint8Array): unknown => {
   try {
