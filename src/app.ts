@@ -11,6 +11,7 @@ import { securityHeaders } from "./http/security-headers";
 import { accountRoutes } from "./routes/accounts";
 import { adminRoutes } from "./routes/admin";
 import { adminEmailRoutes } from "./routes/admin-email";
+import { adminHealthRoutes } from "./routes/admin-health";
 import { adminSyncRoutes } from "./routes/admin-sync";
 import { authRoutes } from "./routes/auth";
 import { connectionRoutes } from "./routes/connections";
@@ -54,6 +55,7 @@ export function createApp() {
   app.route("/api/v1/auth", authRoutes);
   app.route("/api/v1/admin/sync", adminSyncRoutes);
   app.route("/api/v1/admin/email", adminEmailRoutes);
+  app.route("/api/v1/admin/health", adminHealthRoutes);
   app.route("/api/v1/admin", adminRoutes);
   app.route("/api/v1/events", eventRoutes);
   app.route("/api/v1/providers", providerRoutes);

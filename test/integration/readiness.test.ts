@@ -8,9 +8,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src";
 import { hourOf } from "../../src/db/outcomes";
+import { loggedInAdmin } from "../support/admin";
 import { connectSandbox } from "../support/connections";
 import { call } from "../support/http";
-import { outboxAtLeast, register, uniqueEmail } from "../support/identity";
+import { authed, outboxAtLeast, register, uniqueEmail } from "../support/identity";
 import { seededSession } from "../support/seed";
 import { attempt, queuedRun } from "../support/sync";
 
@@ -30,6 +31,18 @@ async function ready(envOf?: Env) {
     : await call("/health/ready");
   return { status: res.status, body: (await res.json()) as Ready, res };
 }
+
+/** The same checks with their details, as an administrator reads them. */
+async function adminHealth() {
+  const { tokens } = await loggedInAdmin();
+  const res = await authed(tokens.access_token, "/api/v1/admin/health");
+  expect(res.status).toBe(200);
+  return (await res.json()) as Ready;
+}
+
+/** A readiness answer without its timings, to compare two of them. */
+const shapeOf = (body: Ready) =>
+  JSON.stringify(Object.entries(body.checks).map(([name, { latency_ms: _l, ...check }]) => [name, check]));
 
 describe("GET /health/ready", () => {
   it("reports every dependency, each with its status and latency, and calls no provider", async () => {
@@ -57,8 +70,11 @@ describe("GET /health/ready", () => {
       expect(check.status).toBe("ok");
       expect(Number.isInteger(check.latency_ms)).toBe(true);
     }
-    expect(body.checks.email_transport?.details).toMatchObject({ transport: "outbox", success_rate: null });
-    expect(body.checks["provider:sandbox"]?.details).toEqual({
+    // Anyone may ask: no counts in the public answer; an administrator reads them.
+    for (const check of Object.values(body.checks)) expect(check.details).toBeUndefined();
+    const full = await adminHealth();
+    expect(full.checks.email_transport?.details).toMatchObject({ transport: "outbox", success_rate: null });
+    expect(full.checks["provider:sandbox"]?.details).toEqual({
       succeeded: 0,
       failed: 0,
       success_rate: null,
@@ -77,7 +93,8 @@ describe("GET /health/ready", () => {
     const { status, body } = await ready();
     expect(status).toBe(200);
     expect(body.status).toBe("degraded");
-    expect(body.checks["provider:sandbox_alpaca"]).toMatchObject({
+    expect(body.checks["provider:sandbox_alpaca"]).toEqual({ status: "degraded", latency_ms: expect.any(Number) });
+    expect((await adminHealth()).checks["provider:sandbox_alpaca"]).toMatchObject({
       status: "degraded",
       details: { succeeded: 1, failed: 9, success_rate: 0.1, last_error_class: "provider_unavailable" },
     });
@@ -112,11 +129,36 @@ describe("GET /health/ready", () => {
     // The consumer counts right after the send that filled the outbox: look again briefly.
     await vi.waitFor(
       async () => {
-        const { body } = await ready();
+        const body = await adminHealth();
         expect(Number(body.checks["provider:sandbox"]?.details?.succeeded)).toBeGreaterThanOrEqual(1);
         expect(Number(body.checks.email_transport?.details?.succeeded)).toBeGreaterThanOrEqual(1);
       },
       { timeout: 5000, interval: 100 },
     );
+  });
+
+  it("an anonymous caller cannot tell from it whether an address has an account", async () => {
+    const email = uniqueEmail("oracle");
+    await register(email);
+    await outboxAtLeast(email, 1);
+    const reset = () =>
+      call("/api/v1/auth/request-password-reset", { method: "POST", json: { email } }).then((r) => r.status);
+    const before = shapeOf((await ready()).body);
+    expect(await reset()).toBe(202);
+    await outboxAtLeast(email, 2);
+    // The email was sent (an administrator sees the count move); the public answer did not change.
+    expect(shapeOf((await ready()).body)).toBe(before);
+  });
+
+  it("a user's own revoked grants do not degrade the provider", async () => {
+    const { tokens } = await seededSession();
+    const before = (await adminHealth()).checks["provider:sandbox"]?.details;
+    for (let i = 0; i < 3; i++) {
+      const revoked = await connectSandbox(tokens.access_token, { scenario: "revoked" });
+      await attempt(await queuedRun(revoked.id), 1);
+    }
+    const after = await adminHealth();
+    expect(after.checks["provider:sandbox"]?.status).toBe("ok");
+    expect(after.checks["provider:sandbox"]?.details?.failed).toBe(before?.failed);
   });
 });

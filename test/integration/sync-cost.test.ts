@@ -74,8 +74,8 @@ describe("a sync attempt's calls", () => {
     const { result, cost } = await costOf(connection.id);
     expect(result).toMatchObject({ action: "ack", outcome: "failed" });
     expect(cost).toMatchObject({ outcome: "failed", home_calls: 2 });
-    // The lease; the refresh's lease and its refusal (reauth required, audited); readiness's outcome
-    // count; the connection's failure with its audit row.
-    expect(cost?.d1_round_trips).toBe(5);
+    // The lease; the refresh's lease and its refusal (reauth required, audited); the connection's
+    // failure with its audit row (a revoked grant is the user's, not counted against the provider).
+    expect(cost?.d1_round_trips).toBe(4);
   });
 });

@@ -280,8 +280,10 @@ async function recordFailure(
   const now = deps.now();
   const config = deps.config.sync;
   const error = { code: failure.code, message: failure.message };
-  // Our own outbound budget's refusals are no news of the provider's health.
-  if (!failure.throttled) {
+  // Readiness judges the provider by its own trouble: our outbound budget's refusals are none of
+  // it, and a grant the person revoked (reauth) or a subscription they did not pay (payment) is
+  // theirs, not the provider's; one user with many such connections must not degrade readiness.
+  if (!failure.throttled && failure.kind !== "reauth" && failure.kind !== "payment") {
     await countOutcome(deps.db, `provider:${row.provider}`, now, failure.code).catch((err) =>
       deps.logger.warn("sync outcome not counted", { error: String(err) }),
     );

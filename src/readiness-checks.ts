@@ -1,0 +1,76 @@
+/**
+ * What `/health/ready` checks, composed from the Worker's bindings (src/services/readiness.ts
+ * runs them): config, D1, the homes and the Limiter are fatal; both queues, the email transport
+ * and each configured provider's last hour only degrade. Read straight from the bindings, so
+ * readiness answers even when the configuration is broken.
+ */
+import { loadConfig } from "./config";
+import { createDb } from "./db/client";
+import { pingHomes } from "./home/client";
+import { pingLimiter } from "./limiter/client";
+import { createProviderRegistry } from "./providers/registry";
+import { QUEUE_PROBE } from "./queue-probe";
+import { type Check, readiness, recentHealth } from "./services/readiness";
+
+export async function checkReadiness(env: Env, now = new Date()) {
+  const config = await loadConfig(env).catch(() => null);
+  const db = createDb(env.DB);
+  const degrading: Record<string, Check> = {
+    sync_queue: () => probeQueue(env.SYNC_QUEUE, now),
+    email_queue: () => probeQueue(env.EMAIL_QUEUE, now),
+  };
+  if (config) {
+    degrading.email_transport = async () => {
+      const health = await recentHealth(db, "email", now);
+      return { ...health, details: { transport: config.email.transport, ...health.details } };
+    };
+    for (const p of createProviderRegistry(config).list()) {
+      if (p.configured) degrading[`provider:${p.slug}`] = () => recentHealth(db, `provider:${p.slug}`, now);
+    }
+  }
+  return readiness(
+    {
+      config: async () => {
+        if (!config) await loadConfig(env);
+      },
+      database: async () => {
+        await env.DB.prepare("SELECT 1").first();
+      },
+      homes: () => pingHomes(env.HOME),
+      limiter: () => pingLimiter(env.LIMITER),
+    },
+    degrading,
+  );
+}
+
+/**
+ * The public answer: each check's status, latency and failure class, without the details. Their
+ * counts move with what anyone can cause (a password-reset email is sent only to an existing
+ * account), so they would tell an anonymous caller whether an address has an account; an
+ * administrator reads them at `GET /api/v1/admin/health`.
+ */
+export function withoutDetails<T extends { checks: Record<string, { details?: unknown }> }>(result: T): T {
+  const checks = Object.fromEntries(
+    Object.entries(result.checks).map(([name, { details: _details, ...check }]) => [name, check]),
+  );
+  return { ...result, checks };
+}
+
+/** A queue's last probe per isolate (per binding): a probe every few seconds must not flood it. */
+const probed = new WeakMap<Queue<unknown>, { at: number; ok: boolean }>();
+const PROBE_EVERY_MS = 30_000;
+
+async function probeQueue(queue: Queue<unknown>, now: Date): Promise<void> {
+  const last = probed.get(queue);
+  if (last && now.getTime() - last.at < PROBE_EVERY_MS) {
+    if (!last.ok) throw new Error("the last probe was refused");
+    return;
+  }
+  try {
+    await queue.send(QUEUE_PROBE, { contentType: "json" });
+    probed.set(queue, { at: now.getTime(), ok: true });
+  } catch (err) {
+    probed.set(queue, { at: now.getTime(), ok: false });
+    throw err;
+  }
+}
