@@ -189,6 +189,10 @@ describe("balance history and net worth", () => {
       "?from=2020-01-01&to=2026-01-01&interval=day",
       "?interval=year",
       "?from=2026-02-30",
+      // A timestamp whose UTC day is in the year 10000 (or before 0000) names no day.
+      "?from=9999-12-31T23:00:00-05:00&to=9999-12-31",
+      "?to=9999-12-31T23:00:00-05:00",
+      "?to=0000-01-01T00:00:00%2B01:00",
     ]) {
       const res = await authed(token, `/api/v1/net-worth${q}`);
       expect(res.status, q).toBe(422);
@@ -196,6 +200,8 @@ describe("balance history and net worth", () => {
     }
     // Nothing synced yet: an empty series, not an error.
     expect((await netWorth("")).currencies).toEqual([]);
+    // The default start stays within day strings.
+    expect(await netWorth("?to=0000-01-01")).toMatchObject({ from: "0000-01-01", to: "0000-01-01" });
     const other = await seededSession();
     const theirs = await connectSandbox(other.tokens.access_token);
     const message = await queuedRun(theirs.id);
