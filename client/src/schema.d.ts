@@ -29,7 +29,9 @@ export interface paths {
          * @description Never calls a provider: each configured provider's and the email transport's last hour of real
          *     outcomes is read from D1 (the current and the previous clock hour). A queue is proven by sending it a
          *     probe message its consumer drops (at most once per 30 s per isolate). 503 only when the API cannot
-         *     serve; a provider or transport in trouble is `degraded` (200).
+         *     serve; a provider or transport in trouble is `degraded` (200). Anyone may ask, so the answer holds
+         *     no counts (they would tell whether an address has an account): an administrator reads each check's
+         *     `details` at `GET /api/v1/admin/health`.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -555,6 +557,29 @@ export interface paths {
          *     opens (its key was retired).
          */
         post: operations["adminReplayEmailDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness with each check's details, for whoever is on call.
+         * @description The same checks as `GET /health/ready`, with what each found: the email transport in use and
+         *     its last hour of sends, each provider's last hour of syncs (succeeded, failed, success rate, the class and
+         *     time of the latest failure). Always 200: `status` says `ok`, `degraded` or `fail`
+         *     (docs/contract.md "Readiness, for whoever is on call").
+         */
+        get: operations["adminReadiness"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1239,7 +1264,7 @@ export interface components {
                     latency_ms: number;
                     /** @description The failure's class, never its internals. */
                     error?: string;
-                    /** @description What the check found: a transport's or a provider's last hour of outcomes. */
+                    /** @description What the check found: a transport's or a provider's last hour of outcomes. Only in `GET /api/v1/admin/health`. */
                     details?: {
                         [key: string]: unknown;
                     };
@@ -6722,6 +6747,121 @@ export interface operations {
                      *           "message": "must be an email address"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after the time in Retry-After.",
+                     *       "code": "rate_limited",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only the request id is returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Something went wrong on our side; quote the request id.",
+                     *       "code": "internal_error",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Misconfigured or a dependency is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Try again shortly.",
+                     *       "code": "unavailable",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every check, with its details. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials (see `code`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Send a bearer access token.",
+                     *       "code": "unauthenticated",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ledgerlink:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Administrators only.",
+                     *       "code": "forbidden",
+                     *       "request_id": "3f2b8c1e-7d4a-4b9e-9c61-0a5d2e8f4b17"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ownData, readFrom, requireAuth } from "../http/auth";
 import { createRouter, jsonContent, jsonText, problems } from "../http/openapi";
-import { decodeFeedCursor } from "../services/data/feed";
+import { decodeFeedCursor, feedOf } from "../services/data/feed";
 import { FeedPage } from "../wire/data";
 import { Limit } from "../wire/identity";
 
@@ -42,5 +42,5 @@ page holds at most \`count\` changes in the order they happened. Apply them in o
 export const transactionRoutes = createRouter().openapi(sync, (c) => {
   // An unknown cursor is refused by the query's validation of the same rule, after authorization.
   decodeFeedCursor(c.req.valid("query").cursor);
-  return jsonText(c, ownData(c, "feed").page);
+  return jsonText(c, feedOf(ownData(c, "feed")));
 });

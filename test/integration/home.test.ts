@@ -72,7 +72,9 @@ describe("the home's schema", () => {
     const accounts = await stub.read({ kind: "accounts" });
     expect(accounts).toMatchObject({ kind: "accounts", accounts: [{ account: { id: "acc_old", name: "Old" } }] });
     const page = await stub.read({ kind: "feed", after: 0, count: 10 });
-    expect(JSON.parse(page.kind === "feed" ? page.page : "{}")).toMatchObject({ added: [{ id: "txn_old" }] });
+    expect(JSON.parse(page.kind === "feed" && page.page ? page.page : "{}")).toMatchObject({
+      added: [{ id: "txn_old" }],
+    });
     await runInDurableObject(stub, (_, state) => {
       expect(state.storage.kv.get("schema_version")).toBe(HOME_SCHEMA.length);
       const tables = state.storage.sql

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectSandbox } from "../support/connections";
 import { homeSql } from "../support/home";
+import { problem } from "../support/http";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
 import { attempt, dataCounts, getJson, queuedRun, runsOf } from "../support/sync";
@@ -201,5 +202,25 @@ describe("GET /api/v1/transactions/sync", () => {
       const res = await authed(tokens.access_token, `/api/v1/transactions/sync?${q}`);
       expect(res.status, q).toBe(422);
     }
+  });
+
+  it("refuses a well-formed cursor past the end of the caller's feed: another user's, or a forged one (422)", async () => {
+    const a = await seededSession();
+    const b = await seededSession();
+    const feedOf = async (token: string, q = "") =>
+      (await (await authed(token, `/api/v1/transactions/sync${q}`)).json()) as { next_cursor: string };
+    const connection = await connectSandbox(a.tokens.access_token);
+    await attempt(await queuedRun(connection.id), 1);
+    // A's feed has changes; B's has none, so A's cursor is past the end of B's.
+    const cursor = (await feedOf(a.tokens.access_token)).next_cursor;
+    expect(cursor).not.toBe("f1.MA");
+    for (const q of [`cursor=${cursor}`, `cursor=f1.${btoa("999999999999999").replace(/=+$/, "")}`]) {
+      const res = await authed(b.tokens.access_token, `/api/v1/transactions/sync?${q}`);
+      expect(res.status, q).toBe(422);
+      expect((await problem(res)).code).toBe("validation_failed");
+    }
+    // The caller's own cursors, the last included, stay good.
+    expect((await authed(a.tokens.access_token, `/api/v1/transactions/sync?cursor=${cursor}`)).status).toBe(200);
+    expect((await feedOf(b.tokens.access_token)).next_cursor).toBe("f1.MA");
   });
 });

@@ -59,7 +59,7 @@ export type ReadAnswer =
   | { kind: "transactions"; account: AccountWithSync | null; transactions: TransactionRow[] }
   /** The page leaves the home as the JSON it is served as. */
   | { kind: "transactionsPage"; found: boolean; page: JsonText<TransactionsPage> }
-  | { kind: "feed"; page: JsonText<FeedPage> }
+  | { kind: "feed"; page: JsonText<FeedPage> | null }
   | { kind: "balances"; found: boolean; page: JsonText<BalancesPage> }
   | { kind: "netWorth"; page: JsonText<NetWorthView> }
   | { kind: "runs"; runs: SyncRunRow[] };
@@ -115,6 +115,9 @@ export function readLedger(
       };
     }
     case "feed":
+      // A cursor past the last number handed out was never issued (or a restore rewound the feed):
+      // null, which the API refuses, so the client starts over rather than skip what comes next.
+      if (read.after > ledger.feedSeq()) return { kind: "feed", page: null };
       // One more of each kind than asked: their presence says there is more.
       return { kind: "feed", page: jsonOf(feedPage(ledger.feed(read.after, read.count + 1), read.after, read.count)) };
     case "runs":

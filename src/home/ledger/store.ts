@@ -183,6 +183,11 @@ export class Ledger {
     );
   }
 
+  /** The last feed number handed out (0 before any change). */
+  feedSeq(): number {
+    return this.storage.kv.get<number>(FEED_KEY) ?? 0;
+  }
+
   /** Changes, removals and notices after feed number `after`, each in feed order, at most `limit` of each. */
   feed(
     after: number,
