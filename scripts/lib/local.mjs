@@ -142,10 +142,18 @@ export async function startDevServer({
     writeFileSync(envFile, renderDevVars({ ...devSettings(), ...settings }), { mode: 0o600 });
   }
   if (migrate) migrateLocal({ persistTo });
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const args = devArgs({ port, persistTo, envFile, vars: { APP_BASE_URL: url, ...vars }, extra: extraArgs });
-  return launch(args, url, "/health", { log, onOutput, timeoutMs });
+  // A free port can be taken by another process (a test starting its own server alongside)
+  // between our look and wrangler's bind: then wrangler exits early, and another port is tried.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const args = devArgs({ port, persistTo, envFile, vars: { APP_BASE_URL: url, ...vars }, extra: extraArgs });
+    try {
+      return await launch(args, url, "/health", { log, onOutput, timeoutMs });
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test(String(err))) throw err;
+    }
+  }
 }
 
 /**

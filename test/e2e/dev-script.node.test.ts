@@ -171,10 +171,21 @@ describe("npm run dev: the real script", () => {
     "serves /health on the port asked for with %s",
     { timeout: 120_000 },
     async ([label, args], { expect }) => {
-      const port = (await freePort()) as number;
-      const dev = npmRunDev([...args(port), "--persist-to", join(dir, label.includes("--ip") ? "b" : "a")]);
-      running.push(dev.child);
-      const res = await answers(`http://127.0.0.1:${port}/health`, dev);
+      // A free port can be taken by a server another suite starts meanwhile: then another is tried.
+      let port = 0;
+      let dev: ReturnType<typeof npmRunDev> | undefined;
+      let res: Response | undefined;
+      for (let attempt = 1; !res; attempt++) {
+        port = (await freePort()) as number;
+        dev = npmRunDev([...args(port), "--persist-to", join(dir, label.includes("--ip") ? "b" : "a")]);
+        running.push(dev.child);
+        try {
+          res = await answers(`http://127.0.0.1:${port}/health`, dev);
+        } catch (err) {
+          if (attempt >= 3 || !/Address already in use/.test(String(err))) throw err;
+        }
+      }
+      if (!dev) throw new Error("unreachable");
       expect(((await res.json()) as { status: string }).status).toBe("ok");
       // The banner (printed once wrangler is ready) names the same port; wrangler took every argument.
       await expect.poll(dev.output, { timeout: 10_000 }).toContain(`Health     http://localhost:${port}/health`);
