@@ -5,7 +5,7 @@
  * which answers 404 for a requisition once deleted.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { findConnection } from "../../src/db/connections";
 import type { GoCardlessAdapter } from "../../src/providers/gocardless/adapter";
 import { openCredentials } from "../../src/services/connections/credentials";
@@ -14,6 +14,7 @@ import { testDeps } from "../support/deps";
 import { call } from "../support/http";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
+import { attempt, queuedRun } from "../support/sync";
 
 /** Consents at the simulated bank's page and completes the connection with the hand-off. */
 async function consent(token: string, authorizationUrl: string) {
@@ -25,10 +26,10 @@ async function consent(token: string, authorizationUrl: string) {
   return ((await done.json()) as { connection: { id: string } }).connection.id;
 }
 
-async function connectBank(token: string) {
+async function connectBank(token: string, login?: string) {
   const res = await authed(token, "/api/v1/connections", {
     method: "POST",
-    json: { provider: "sandbox_gocardless", institution_id: "SANDBOXFINANCE_SFIN0000" },
+    json: { provider: "sandbox_gocardless", institution_id: "SANDBOXFINANCE_SFIN0000", ...(login ? { login } : {}) },
   });
   return consent(token, ((await res.json()) as { authorization_url: string }).authorization_url);
 }
@@ -70,6 +71,21 @@ describe("a deleted bank connection's consent is withdrawn at the bank", () => {
     expect(renewed.id).not.toBe(old.id);
     expect((await renewed.look()).status).toBe("LN");
     await expect(old.look()).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("a connection a relink retires (the same bank linked again) has its consent withdrawn", async () => {
+    const { tokens } = await seededSession();
+    const login = `relink-${crypto.randomUUID()}`;
+    const first = await connectBank(tokens.access_token, login);
+    await attempt(await queuedRun(first), 1);
+    const old = await requisitionOf(first);
+    const second = await connectBank(tokens.access_token, login);
+    await attempt(await queuedRun(second), 1);
+    // The second link took the accounts over (by IBAN) and the first retired.
+    expect((await authed(tokens.access_token, `/api/v1/connections/${first}`)).status).toBe(404);
+    // Withdrawn after the consumer's work (its waitUntil), so look until it is.
+    await vi.waitFor(() => expect(old.look()).rejects.toMatchObject({ status: 404 }), { timeout: 5000 });
+    expect((await (await requisitionOf(second)).look()).status).toBe("LN");
   });
 
   it("DELETE /auth/me: every bank consent of the account is withdrawn", async () => {

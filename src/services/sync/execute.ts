@@ -22,6 +22,7 @@ import type { SyncMessage } from "../../home/messages";
 import { type SyncPoint, statusClass } from "../../metrics";
 import { ProviderError, type ProviderSnapshot } from "../../providers/types";
 import { connectionAudit } from "../connections/audit";
+import { revokeConsent } from "../connections/revoke";
 import { jobMeta } from "../context";
 import { cadenceOf } from "./config";
 import type { SyncDeps } from "./deps";
@@ -190,6 +191,11 @@ async function attemptRun(
       return ack("failed");
     }
     const who = { userId: row.userId, provider: row.provider };
+    // Connections a relink empties are retired below; their rows (sealed consent) are read first,
+    // so the consent can be withdrawn at the provider once they are gone. Rare: a second link.
+    const retired = (await Promise.all(applied.emptied.map((old) => findConnection(deps.db, old)))).filter(
+      (r): r is ConnectionRow => r !== undefined && r.userId === row.userId,
+    );
     await deps.db.batch([
       updateUnderSyncLease(
         deps.db,
@@ -233,6 +239,7 @@ async function attemptRun(
         }),
       ]),
     ]);
+    for (const old of retired) deps.defer(revokeConsent(deps, old));
     observed.rowsWritten = applied.stats.rows_written;
     deps.logger.info("sync succeeded", { run_id: run.id, connection_id: row.id, attempt, ...applied.stats });
     return ack("succeeded");
