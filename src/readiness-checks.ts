@@ -43,6 +43,24 @@ export async function checkReadiness(env: Env, now = new Date()) {
   );
 }
 
+/** How long one isolate reuses its public answer: a flood of probes reaches the two `health` objects at most this often. */
+const PUBLIC_TTL_MS = 2_000;
+const lastPublic = new WeakMap<Env, { at: number; answer: Promise<ReadinessResult> }>();
+type ReadinessResult = Awaited<ReturnType<typeof checkReadiness>>;
+
+/**
+ * The public answer, reused by this isolate for PUBLIC_TTL_MS: anyone may ask, and each probe
+ * otherwise reads D1 and calls the single `health` Home and Limiter objects, which a flood would
+ * turn into a 503. (Per binding set: a test's altered bindings get their own answer.)
+ */
+export function publicReadiness(env: Env, now = Date.now()): Promise<ReadinessResult> {
+  const last = lastPublic.get(env);
+  if (last && now - last.at < PUBLIC_TTL_MS) return last.answer;
+  const answer = checkReadiness(env, new Date(now)).then(withoutDetails);
+  lastPublic.set(env, { at: now, answer });
+  return answer;
+}
+
 /**
  * The public answer: each check's status, latency and failure class, without the details. Their
  * counts move with what anyone can cause (a password-reset email is sent only to an existing

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { effectiveEnvironment } from "../environment";
 import { createRouter, jsonContent, problemDoc } from "../http/openapi";
-import { checkReadiness, withoutDetails } from "../readiness-checks";
+import { publicReadiness } from "../readiness-checks";
 import { VERSION } from "../version";
 import { Ready } from "../wire/health";
 
@@ -49,7 +49,7 @@ export const healthRoutes = createRouter()
     ),
   )
   .openapi(ready, async (c) => {
-    const result = withoutDetails(await checkReadiness(c.env));
+    const result = await publicReadiness(c.env);
     c.header("Cache-Control", "no-store");
     return c.json(result, result.status === "fail" ? 503 : 200);
   });

@@ -20,15 +20,15 @@ interface Ready {
   checks: Record<string, { status: string; latency_ms: number; error?: string; details?: Record<string, unknown> }>;
 }
 
-async function ready(envOf?: Env) {
-  const res = envOf
-    ? await (async () => {
-        const ctx = createExecutionContext();
-        const r = await worker.fetch(new Request("https://x.test/health/ready"), envOf, ctx);
-        await waitOnExecutionContext(ctx);
-        return r;
-      })()
-    : await call("/health/ready");
+/**
+ * GET /health/ready as the Worker answers it. Each call gets its own copy of the bindings, so the
+ * isolate's reuse of its last public answer (two seconds) does not hide the state a test set up;
+ * `sameEnv` asks with the very bindings given, as production's repeated probes do.
+ */
+async function ready(envOf: Env = env, sameEnv = false) {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request("https://x.test/health/ready"), sameEnv ? envOf : { ...envOf }, ctx);
+  await waitOnExecutionContext(ctx);
   return { status: res.status, body: (await res.json()) as Ready, res };
 }
 
@@ -160,5 +160,20 @@ describe("GET /health/ready", () => {
     const after = await adminHealth();
     expect(after.checks["provider:sandbox"]?.status).toBe("ok");
     expect(after.checks["provider:sandbox"]?.details?.failed).toBe(before?.failed);
+  });
+
+  it("a flood of probes: one isolate answers them from its last look for two seconds", async () => {
+    const bindings = { ...env } as Env;
+    const first = await ready(bindings, true);
+    expect(first.body.checks["provider:sandbox_simplefin"]?.status).toBe("ok");
+    // Trouble arrives; within the two seconds the same bindings still get the last look.
+    await env.DB.prepare(
+      "INSERT INTO outcome_counts (subject, hour, ok, failed, last_error, last_error_at) VALUES (?, ?, 0, 9, 'provider_unavailable', ?)",
+    )
+      .bind("provider:sandbox_simplefin", hourOf(new Date()), Date.now())
+      .run();
+    expect(shapeOf((await ready(bindings, true)).body)).toBe(shapeOf(first.body));
+    // A fresh look (another isolate, or two seconds on) sees it.
+    expect((await ready()).body.checks["provider:sandbox_simplefin"]?.status).toBe("degraded");
   });
 });
