@@ -31,7 +31,7 @@ export interface paths {
          *     probe message its consumer drops (at most once per 30 s per isolate). 503 only when the API cannot
          *     serve; a provider or transport in trouble is `degraded` (200). Anyone may ask, so the answer holds
          *     no counts (they would tell whether an address has an account): an administrator reads each check's
-         *     `details` at `GET /api/v1/admin/health`.
+         *     `details` at `GET /api/v1/admin/health`. One isolate reuses its answer for 2 s.
          */
         get: operations["getReadiness"];
         put?: never;
