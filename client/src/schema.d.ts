@@ -8943,7 +8943,7 @@ export interface operations {
             query?: {
                 /** @description First day (default: 90 days before `to`). */
                 from?: string;
-                /** @description Last day (default: today, UTC). */
+                /** @description Last day (default: today, UTC; outside production, the sandboxes' day if their clock was moved ahead). */
                 to?: string;
                 interval?: "day" | "week" | "month";
             };

@@ -78,6 +78,11 @@ export interface ProviderRegistry {
   get(slug: string): OfferedProvider | null;
   /** The info of a provider shown here, configured or not (null when unknown). */
   info(slug: string): ProviderInfo | null;
+  /**
+   * "Now" for data the providers date: ours, or the sandboxes' clock where it runs ahead (a
+   * developer moved it), so a default range ends on the day the synced balances are dated.
+   */
+  latest(now: Date): Date;
 }
 
 /** Test seams: wrap every adapter's fetch (to count or delay calls), set the adapters' clock. */
@@ -305,6 +310,10 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
   return {
     list: () => PROVIDER_SLUGS.flatMap((slug) => shown.get(slug)?.info ?? []),
     info: (slug) => shown.get(slug as ProviderSlug)?.info ?? null,
+    latest(now) {
+      const ahead = sandboxClock?.();
+      return ahead && ahead > now ? ahead : now;
+    },
     get(slug) {
       const entry = shown.get(slug as ProviderSlug);
       if (!entry?.build) return null;

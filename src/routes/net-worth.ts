@@ -7,7 +7,10 @@ import { DateBound, NET_WORTH_INTERVALS, NetWorth } from "../wire/data";
 
 const query = z.object({
   from: DateBound.optional().openapi({ description: "First day (default: 90 days before `to`)." }),
-  to: DateBound.optional().openapi({ description: "Last day (default: today, UTC)." }),
+  to: DateBound.optional().openapi({
+    description:
+      "Last day (default: today, UTC; outside production, the sandboxes' day if their clock was moved ahead).",
+  }),
   interval: z.enum(NET_WORTH_INTERVALS).default("day"),
 });
 
@@ -21,7 +24,8 @@ const route = createRoute({
     requireAuth({
       read: (c) => {
         const q = query.safeParse(c.req.query());
-        return q.success ? netWorthRead(q.data, depsOf(c).now()) : null;
+        const deps = depsOf(c);
+        return q.success ? netWorthRead(q.data, deps.providers.latest(deps.now())) : null;
       },
     }),
   ] as const,

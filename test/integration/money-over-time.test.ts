@@ -132,6 +132,10 @@ describe("balance history and net worth", () => {
     const gbp = worth.currencies[1]?.points.at(-1) as WorthPoint;
     expect(gbp).toMatchObject({ assets: "0", liabilities: card.balances.current, net: card.balances.current });
     expect(card.classification).toBe("liability");
+    // Without `to`, the series ends on the sandboxes' day (moved 3 days ahead), where the balances are.
+    const byDefault = await netWorth("");
+    expect(byDefault.to).toBe(days[2]);
+    expect(byDefault.currencies[0]?.points.at(-1)).toMatchObject({ date: days[2], net: eur.balances.current });
     // Weekly and monthly: one point per interval end, and `to`.
     const monthly = await netWorth(`?from=${days[0]}&to=${days[2]}&interval=month`);
     expect(monthly.currencies[0]?.points.at(-1)?.date).toBe(days[2]);
