@@ -284,7 +284,10 @@ describe("SimpleFIN (setup token) through the sandbox", () => {
       json: { provider: "sandbox_simplefin", setup_token: token },
     });
     expect(again.status).toBe(409);
-    expect((await problem(again)).code).toBe("setup_token_claimed");
+    const claimed = await problem(again);
+    expect(claimed.code).toBe("setup_token_claimed");
+    // SimpleFIN's protocol: tell the person a claimed token may be compromised.
+    expect(claimed.detail).toMatch(/compromised.*disable it at your SimpleFIN Bridge/);
 
     const first = await syncOnce(started.connection.id);
     expect(first.status).toBe("succeeded");

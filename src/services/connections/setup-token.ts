@@ -29,7 +29,8 @@ export async function claimSetupToken(
     if (err instanceof SetupTokenClaimedError) {
       throw fail(
         "setup_token_claimed",
-        "This setup token was already used (or is unknown to the bridge); make a new one at your SimpleFIN Bridge.",
+        // SimpleFIN's protocol asks apps to say so: a claimed token may have been claimed by someone else.
+        "This setup token was already claimed, or is unknown to the bridge. If you did not claim it yourself, it may be compromised: disable it at your SimpleFIN Bridge, then make a new one there.",
       );
     }
     if (!(err instanceof ProviderError)) throw err;
