@@ -204,7 +204,9 @@ expired: start again), \`authorization_denied\` (the person declined at the prov
     path: "/{id}/reauthorize",
     tags,
     security,
-    middleware: [requireAuth()] as const,
+    // Each reauthorization calls the provider (a bank consent: three calls): it shares the
+    // connect budget, so one user cannot spend the deployment's outbound budget for everyone.
+    middleware: [requireAuth({ rule: "connect_provider" })] as const,
     summary: "Link a connection again, in its provider's kind of link; it keeps its id and its data.",
     description: `For a connection in \`reauth_required\`, \`error\` or \`pending\` (an abandoned connect), or
 whose credentials or consent end soon (\`reauth_recommended\`: Schwab's refresh token dies 7 days after

@@ -100,4 +100,23 @@ describe("a deleted bank connection's consent is withdrawn at the bank", () => {
     await expect(first.look()).rejects.toMatchObject({ status: 404 });
     await expect(second.look()).rejects.toMatchObject({ status: 404 });
   });
+
+  it("reauthorizing again and again shares the connect budget: one user cannot drain the bank provider's calls", async () => {
+    const { tokens } = await seededSession();
+    const res = await authed(tokens.access_token, "/api/v1/connections", {
+      method: "POST",
+      json: { provider: "sandbox_gocardless", institution_id: "SANDBOXFINANCE_SFIN0000" },
+    });
+    const { connection } = (await res.json()) as { connection: { id: string } };
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const again = await authed(tokens.access_token, `/api/v1/connections/${connection.id}/reauthorize`, {
+        method: "POST",
+      });
+      statuses.push(again.status);
+    }
+    // connect_provider: 5 a minute, the connect itself included.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(4);
+    expect(statuses.slice(4)).toEqual([429, 429, 429, 429]);
+  });
 });

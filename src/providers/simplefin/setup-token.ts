@@ -31,14 +31,22 @@ export class SetupTokenClaimedError extends Error {
 export type SimpleFinUrlPolicy = (url: URL) => boolean;
 
 /**
- * The default: https only, and never an IP literal or a local name, so a user's token cannot make
- * the server call inside our network. The sandbox passes its own policy (its fetch only reaches
- * the in-process simulator anyway).
+ * The default: https only, and never an IP literal, a single-label name (`vm`, from a hosts file)
+ * or a local name (a trailing dot removed first: `localhost.` is localhost), nor a public name
+ * that maps to any address it is given (nip.io and its kind), so a user's token cannot make the
+ * server call inside our network. A public name that resolves to a private address cannot be told
+ * here (a Worker resolves no names); Cloudflare's network does not route to private ranges. The
+ * sandbox passes its own policy (its fetch only reaches the in-process simulator anyway).
  */
-export const defaultSimpleFinUrlPolicy: SimpleFinUrlPolicy = (url) =>
-  url.protocol === "https:" &&
-  !/^\[|^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname) &&
-  !/^(localhost|.*\.local|.*\.internal)$/i.test(url.hostname);
+export const defaultSimpleFinUrlPolicy: SimpleFinUrlPolicy = (url) => {
+  const host = url.hostname.replace(/\.+$/, "").toLowerCase();
+  return (
+    url.protocol === "https:" &&
+    host.includes(".") &&
+    !/^\[|^[\d.]+$|^0x/i.test(host) &&
+    !/(^|\.)(localhost|local|internal|localdomain|home\.arpa|nip\.io|sslip\.io|xip\.io|localtest\.me)$/.test(host)
+  );
+};
 
 /** The claim URL inside a setup token, or SetupTokenInvalidError. */
 export function decodeSetupToken(setupToken: string, policy: SimpleFinUrlPolicy = defaultSimpleFinUrlPolicy): URL {

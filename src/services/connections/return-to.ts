@@ -25,6 +25,8 @@ export function isAllowedReturnTo(allowList: readonly string[], candidate: strin
 /** The URL the browser is sent back to: `return_to` with the provider's answer added to its query. */
 export function returnUrlWith(returnTo: string, params: Record<string, string>): string {
   const url = new URL(returnTo);
+  // The hand-off's own keys replace any the app put there, so `code` and `error` never both arrive.
+  for (const key of ["state", "code", "error"]) url.searchParams.delete(key);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return url.toString();
 }

@@ -95,6 +95,13 @@ describe("SimpleFIN: setup token → access URL", () => {
       b64("https://127.0.0.1/claim/abc"),
       b64("https://localhost/claim/abc"),
       b64("http://bridge.example/claim/abc"),
+      // Names that reach inside: a trailing dot, a hosts-file name, wildcard DNS, cloud metadata.
+      b64("https://localhost./claim/abc"),
+      b64("https://vm:8813/claim/abc"),
+      b64("https://10.0.0.1.nip.io/claim/abc"),
+      b64("https://metadata.google.internal./claim/abc"),
+      b64("https://0x7f000001/claim/abc"),
+      b64("https://printer.home.arpa/claim/abc"),
     ]) {
       expect(await rejection(s.adapter.claimSetupToken(bad)), bad).toBeInstanceOf(SetupTokenInvalidError);
     }
