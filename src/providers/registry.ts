@@ -151,7 +151,13 @@ export function createProviderRegistry(config: Config, options: RegistryOptions 
   const common = { timeouts: p.timeouts, logger: options.logger, now: options.now };
   /** Each slug's calls count against its own budget and metric label (a sandbox is not its twin). */
   const hooksFor = (slug: ProviderSlug): ProviderHooks => ({
-    beforeCall: options.throttle ? () => (options.throttle as (s: ProviderSlug) => Promise<void>)(slug) : undefined,
+    // A SimpleFIN claim goes to whatever host the person's token names, not necessarily the Bridge
+    // the budget protects, and the connect limit already bounds it per user: it takes no token, so
+    // claims to anyone's host cannot spend every user's SimpleFIN budget.
+    beforeCall: options.throttle
+      ? (operation) =>
+          operation === "claim" ? Promise.resolve() : (options.throttle as (s: ProviderSlug) => Promise<void>)(slug)
+      : undefined,
     afterCall: (call) =>
       options.onCall?.({
         provider: slug,

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { connectSandbox } from "../support/connections";
 import { envWith } from "../support/http";
+import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
 import { attempt, connectionRow, queuedRun, runsOf } from "../support/sync";
 
@@ -39,5 +40,26 @@ describe("outbound limits", () => {
     // With the budget back at its default, the retried attempt completes the run.
     expect(await attempt(message, 2)).toEqual({ action: "ack" });
     expect((await runsOf(connection.id)).find((r) => r.id === message.run_id)?.status).toBe("succeeded");
+  });
+
+  it("claiming SimpleFIN setup tokens takes nothing from the shared budget: claims to any host cannot starve everyone", async () => {
+    const { tokens } = await seededSession();
+    // One call an hour for the sandboxes: a claim that took from it would leave the next refused.
+    const starved = envWith({
+      RATE_LIMITS: JSON.stringify({ provider_sandbox: { burst: 1, refill: 1, per_seconds: 3600 } }),
+    });
+    for (let i = 0; i < 3; i++) {
+      const made = await authed(tokens.access_token, "/api/v1/dev/sandbox/simplefin/setup-token", {
+        method: "POST",
+        env: starved,
+      });
+      const { setup_token } = (await made.json()) as { setup_token: string };
+      const res = await authed(tokens.access_token, "/api/v1/connections", {
+        method: "POST",
+        json: { provider: "sandbox_simplefin", setup_token },
+        env: starved,
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
   });
 });
