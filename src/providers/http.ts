@@ -30,6 +30,8 @@ export interface ProviderHttpOptions {
   /** Provider-wide reading of failed answers, tried before the status table (per-request `classify` first). */
   classify?: ErrorClassifier;
   hooks?: ProviderHooks;
+  /** The most of an answer read (default MAX_ANSWER_BYTES); tests lower it. */
+  maxAnswerBytes?: number;
 }
 
 /** What the integrator does around every call: outbound limits before it, a metric after it. */
@@ -214,6 +216,46 @@ export function summarizeErrorBody(text: string, contentType: string | null): st
   }
 }
 
+/**
+ * The most of an answer read: far above any real provider page (Schwab caps one at 3,000
+ * transactions, about 2 MB), far below an isolate's 128 MB. A host a person's setup token names
+ * could otherwise stream a body big enough to run the isolate, and other users' requests in it,
+ * out of memory.
+ */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+class AnswerTooLarge extends Error {}
+
+/** The body as text, refused past `max` bytes (its declared length first, then as it streams). */
+async function cappedText(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get("Content-Length") ?? "0");
+  if (declared > max) {
+    await res.body?.cancel();
+    throw new AnswerTooLarge();
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new AnswerTooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 /** Resolves with `promise` unless `signal` aborts first (so a fetch that ignores signals still times out). */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -329,8 +371,17 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
     const correlationId = correlationOf(res, options.correlationIdHeader);
     let text: string;
     try {
-      text = await raceAbort(res.text(), signal);
+      text = await raceAbort(cappedText(res, options.maxAnswerBytes ?? MAX_ANSWER_BYTES), signal);
     } catch (cause) {
+      if (cause instanceof AnswerTooLarge) {
+        throw new MalformedResponseError(
+          `${label}: answer larger than the ${options.maxAnswerBytes ?? MAX_ANSWER_BYTES} bytes we read`,
+          {
+            status: res.status,
+            correlationId,
+          },
+        );
+      }
       throw signal.aborted
         ? timeoutError(cause)
         : new TransientProviderError(`${label}: body read failed`, { status: res.status, correlationId, cause });

@@ -283,3 +283,39 @@ describe("createProviderHttp", () => {
     for (const line of lines) expect(line).not.toContain(SECRET);
   });
 });
+
+describe("answer size", () => {
+  const capped = (fetchImpl: typeof fetch) =>
+    createProviderHttp({
+      provider: "simplefin",
+      fetch: fetchImpl,
+      timeouts: { connectMs: 500, totalMs: 1000 },
+      now: () => NOW,
+      maxAnswerBytes: 1024,
+    });
+
+  it("refuses an answer past the cap, declared or streamed, as malformed; reads one within it", async () => {
+    const declared = await rejection(
+      call(capped(reply(200, "[]", { "Content-Type": "application/json", "Content-Length": "999999" }))),
+    );
+    expect(declared).toBeInstanceOf(MalformedResponseError);
+    expect((declared as Error).message).toMatch(/larger than the 1024 bytes/);
+
+    // A stream that never says how long it is, and would go on for ever.
+    let sent = 0;
+    const endless = async () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            sent += 512;
+            controller.enqueue(new TextEncoder().encode(" ".repeat(512)));
+          },
+        }),
+        { status: 200, headers: { "Content-Type": "application/json" } },
+      );
+    expect(await rejection(call(capped(endless)))).toBeInstanceOf(MalformedResponseError);
+    expect(sent).toBeLessThanOrEqual(2048);
+
+    expect(await call(capped(reply(200, '[{"id":1}]')))).toEqual([{ id: 1 }]);
+  });
+});
