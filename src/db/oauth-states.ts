@@ -30,6 +30,13 @@ export const consumeOAuthState = (db: Db, stateHash: string, now: Date, userId?:
 export const unspendOAuthState = (db: Db, stateHash: string) =>
   db.update(oauthStates).set({ usedAt: null }).where(eq(oauthStates.stateHash, stateHash));
 
+/** A connection's outstanding (unspent) states: the flows started for it and not finished. */
+export const liveConnectionStates = (db: Db, connectionId: string) =>
+  db
+    .select()
+    .from(oauthStates)
+    .where(and(eq(oauthStates.connectionId, connectionId), isNull(oauthStates.usedAt)));
+
 /** A state by hash, whatever its condition (to say why a consume failed, for the audit). */
 export const findOAuthState = (db: Db, stateHash: string) =>
   db.select().from(oauthStates).where(eq(oauthStates.stateHash, stateHash)).get();

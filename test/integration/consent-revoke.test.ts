@@ -119,4 +119,33 @@ describe("a deleted bank connection's consent is withdrawn at the bank", () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(4);
     expect(statuses.slice(4)).toEqual([429, 429, 429, 429]);
   });
+
+  it("consents started and never completed are withdrawn when superseded or when their connection is deleted", async () => {
+    const { tokens } = await seededSession();
+    const deps = await testDeps();
+    const link = deps.providers.get("sandbox_gocardless")?.link;
+    if (link?.kind !== "bank_consent") throw new Error("the GoCardless sandbox is not offered");
+    const adapter: GoCardlessAdapter = link.adapter;
+    /** The requisition a consent link leads to (`…/psd2/start/<requisition>/<bank>`). */
+    const requisitionIn = (link: string) => decodeURIComponent(new URL(link).pathname.split("/").at(-2) ?? "");
+    const res = await authed(tokens.access_token, "/api/v1/connections", {
+      method: "POST",
+      json: { provider: "sandbox_gocardless", institution_id: "SANDBOXFINANCE_SFIN0000" },
+    });
+    const started = (await res.json()) as { connection: { id: string }; authorization_url: string };
+    const first = requisitionIn(started.authorization_url);
+    expect((await adapter.requisition(first)).id).toBe(first);
+    const re = await authed(tokens.access_token, `/api/v1/connections/${started.connection.id}/reauthorize`, {
+      method: "POST",
+    });
+    const second = requisitionIn(((await re.json()) as { authorization_url: string }).authorization_url);
+    expect(second).not.toBe(first);
+    await expect(adapter.requisition(first)).rejects.toMatchObject({ status: 404 });
+    expect((await adapter.requisition(second)).id).toBe(second);
+    const gone = await authed(tokens.access_token, `/api/v1/connections/${started.connection.id}`, {
+      method: "DELETE",
+    });
+    expect(gone.status).toBe(204);
+    await expect(adapter.requisition(second)).rejects.toMatchObject({ status: 404 });
+  });
 });

@@ -17,6 +17,7 @@ import { freshCredentialsPatch, sealCredentials, verifierField } from "./credent
 import type { ConnectionDeps } from "./deps";
 import { failureDetails, providerApiError, providerNotAvailable, providerNotConfigured } from "./errors";
 import { isAllowedReturnTo } from "./return-to";
+import { outstandingRequisitions, withdrawRequisitions } from "./revoke";
 import { claimSetupToken } from "./setup-token";
 import { type ConnectionView, connectionView } from "./view";
 
@@ -354,11 +355,14 @@ export async function startReauthorize(
 
   const owner = { userId, connectionId, provider: row.provider };
   const target = { institutionId: row.institutionId };
+  // The consents this one supersedes are spent below: withdraw them at the bank too (./revoke.ts).
+  const superseded = await outstandingRequisitions(deps, row);
   const { start, insert, now } = await newAuthorization(deps, owner, "reauthorize", choice, handOff, target);
   await deps.db.batch([
     expireConnectionStates(deps.db, connectionId, now),
     insert,
     audit(now, "connection.reauthorize_started"),
   ]);
+  if (superseded.length) deps.defer(withdrawRequisitions(deps, row.provider, superseded));
   return { connection: view, ...start };
 }

@@ -11,7 +11,7 @@ import { notFound } from "../../errors";
 import type { RequestMeta } from "../context";
 import { connectionAudit } from "./audit";
 import type { ConnectionDeps } from "./deps";
-import { type RevokeDeps, revokeConsent } from "./revoke";
+import { outstandingRequisitions, type RevokeDeps, revokeConsent, withdrawRequisitions } from "./revoke";
 import { type ConnectionView, connectionView } from "./view";
 
 type Reader = Pick<ConnectionDeps, "db" | "config" | "now">;
@@ -71,6 +71,8 @@ export async function deleteConnection(
 ) {
   const row = await findUserConnection(deps.db, userId, id);
   if (!row) throw notFound("connection");
+  // Consent flows started and never completed go with the row: their requisitions too.
+  const abandoned = await outstandingRequisitions(deps, row);
   const { removedTransactions } = await deps.homes.deleteConnection(userId, id);
   const now = deps.now();
   const [deleted] = await deps.db.batch([
@@ -90,4 +92,5 @@ export async function deleteConnection(
   ]);
   if (deleted.length === 0) throw notFound("connection");
   deps.defer(revokeConsent(deps, row));
+  if (abandoned.length) deps.defer(withdrawRequisitions(deps, row.provider, abandoned));
 }

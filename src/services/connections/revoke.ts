@@ -7,9 +7,10 @@
  * failure here lapses at its own expiry (at most the bank's access days).
  */
 import type { ConnectionRow } from "../../db/connections";
+import { liveConnectionStates } from "../../db/oauth-states";
 import type { Deps } from "../../deps";
 import { ProviderError } from "../../providers/types";
-import { openCredentials } from "./credentials";
+import { openCredentials, verifierField } from "./credentials";
 import { failureDetails } from "./errors";
 
 export type RevokeDeps = Pick<Deps, "providers" | "config" | "logger">;
@@ -31,6 +32,46 @@ export async function revokeConsent(deps: RevokeDeps, row: ConnectionRow): Promi
       ...(err instanceof ProviderError ? failureDetails(err) : { error: err instanceof Error ? err.name : "unknown" }),
     });
   }
+}
+
+/**
+ * The requisitions of a bank connection's outstanding consent flows (started, never completed):
+ * read before they are spent or deleted, so `withdrawRequisitions` can delete them at the bank.
+ * Empty for other kinds of link; a state whose seal cannot be opened is skipped.
+ */
+export async function outstandingRequisitions(
+  deps: RevokeDeps & Pick<Deps, "db">,
+  row: Pick<ConnectionRow, "id" | "userId" | "provider">,
+): Promise<string[]> {
+  if (deps.providers.get(row.provider)?.link.kind !== "bank_consent") return [];
+  const states = await liveConnectionStates(deps.db, row.id);
+  const opened = await Promise.all(
+    states.map((s) =>
+      deps.config.encryption.keyring
+        .decrypt(s.codeVerifierEnc, { userId: row.userId, connectionId: row.id, field: verifierField(s.stateHash) })
+        .catch(() => null),
+    ),
+  );
+  return opened.filter((id): id is string => id !== null);
+}
+
+/** Deletes requisitions at the bank provider (superseded or abandoned consents); never throws. */
+export async function withdrawRequisitions(deps: RevokeDeps, provider: string, ids: readonly string[]) {
+  const link = deps.providers.get(provider)?.link;
+  if (link?.kind !== "bank_consent") return;
+  await Promise.all(
+    ids.map((id) =>
+      link.adapter.deleteRequisition(id).catch((err) => {
+        if (err instanceof ProviderError && err.status === 404) return;
+        deps.logger.warn("abandoned consent not withdrawn at the provider; it lapses at its expiry", {
+          provider,
+          ...(err instanceof ProviderError
+            ? failureDetails(err)
+            : { error: err instanceof Error ? err.name : "unknown" }),
+        });
+      }),
+    ),
+  );
 }
 
 /** The same for every connection of an account being erased; never throws. */

@@ -21,7 +21,7 @@ import { listUserConnections } from "../../db/connections";
 import { clearErasure, pendingErasuresBefore, recordErasure } from "../../db/erasures";
 import { deleteUser, type UserRow } from "../../db/users";
 import { fail } from "../../errors";
-import { type RevokeDeps, revokeConsents } from "../connections/revoke";
+import { outstandingRequisitions, type RevokeDeps, revokeConsents, withdrawRequisitions } from "../connections/revoke";
 import type { ServiceDeps } from "../context";
 
 type EraseDeps = Pick<ServiceDeps, "db" | "homes" | "limiter" | "logger" | "now" | "defer"> & RevokeDeps;
@@ -57,12 +57,17 @@ async function eraseHome(deps: EraseDeps, userId: string): Promise<boolean> {
 /** The directory's part, once the home is erased: the user row, the intent, the audit row. */
 async function finishInDirectory(deps: EraseDeps, userId: string, audit: NewAuditRow | null) {
   const connections = await listUserConnections(deps.db, userId);
+  // Consent flows started and never completed go too: their requisitions, read before the rows go.
+  const abandoned = await Promise.all(
+    connections.map(async (c) => ({ provider: c.provider, ids: await outstandingRequisitions(deps, c) })),
+  );
   await deps.db.batch([
     deleteUser(deps.db, userId),
     clearErasure(deps.db, userId),
     ...(audit ? [insertAudit(deps.db, audit)] : []),
   ]);
   deps.defer(revokeConsents(deps, connections));
+  for (const a of abandoned) if (a.ids.length) deps.defer(withdrawRequisitions(deps, a.provider, a.ids));
 }
 
 /** The hourly job's part: erasures requested over a minute ago and not finished. */
