@@ -9403,7 +9403,7 @@ export interface operations {
         parameters: {
             query?: {
                 state?: string;
-                /** @description Sent by a bank (GoCardless) instead of `state`: the same value. */
+                /** @description Sent by a bank (GoCardless) instead of `state`: the state and, after a dot, the proof handed back as `code`. */
                 ref?: string;
                 code?: string;
                 /** @description RFC 6749 §4.1.2.1, e.g. `access_denied`. */

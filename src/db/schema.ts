@@ -352,6 +352,13 @@ export const oauthStates = sqliteTable(
      */
     returnTo: text("return_to"),
     openerOrigin: text("opener_origin"),
+    /**
+     * A bank consent's proof of the returning browser: SHA-256 (hex) of the secret half of the
+     * requisition's reference (`<state>.<secret>`), which only the bank's redirect carries. The
+     * initiator knows the state alone, so completing needs the browser that came back from the
+     * bank (docs/security.md). Null for OAuth flows, whose code is that proof.
+     */
+    referenceHash: text("reference_hash"),
     createdAt: stamp("created_at"),
     expiresAt: utc("expires_at").notNull(),
     usedAt: utc("used_at"),

@@ -178,18 +178,25 @@ export const CallbackBody = z
     path: ["code"],
   });
 
-/** For a bank consent the hand-off's `code` is this word: completing asks the bank, not the browser. */
+/** A bank consent's hand-off `code` from a reference of the older form (the state alone). */
 export const CONSENT_CODE = "consent";
+
+/**
+ * A bank's `ref` is `<state>.<proof>`: the state, and the proof that the browser came back from
+ * the bank (the hand-off's `code`). A reference without a proof is of the older form.
+ */
+const fromReference = (ref: string) => {
+  const at = ref.indexOf(".");
+  return at < 0 ? { state: ref, code: CONSENT_CODE } : { state: ref.slice(0, at), code: ref.slice(at + 1) };
+};
 
 export const CallbackQuery = z
   .object({
     state: z.string().min(1, "is required").max(512, "is not a valid state").optional(),
-    ref: z
-      .string()
-      .min(1)
-      .max(512, "is not a valid state")
-      .optional()
-      .openapi({ description: "Sent by a bank (GoCardless) instead of `state`: the same value." }),
+    ref: z.string().min(1).max(512, "is not a valid state").optional().openapi({
+      description:
+        "Sent by a bank (GoCardless) instead of `state`: the state and, after a dot, the proof handed back as `code`.",
+    }),
     code: z.string().min(1).max(4096).optional(),
     error: z.string().max(256).optional().openapi({ description: "RFC 6749 §4.1.2.1, e.g. `access_denied`." }),
     error_description: z.string().max(2048).optional(),
@@ -201,8 +208,11 @@ export const CallbackQuery = z
     message: "is required",
     path: ["code"],
   })
-  .transform((q) => ({
-    state: (q.state ?? q.ref) as string,
-    code: q.error === undefined ? (q.code ?? CONSENT_CODE) : undefined,
-    error: q.error,
-  }));
+  .transform((q) => {
+    const bank = q.state === undefined && q.ref !== undefined ? fromReference(q.ref) : null;
+    return {
+      state: bank ? bank.state : (q.state as string),
+      code: q.error === undefined ? (q.code ?? bank?.code ?? CONSENT_CODE) : undefined,
+      error: q.error,
+    };
+  });

@@ -179,9 +179,10 @@ async function connectBank(token: string, extra: Record<string, unknown>) {
   const started = await start(token, { provider: "sandbox_gocardless", institution_id: SANDBOX_BANK, ...extra });
   expect(started.connection).toMatchObject({ status: "pending", institution_id: SANDBOX_BANK });
   const { location, handOff } = await consentAt(started.authorization_url, "/sandbox/gocardless/psd2/start/");
-  // A bank sends `ref` (our state), not `code`: the hand-off's code is the word "consent".
-  expect(location.searchParams.get("ref")).toBe(started.state);
-  expect(handOff).toEqual({ state: started.state, code: "consent" });
+  // A bank sends `ref` (our state, then the proof only this redirect carries), not `code`: the
+  // hand-off's code is that proof.
+  expect(location.searchParams.get("ref")).toBe(`${started.state}.${handOff.code}`);
+  expect(handOff).toEqual({ state: started.state, code: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
   const connected = await complete(token, handOff);
   expect(connected).toMatchObject({ id: started.connection.id, status: "active" });
   return connected;
@@ -330,7 +331,7 @@ describe.concurrent("GoCardless (bank consent) over HTTP", { timeout: 60_000 }, 
     const again = await body<Started>(re);
     expect(again.connection.id).toBe(bank.id);
     const { handOff } = await consentAt(again.authorization_url, "/sandbox/gocardless/psd2/start/");
-    expect(handOff).toEqual({ state: again.state, code: "consent" });
+    expect(handOff).toEqual({ state: again.state, code: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     const back = await complete(token, handOff);
     expect(back).toMatchObject({ id: bank.id, status: "active", reauth_recommended: false });
     expect(Date.parse(back.consent_expires_at as string) - Date.now()).toBeGreaterThan(89 * DAY_MS);
@@ -479,8 +480,9 @@ describe.concurrent("bad input around the bank links answers 4xx", { timeout: 60
       "invalid_state",
     );
 
-    // A bank connection whose consent is not given yet: nothing to sync, and completing it early
-    // says so without spending the state: the person can still finish at the bank.
+    // A bank connection whose consent is not given yet: nothing to sync, and completing it without
+    // the proof the bank's redirect carries is refused without spending the state (the person can
+    // still finish at the bank): its initiator alone cannot complete a consent someone else gives.
     const pending = await start(token, { provider: "sandbox_gocardless", institution_id: SANDBOX_BANK });
     const id = pending.connection.id;
     await problem(await send(`/api/v1/connections/${id}/sync`, { method: "POST", token }), 409, "connection_not_ready");
@@ -489,7 +491,7 @@ describe.concurrent("bad input around the bank links answers 4xx", { timeout: 60
       token,
       json: { state: pending.state, code: "consent" },
     });
-    await problem(early, 409, "connection_not_ready");
+    await problem(early, 400, "authorization_failed");
     expect(await connection(token, id)).toMatchObject({ status: "pending" });
     const { handOff } = await consentAt(pending.authorization_url, "/sandbox/gocardless/psd2/start/");
     expect(await complete(token, handOff)).toMatchObject({ id, status: "active" });

@@ -71,7 +71,8 @@ async function connectBank(token: string, scenario = "default", institution = "S
   const started = await start(token, { provider: "sandbox_gocardless", institution_id: institution, scenario });
   expect(started.connection).toMatchObject({ status: "pending", institution_id: institution });
   const handOff = await consentAt(started.authorization_url as string, "/sandbox/gocardless/psd2/start/");
-  expect(handOff).toEqual({ state: started.state, code: "consent" });
+  // The hand-off's code is the proof the bank's redirect carried (`ref=<state>.<proof>`).
+  expect(handOff).toEqual({ state: started.state, code: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
   return finish(token, handOff);
 }
 

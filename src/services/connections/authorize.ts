@@ -99,8 +99,10 @@ interface LinkTarget {
 /**
  * A fresh state for `connectionId` and where to send the browser: the provider's consent page
  * (OAuth 2, with PKCE where the provider supports it) or the bank's (a GoCardless requisition,
- * its `reference` the state). Returns the INSERT storing the state (as SHA-256) with its sealed
- * secret (the verifier, or the requisition id) for the caller's batch.
+ * its `reference` the state and a secret only the bank's redirect carries back: the initiator
+ * cannot complete a consent someone else gave without that browser). Returns the INSERT storing
+ * the state (as SHA-256) with its sealed secret (the verifier, or the requisition id) for the
+ * caller's batch.
  */
 async function newAuthorization(
   deps: ConnectionDeps,
@@ -118,6 +120,7 @@ async function newAuthorization(
   const link = offered.link;
   let url: URL;
   let secret: string;
+  let referenceHash: string | null = null;
   if (link.kind === "oauth2") {
     // RFC 7636 §4.1: 32 random octets, base64url → 43 unreserved characters; §4.2: S256 challenge.
     // A provider without PKCE (Alpaca) never sees it; the state alone binds the flow.
@@ -129,11 +132,14 @@ async function newAuthorization(
     if (choice.login !== undefined) url.searchParams.set("login", choice.login);
   } else if (link.kind === "bank_consent") {
     if (!target.institutionId) throw invalidField("institution_id", "is required for this provider");
+    // The bank sends the browser back with `ref=<reference>`; its second half proves it.
+    const proof = randomToken();
+    referenceHash = await sha256Hex(proof);
     const consent = await providerCall(deps, () =>
       link.adapter.startConsent({
         institutionId: target.institutionId as string,
         redirect: redirectUri,
-        reference: state,
+        reference: `${state}.${proof}`,
         scenario: choice.scenario,
         login: choice.login,
       }),
@@ -156,6 +162,7 @@ async function newAuthorization(
     redirectUri,
     returnTo: handOff.returnTo ?? null,
     openerOrigin: handOff.openerOrigin ?? null,
+    referenceHash,
     createdAt: now,
     expiresAt: new Date(now.getTime() + STATE_TTL_SECONDS * 1000),
   });

@@ -6,7 +6,7 @@
  * Link's public-token exchange), so that only hands the answer back (./handoff.ts).
  */
 import { KeyringError } from "../../crypto/keyring";
-import { sha256Hex } from "../../crypto/random";
+import { sha256Hex, timingSafeEqual } from "../../crypto/random";
 import { findConnection, updateUserConnection } from "../../db/connections";
 import { consumeOAuthState, findOAuthState, type OAuthStateRow, unspendOAuthState } from "../../db/oauth-states";
 import { fail } from "../../errors";
@@ -111,6 +111,22 @@ export async function completeAuthorization(
     const error = oauthErrorCode(input.error);
     await recordFailure("authorization_denied", undefined, "connection.authorization_denied", { error });
     throw fail("authorization_denied", `The provider did not grant access (${error}).`);
+  }
+
+  // A bank consent completes only with the proof its reference carried back from the bank: its
+  // initiator knows the state alone, so a consent someone else gave cannot be taken (docs/security.md).
+  if (state.referenceHash !== null) {
+    const enc = new TextEncoder();
+    const given = await sha256Hex(input.code ?? "");
+    if (!timingSafeEqual(enc.encode(given), enc.encode(state.referenceHash))) {
+      // Kept for the browser that does come back with the proof (a 256-bit secret is no guess).
+      await unspendOAuthState(deps.db, stateHash);
+      await recordFailure("authorization_failed", undefined, "connection.connect_failed", { reason: "consent_proof" });
+      throw fail(
+        "authorization_failed",
+        "This completion does not carry the bank's answer: complete it with the hand-off the browser that came back from the bank received.",
+      );
+    }
   }
 
   let obtained: Obtained;
