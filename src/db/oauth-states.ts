@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, lt, ne, or } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { oauthStates } from "./schema";
 
@@ -26,9 +26,21 @@ export const consumeOAuthState = (db: Db, stateHash: string, now: Date, userId?:
     .returning()
     .get();
 
-/** Gives a spent state back (the bank has not answered yet: the person may still finish there). */
+/**
+ * Gives a spent state back (the bank has not answered yet: the person may still finish there),
+ * unless a newer flow of its connection began meanwhile: a reauthorization that started while this
+ * state was spent could not expire it, and must not see it come back.
+ */
 export const unspendOAuthState = (db: Db, stateHash: string) =>
-  db.update(oauthStates).set({ usedAt: null }).where(eq(oauthStates.stateHash, stateHash));
+  db
+    .update(oauthStates)
+    .set({ usedAt: null })
+    .where(
+      and(
+        eq(oauthStates.stateHash, stateHash),
+        sql`NOT EXISTS (SELECT 1 FROM oauth_states AS newer WHERE newer.connection_id = ${oauthStates.connectionId} AND newer.created_at > ${oauthStates.createdAt})`,
+      ),
+    );
 
 /** A connection's outstanding (unspent) states: the flows started for it and not finished. */
 export const liveConnectionStates = (db: Db, connectionId: string) =>

@@ -6,7 +6,10 @@
  * after the state, which only that redirect hands back as `code`.
  */
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/crypto/random";
+import { consumeOAuthState, findOAuthState, unspendOAuthState } from "../../src/db/oauth-states";
 import { callbackPost } from "../support/connections";
+import { testDeps } from "../support/deps";
 import { call, problem } from "../support/http";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
@@ -39,5 +42,30 @@ describe("a bank consent someone else gave cannot be completed by the link's ini
     ).json()) as { state: string; code: string };
     expect(handOff.state).toBe(started.state);
     expect((await callbackPost(attacker.tokens.access_token, handOff)).status).toBe(200);
+  });
+});
+
+describe("a state given back after an early completion", () => {
+  it("does not come back when a reauthorization began while it was spent", async () => {
+    const { tokens } = await seededSession();
+    const started = (await (
+      await authed(tokens.access_token, "/api/v1/connections", {
+        method: "POST",
+        json: { provider: "sandbox_gocardless", institution_id: "SANDBOXFINANCE_SFIN0000" },
+      })
+    ).json()) as { connection: { id: string }; state: string };
+    const deps = await testDeps();
+    const hash = await sha256Hex(started.state);
+    // An early completion has spent it and not yet given it back...
+    expect(await consumeOAuthState(deps.db, hash, new Date())).toBeTruthy();
+    // ...when a reauthorization starts a newer flow (it can only expire unspent states)...
+    await new Promise((r) => setTimeout(r, 5));
+    const re = await authed(tokens.access_token, `/api/v1/connections/${started.connection.id}/reauthorize`, {
+      method: "POST",
+    });
+    expect(re.status).toBe(200);
+    // ...so giving it back leaves it spent: only the newest flow can complete.
+    await unspendOAuthState(deps.db, hash);
+    expect((await findOAuthState(deps.db, hash))?.usedAt).not.toBeNull();
   });
 });
