@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { client, newUser } from "./support";
+import { body, client, newUser, type Run, syncNow } from "./support";
 
 const base = inject("baseUrl");
 const { send } = client(base);
@@ -28,13 +28,6 @@ interface HandOff {
   code?: string;
   error?: string;
 }
-interface Run {
-  id: string;
-  trigger: string;
-  status: string;
-  stats: Record<string, number> | null;
-  error: { code: string; message: string } | null;
-}
 interface Account {
   id: string;
   connection_id: string;
@@ -58,18 +51,10 @@ interface Problem {
 
 const DAY_MS = 86_400_000;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
-const FINISHED = ["succeeded", "failed", "skipped", "dead_lettered"];
 const SANDBOX_BANK = "SANDBOXFINANCE_SFIN0000";
 
 /** A sandbox login of its own: a user's connections to one bank with one login would share (relink) accounts. */
 const freshLogin = (tag: string) => `e2e-${tag}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-
-/** The body of an answer with `status` (the body in the message when it is not). */
-async function body<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, `${res.url} answered ${text}`).toBe(status);
-  return JSON.parse(text) as T;
-}
 
 /** A problem answer: its status and code. */
 async function problem(res: Response, status: number, code: string): Promise<Problem> {
@@ -119,33 +104,6 @@ async function feedOf(token: string, accounts: { id: string }[], cursor?: string
     seen.removed.push(...page.removed.filter((t) => mine.has(t.account_id)));
     next = page.next_cursor;
     if (!page.has_more) return { ...seen, cursor: next };
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A manual sync, queued over HTTP and watched in the connection's runs until it ends (bounded).
- * Polled gently: the polls share the user's read budget (`user_read`, 100 a minute) with the
- * test's own reads, so a 429 here waits its Retry-After instead of failing the test.
- */
-async function syncNow(token: string, id: string, timeoutMs = 45_000): Promise<Run> {
-  const { sync } = await body<{ sync: { id: string; status: string } }>(
-    await send(`/api/v1/connections/${id}/sync`, { method: "POST", token }),
-    202,
-  );
-  expect(sync.status).toBe("queued");
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = 250; ; wait = Math.min(wait * 2, 1_000)) {
-    await sleep(wait);
-    const res = await send(`/api/v1/connections/${id}/syncs?limit=5`, { token });
-    if (res.status === 429) {
-      await sleep(Number(res.headers.get("Retry-After") ?? 1) * 1_000);
-      continue;
-    }
-    const run = (await body<{ syncs: Run[] }>(res)).syncs.find((r) => r.id === sync.id);
-    if (run && FINISHED.includes(run.status)) return run;
-    if (Date.now() > deadline) throw new Error(`sync ${sync.id} did not end; last seen: ${JSON.stringify(run)}`);
   }
 }
 
@@ -223,7 +181,7 @@ async function readBack(token: string, id: string, expected: [string, string][])
 
 /** A re-sync of unchanged data: succeeded, 0 rows written, nothing in the feed since `cursor`. */
 async function resyncWritesNothing(token: string, id: string, accounts: Account[], cursor: string) {
-  const again = await syncNow(token, id);
+  const again = await syncNow(send, token, id);
   expect(again).toMatchObject({ status: "succeeded", error: null });
   expect(again.stats).toMatchObject({ rows_written: 0, transactions_added: 0, accounts_added: 0 });
   const { added, modified, removed } = await feedOf(token, accounts, cursor);
@@ -262,7 +220,7 @@ describe.concurrent("GoCardless (bank consent) over HTTP", { timeout: 60_000 }, 
     expect(days).toBeLessThanOrEqual(90);
     expect(bank.reauth_recommended).toBe(false);
 
-    const first = await syncNow(token, bank.id);
+    const first = await syncNow(send, token, bank.id);
     expect(first).toMatchObject({ trigger: "manual", status: "succeeded", error: null });
     expect(first.stats?.accounts_added).toBe(2);
     expect(first.stats?.transactions_added).toBeGreaterThan(0);
@@ -285,7 +243,7 @@ describe.concurrent("GoCardless (bank consent) over HTTP", { timeout: 60_000 }, 
 
     // Two more syncs spend the connection's share of the bank's calls for the day (4); the fifth
     // is refused before any call: 429 with when to come back, and no run recorded.
-    for (let n = 3; n <= 4; n++) expect((await syncNow(token, bank.id)).status, `sync ${n}`).toBe("succeeded");
+    for (let n = 3; n <= 4; n++) expect((await syncNow(send, token, bank.id)).status, `sync ${n}`).toBe("succeeded");
     const spent = await send(`/api/v1/connections/${bank.id}/sync`, { method: "POST", token });
     const p = await problem(spent, 429, "provider_quota_exhausted");
     expect(Number(spent.headers.get("Retry-After"))).toBeGreaterThan(0);
@@ -298,8 +256,8 @@ describe.concurrent("GoCardless (bank consent) over HTTP", { timeout: 60_000 }, 
   it("quota: the bank's own 429 on the second sync skips the run; the connection waits (sync_too_soon)", async () => {
     const token = await user();
     const bank = await connectBank(token, { scenario: "quota", login: freshLogin("quota") });
-    expect((await syncNow(token, bank.id)).status).toBe("succeeded");
-    const second = await syncNow(token, bank.id);
+    expect((await syncNow(send, token, bank.id)).status).toBe("succeeded");
+    const second = await syncNow(send, token, bank.id);
     expect(second).toMatchObject({ status: "skipped", error: { code: "provider_rate_limited" } });
     const after = await connection(token, bank.id);
     expect(after).toMatchObject({ status: "active", consecutive_failures: 0 });
@@ -319,7 +277,7 @@ describe.concurrent("GoCardless (bank consent) over HTTP", { timeout: 60_000 }, 
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThanOrEqual(DAY_MS);
     expect(bank.reauth_recommended).toBe(true);
-    expect((await syncNow(token, bank.id)).status).toBe("succeeded");
+    expect((await syncNow(send, token, bank.id)).status).toBe("succeeded");
     const before = (await accountsOf(token, bank.id)).map((a) => a.id).sort();
     expect(before).toHaveLength(2);
 
@@ -337,14 +295,14 @@ describe.concurrent("GoCardless (bank consent) over HTTP", { timeout: 60_000 }, 
     expect(Date.parse(back.consent_expires_at as string) - Date.now()).toBeGreaterThan(89 * DAY_MS);
 
     // The new requisition reaches the same accounts: the same ids, nothing duplicated.
-    expect((await syncNow(token, bank.id)).status).toBe("succeeded");
+    expect((await syncNow(send, token, bank.id)).status).toBe("succeeded");
     expect((await accountsOf(token, bank.id)).map((a) => a.id).sort()).toEqual(before);
   });
 
   it("missing_ids: transactions without ids sync, and a re-sync writes 0 rows", async () => {
     const token = await user();
     const bank = await connectBank(token, { scenario: "missing_ids", login: freshLogin("missing") });
-    const first = await syncNow(token, bank.id);
+    const first = await syncNow(send, token, bank.id);
     expect(first.status).toBe("succeeded");
     expect(first.stats?.transactions_added).toBeGreaterThan(0);
     const { accounts, cursor } = await readBack(token, bank.id, [
@@ -374,7 +332,7 @@ describe.concurrent("SimpleFIN (setup token) over HTTP", { timeout: 60_000 }, ()
     await problem(claimed, 409, "setup_token_claimed");
 
     const id = started.connection.id;
-    const first = await syncNow(token, id);
+    const first = await syncNow(send, token, id);
     expect(first).toMatchObject({ status: "succeeded", error: null });
     expect(first.stats?.accounts_added).toBe(2);
     const { accounts, transactions, cursor } = await readBack(token, id, [
@@ -392,7 +350,7 @@ describe.concurrent("SimpleFIN (setup token) over HTTP", { timeout: 60_000 }, ()
     const token = await user();
     const setup = await setupToken(token, { scenario: "partial_errors", login: freshLogin("partial") });
     const { connection: started } = await start(token, { provider: "sandbox_simplefin", setup_token: setup });
-    expect((await syncNow(token, started.id)).status).toBe("succeeded");
+    expect((await syncNow(send, token, started.id)).status).toBe("succeeded");
     const got = await connection(token, started.id);
     expect(got.status).toBe("active");
     expect(got.warnings.length).toBeGreaterThan(0);
@@ -429,7 +387,7 @@ describe.concurrent("Alpaca (OAuth 2 without refresh token) over HTTP", { timeou
       reauth_recommended: false,
     });
 
-    const first = await syncNow(token, alpaca.id);
+    const first = await syncNow(send, token, alpaca.id);
     expect(first).toMatchObject({ status: "succeeded", error: null });
     expect(first.stats?.holdings_upserted).toBeGreaterThan(0);
     const { accounts, cursor } = await readBack(token, alpaca.id, [["brokerage", "asset"]]);

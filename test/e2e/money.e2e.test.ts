@@ -1,14 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { client, newUser, PASSWORD } from "./support";
+import { body, client, newUser, PASSWORD, syncNow } from "./support";
 
 const base = inject("baseUrl");
 const { send } = client(base);
 
-interface Run {
-  id: string;
-  status: string;
-  error: { code: string } | null;
-}
 interface Reconciliation {
   status: string;
   difference: string;
@@ -60,12 +55,10 @@ interface Drift {
 
 const DAY_S = 86_400;
 const DAY_MS = DAY_S * 1000;
-const FINISHED = ["succeeded", "failed", "skipped", "dead_lettered"];
 const SANDBOX_BANK = "SANDBOXFINANCE_SFIN0000";
 /** The suite's administrator (ADMIN_EMAILS in global-setup.ts); another file may have registered it. */
 const ADMIN_EMAIL = "admin@e2e.ledgerlink.test";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const plusDays = (day: string, n: number) => dayOf(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS);
 /** A decimal string (at most 2 places, as the sandbox bank sends) in integer cents, exactly. */
@@ -75,12 +68,6 @@ function cents(value: string | null | undefined): number {
   return (m[1] ? -1 : 1) * (Number(m[2]) * 100 + Number((m[3] ?? "").padEnd(2, "0")));
 }
 
-/** The body of an answer with `status` (the body in the message when it is not). */
-async function body<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, `${res.url} answered ${text}`).toBe(status);
-  return JSON.parse(text) as T;
-}
 const get = async <T>(token: string, path: string) => body<T>(await send(path, { token }));
 const post = async <T>(token: string, path: string, json: unknown, status = 200) =>
   body<T>(await send(path, { method: "POST", token, json }), status);
@@ -94,23 +81,6 @@ const historyOf = async (token: string, accountId: string) =>
 /** The development sandbox clock: shared by the whole server (per isolate), so only ever moved relatively. */
 const clock = (token: string, json: { advance_seconds: number } | { reset: true }) =>
   post<{ now: string; offset_seconds: number }>(token, "/api/v1/dev/sandbox/clock", json);
-
-/** A manual sync over HTTP, watched in the connection's runs until it ends (bounded; 429s wait). */
-async function syncNow(token: string, id: string, timeoutMs = 45_000): Promise<Run> {
-  const { sync } = await post<{ sync: { id: string } }>(token, `/api/v1/connections/${id}/sync`, undefined, 202);
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = 250; ; wait = Math.min(wait * 2, 1_000)) {
-    await sleep(wait);
-    const res = await send(`/api/v1/connections/${id}/syncs?limit=5`, { token });
-    if (res.status === 429) {
-      await sleep(Number(res.headers.get("Retry-After") ?? 1) * 1_000);
-      continue;
-    }
-    const run = (await body<{ syncs: Run[] }>(res)).syncs.find((r) => r.id === sync.id);
-    if (run && FINISHED.includes(run.status)) return run;
-    if (Date.now() > deadline) throw new Error(`sync ${sync.id} did not end; last seen: ${JSON.stringify(run)}`);
-  }
-}
 
 /** Connects the sandbox bank (GoCardless) for a login of its own, through its consent page. */
 async function connectBank(token: string, scenario: string): Promise<string> {
@@ -179,7 +149,7 @@ describe("money over time over HTTP (balance history, net worth, reconciliation)
     drift = { token: driftToken, connection: await connectBank(driftToken, "drift"), after: [] };
     const both = [ok, drift];
     const syncBoth = async () => {
-      const runs = await Promise.all(both.map((j) => syncNow(j.token, j.connection)));
+      const runs = await Promise.all(both.map((j) => syncNow(send, j.token, j.connection)));
       for (const r of runs) expect(r, JSON.stringify(r)).toMatchObject({ status: "succeeded", error: null });
       for (const j of both) j.after.push(await accountsOf(j.token, j.connection));
     };

@@ -1,5 +1,7 @@
 // Helpers for e2e tests that drive a real `wrangler dev` over HTTP.
 // @ts-expect-error: plain ESM helper shared with `npm run dev` and the benchmarks.
+
+import { expect } from "vitest";
 import { d1Local } from "../../scripts/lib/local.mjs";
 // @ts-expect-error: plain ESM helper shared with the benchmarks.
 import { waitForEmail, waitForToken } from "../../scripts/lib/outbox.mjs";
@@ -46,6 +48,9 @@ export function client(base: string, ip = randomIp()) {
   };
   return { send };
 }
+
+/** What `client()` sends with. */
+export type Send = ReturnType<typeof client>["send"];
 
 /** Registers, verifies through the dev outbox and logs in; returns the access token. */
 export async function newUser(base: string, tag: string, address?: string): Promise<string> {
@@ -94,4 +99,48 @@ export async function completeConnect(base: string, token: string, location: str
   const handOff = await send(location, { headers: { Accept: "application/json" } });
   if (handOff.status !== 200) throw new Error(`callback answered ${handOff.status}: ${await handOff.text()}`);
   return send("/api/v1/connections/callback", { method: "POST", token, json: await handOff.json() });
+}
+
+/** The body of an answer with `status` (the body in the message when it is not). */
+export async function body<T>(res: Response, status = 200): Promise<T> {
+  const text = await res.text();
+  expect(res.status, `${res.url} answered ${text}`).toBe(status);
+  return JSON.parse(text) as T;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A sync run as the API answers it. */
+export interface Run {
+  id: string;
+  trigger: string;
+  status: string;
+  stats: Record<string, number> | null;
+  error: { code: string; message: string } | null;
+}
+const FINISHED = ["succeeded", "failed", "skipped", "dead_lettered"];
+
+/**
+ * A manual sync, queued over HTTP and watched in the connection's runs until it ends (bounded).
+ * Other files share the server, and with it the per-user read limit of this test's own reads, so
+ * a 429 here waits its Retry-After instead of failing the test.
+ */
+export async function syncNow(send: Send, token: string, id: string, timeoutMs = 45_000): Promise<Run> {
+  const { sync } = await body<{ sync: { id: string; status: string } }>(
+    await send(`/api/v1/connections/${id}/sync`, { method: "POST", token }),
+    202,
+  );
+  expect(sync.status).toBe("queued");
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 1_000)) {
+    await sleep(wait);
+    const res = await send(`/api/v1/connections/${id}/syncs?limit=5`, { token });
+    if (res.status === 429) {
+      await sleep(Number(res.headers.get("Retry-After") ?? 1) * 1_000);
+      continue;
+    }
+    const run = (await body<{ syncs: Run[] }>(res)).syncs.find((r) => r.id === sync.id);
+    if (run && FINISHED.includes(run.status)) return run;
+    if (Date.now() > deadline) throw new Error(`sync ${sync.id} did not end; last seen: ${JSON.stringify(run)}`);
+  }
 }
