@@ -40,7 +40,7 @@ export const deleteUserConnection = (db: Db, userId: string, id: string) =>
   db
     .delete(connections)
     .where(and(eq(connections.id, id), eq(connections.userId, userId)))
-    .returning({ id: connections.id, provider: connections.provider });
+    .returning();
 
 /**
  * Takes the refresh lease when it is free or stale: one conditional UPDATE, so of any number of

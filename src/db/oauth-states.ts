@@ -53,12 +53,13 @@ export const liveConnectionStates = (db: Db, connectionId: string) =>
 export const findOAuthState = (db: Db, stateHash: string) =>
   db.select().from(oauthStates).where(eq(oauthStates.stateHash, stateHash)).get();
 
-/** Spends a connection's outstanding states: the newest authorization request supersedes them. */
+/** Spends a connection's outstanding states (the newest authorization request supersedes them); answers those. */
 export const expireConnectionStates = (db: Db, connectionId: string, now: Date) =>
   db
     .update(oauthStates)
     .set({ usedAt: now })
-    .where(and(eq(oauthStates.connectionId, connectionId), isNull(oauthStates.usedAt)));
+    .where(and(eq(oauthStates.connectionId, connectionId), isNull(oauthStates.usedAt)))
+    .returning();
 
 /** Live states whose verifier is under a key other than `activeKeyId`, keyset-paginated. */
 export const statesUnderOldKeys = (db: Db, activeKeyId: string, afterHash: string, limit: number) =>

@@ -17,7 +17,7 @@ import { freshCredentialsPatch, sealCredentials, verifierField } from "./credent
 import type { ConnectionDeps } from "./deps";
 import { failureDetails, providerApiError, providerNotAvailable, providerNotConfigured } from "./errors";
 import { isAllowedReturnTo } from "./return-to";
-import { outstandingRequisitions, withdrawRequisitions } from "./revoke";
+import { requisitionsOf, withdrawRequisitions } from "./revoke";
 import { claimSetupToken } from "./setup-token";
 import { type ConnectionView, connectionView } from "./view";
 
@@ -362,14 +362,15 @@ export async function startReauthorize(
 
   const owner = { userId, connectionId, provider: row.provider };
   const target = { institutionId: row.institutionId };
-  // The consents this one supersedes are spent below: withdraw them at the bank too (./revoke.ts).
-  const superseded = await outstandingRequisitions(deps, row);
   const { start, insert, now } = await newAuthorization(deps, owner, "reauthorize", choice, handOff, target);
-  await deps.db.batch([
+  const [superseded] = await deps.db.batch([
     expireConnectionStates(deps.db, connectionId, now),
     insert,
     audit(now, "connection.reauthorize_started"),
   ]);
-  if (superseded.length) deps.defer(withdrawRequisitions(deps, row.provider, superseded));
+  // The consent flows this one spent (not one completed meanwhile, whose requisition is now the
+  // connection's credential): withdraw them at the bank too (./revoke.ts).
+  const withdrawn = await requisitionsOf(deps, row, superseded);
+  if (withdrawn.length) deps.defer(withdrawRequisitions(deps, row.provider, withdrawn));
   return { connection: view, ...start };
 }

@@ -19,7 +19,7 @@ import { type Credentials, freshCredentialsPatch, sealCredentials, verifierField
 import type { ConnectionDeps } from "./deps";
 import { failureDetails, invalidState, providerApiError } from "./errors";
 import { lastErrorMessage } from "./last-error";
-import { revokeConsent } from "./revoke";
+import { revokeConsent, withdrawRequisitions } from "./revoke";
 import { type ConnectionView, connectionView } from "./view";
 
 /** What came back from the provider (query of the GET callback, or the POST body). */
@@ -197,7 +197,11 @@ export async function completeAuthorization(
     }),
   ]);
   const row = updated[0];
-  if (!row) throw invalidState(); // deleted while we exchanged the code
+  if (!row) {
+    // Deleted while we asked the provider: a bank consent just linked goes too (./revoke.ts).
+    deps.defer(withdrawRequisitions(deps, state.provider, [obtained.credentials.credential]));
+    throw invalidState();
+  }
   // A reauthorized bank consent replaces the old one: withdraw that at the bank (./revoke.ts).
   if (state.purpose === "reauthorize") deps.defer(revokeConsent(deps, connection));
   return connectionView(row, now, deps.config.providers);

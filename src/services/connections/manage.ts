@@ -90,7 +90,9 @@ export async function deleteConnection(
       },
     }),
   ]);
-  if (deleted.length === 0) throw notFound("connection");
-  deps.defer(revokeConsent(deps, row));
+  const gone = deleted[0];
+  if (!gone) throw notFound("connection");
+  // The row as it was deleted: a reauthorization completed meanwhile left its newest consent there.
+  deps.defer(revokeConsent(deps, gone));
   if (abandoned.length) deps.defer(withdrawRequisitions(deps, row.provider, abandoned));
 }
