@@ -13,10 +13,20 @@ const as =
 describe("admin access", () => {
   it("is refused to ordinary users (403) and to anonymous callers (401)", async () => {
     const { tokens } = await seededSession("plain");
-    const res = await as(tokens)("/users");
-    expect(res.status).toBe(403);
-    expect((await problem(res)).code).toBe("forbidden");
-    expect((await call("/api/v1/admin/users")).status).toBe(401);
+    // Every administrators' read, each its own router with its own guard.
+    for (const path of [
+      "/users",
+      "/audit-events",
+      "/sync/dead-letters",
+      "/sync/drifts",
+      "/email/dead-letters",
+      "/health",
+    ]) {
+      const res = await as(tokens)(path);
+      expect(res.status, path).toBe(403);
+      expect((await problem(res)).code).toBe("forbidden");
+      expect((await call(`/api/v1/admin${path}`)).status, path).toBe(401);
+    }
   });
 
   it("is granted to addresses in ADMIN_EMAILS", async () => {
