@@ -9,9 +9,10 @@ export const insertOAuthState = (db: Db, row: typeof oauthStates.$inferInsert) =
 /**
  * Spends a live state in one statement and returns it (RFC 6749 §10.12): unknown, used, expired
  * or (when `userId` is given) another user's states update nothing, and of two racing uses only
- * one gets the row.
+ * one gets the row. With `proofHash` (the SHA-256 of the hand-off's code), a bank consent's state
+ * is spent only if it matches, so a completion without the proof changes nothing.
  */
-export const consumeOAuthState = (db: Db, stateHash: string, now: Date, userId?: string) =>
+export const consumeOAuthState = (db: Db, stateHash: string, now: Date, userId?: string, proofHash?: string) =>
   db
     .update(oauthStates)
     .set({ usedAt: now })
@@ -21,6 +22,9 @@ export const consumeOAuthState = (db: Db, stateHash: string, now: Date, userId?:
         isNull(oauthStates.usedAt),
         gt(oauthStates.expiresAt, now),
         userId === undefined ? undefined : eq(oauthStates.userId, userId),
+        proofHash === undefined
+          ? undefined
+          : or(isNull(oauthStates.referenceHash), eq(oauthStates.referenceHash, proofHash)),
       ),
     )
     .returning()

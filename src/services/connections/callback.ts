@@ -6,7 +6,7 @@
  * Link's public-token exchange), so that only hands the answer back (./handoff.ts).
  */
 import { KeyringError } from "../../crypto/keyring";
-import { sha256Hex, timingSafeEqual } from "../../crypto/random";
+import { sha256Hex } from "../../crypto/random";
 import { findConnection, updateUserConnection } from "../../db/connections";
 import { consumeOAuthState, findOAuthState, type OAuthStateRow, unspendOAuthState } from "../../db/oauth-states";
 import { fail } from "../../errors";
@@ -30,13 +30,21 @@ export interface CallbackInput {
   error?: string;
 }
 
-type RefusalReason = "unknown" | "used" | "expired" | "foreign";
+type RefusalReason = "unknown" | "used" | "expired" | "foreign" | "consent_proof";
 
-function whyRefused(found: OAuthStateRow | undefined, userId: string, now: Date): RefusalReason {
+function whyRefused(
+  found: OAuthStateRow | undefined,
+  userId: string,
+  now: Date,
+  proofHash: string | undefined,
+): RefusalReason {
   if (!found) return "unknown";
   if (found.userId !== userId) return "foreign";
   if (found.usedAt) return "used";
   if (found.expiresAt <= now) return "expired";
+  if (proofHash !== undefined && found.referenceHash !== null && found.referenceHash !== proofHash) {
+    return "consent_proof";
+  }
   return "unknown"; // lost a race with a concurrent use of the same state
 }
 
@@ -60,10 +68,15 @@ export async function completeAuthorization(
 ): Promise<ConnectionView> {
   const now = deps.now();
   const stateHash = await sha256Hex(input.state);
-  const state = await consumeOAuthState(deps.db, stateHash, now, callerId);
+  // A bank consent completes only with the proof its reference carried back from the bank: its
+  // initiator knows the state alone, so a consent someone else gave cannot be taken
+  // (docs/security.md). Without it the state is not spent: the real hand-off can still complete.
+  // (An error the bank sent back spends it as any refusal does: it grants nothing.)
+  const proofHash = input.error === undefined ? await sha256Hex(input.code ?? "") : undefined;
+  const state = await consumeOAuthState(deps.db, stateHash, now, callerId, proofHash);
   if (!state) {
     const found = await findOAuthState(deps.db, stateHash);
-    const reason = whyRefused(found, callerId, now);
+    const reason = whyRefused(found, callerId, now, proofHash);
     await connectionAudit(deps.db, meta, now, {
       action: "connection.state_refused",
       outcome: "denied",
@@ -74,6 +87,12 @@ export async function completeAuthorization(
       provider: found?.provider ?? null,
       details: { reason },
     });
+    if (reason === "consent_proof") {
+      throw fail(
+        "authorization_failed",
+        "This completion does not carry the bank's answer: complete it with the hand-off the browser that came back from the bank received.",
+      );
+    }
     throw reason === "foreign" ? notYours() : invalidState();
   }
 
@@ -111,22 +130,6 @@ export async function completeAuthorization(
     const error = oauthErrorCode(input.error);
     await recordFailure("authorization_denied", undefined, "connection.authorization_denied", { error });
     throw fail("authorization_denied", `The provider did not grant access (${error}).`);
-  }
-
-  // A bank consent completes only with the proof its reference carried back from the bank: its
-  // initiator knows the state alone, so a consent someone else gave cannot be taken (docs/security.md).
-  if (state.referenceHash !== null) {
-    const enc = new TextEncoder();
-    const given = await sha256Hex(input.code ?? "");
-    if (!timingSafeEqual(enc.encode(given), enc.encode(state.referenceHash))) {
-      // Kept for the browser that does come back with the proof (a 256-bit secret is no guess).
-      await unspendOAuthState(deps.db, stateHash);
-      await recordFailure("authorization_failed", undefined, "connection.connect_failed", { reason: "consent_proof" });
-      throw fail(
-        "authorization_failed",
-        "This completion does not carry the bank's answer: complete it with the hand-off the browser that came back from the bank received.",
-      );
-    }
   }
 
   let obtained: Obtained;
