@@ -223,6 +223,7 @@ export class Home extends DurableObject<Env> {
       sockets: this.sockets,
       tombstones: this.tombstones,
       quotas: this.quotas,
+      retire: (connectionId: string, at: number) => this.deleteConnection(connectionId, at),
       // Already inside the command's transaction.
       transaction: <T>(work: () => T) => work(),
     };

@@ -30,6 +30,8 @@ export interface SyncParts {
   sockets: Sockets;
   tombstones: Tombstones;
   quotas: ProviderQuotas;
+  /** Deletes a connection's data, keeps its tombstone and forgets its quota (the home's own deletion). */
+  retire: (connectionId: string, now: number) => void;
   transaction: <T>(work: () => T) => T;
 }
 
@@ -140,10 +142,7 @@ export function complete(p: SyncParts, input: SnapshotInput, now: number): Compl
     const relinked = p.ledger.adopt(input.connectionId, input.provider, ids);
     const plan = planSync(p.ledger.storedState(input.connectionId, input.answer), input.answer, newId);
     const rowsWritten = p.ledger.apply(input.connectionId, plan, now, input.fetchedAt);
-    for (const old of relinked.emptied) {
-      p.tombstones.bury(old, now);
-      p.ledger.deleteConnection(old, now);
-    }
+    for (const old of relinked.emptied) p.retire(old, now);
     const run = p.runs.find(input.runId);
     const stats: SyncStats = {
       ...plan.counts,

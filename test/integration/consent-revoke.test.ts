@@ -11,6 +11,7 @@ import type { GoCardlessAdapter } from "../../src/providers/gocardless/adapter";
 import { openCredentials } from "../../src/services/connections/credentials";
 import { callbackPost } from "../support/connections";
 import { testDeps } from "../support/deps";
+import { connectionSql } from "../support/home";
 import { call } from "../support/http";
 import { authed } from "../support/identity";
 import { seededSession } from "../support/seed";
@@ -81,8 +82,12 @@ describe("a deleted bank connection's consent is withdrawn at the bank", () => {
     const old = await requisitionOf(first);
     const second = await connectBank(tokens.access_token, login);
     await attempt(await queuedRun(second), 1);
-    // The second link took the accounts over (by IBAN) and the first retired.
+    // The second link took the accounts over (by IBAN) and the first retired, its quota with it.
     expect((await authed(tokens.access_token, `/api/v1/connections/${first}`)).status).toBe(404);
+    const quota = (id: string) =>
+      connectionSql(second, "SELECT COUNT(*) AS n FROM provider_calls WHERE connection_id = ?", id);
+    expect(await quota(first)).toEqual([{ n: 0 }]);
+    expect(await quota(second)).toEqual([{ n: 1 }]);
     // Withdrawn after the consumer's work (its waitUntil), so look until it is.
     await vi.waitFor(() => expect(old.look()).rejects.toMatchObject({ status: 404 }), { timeout: 5000 });
     expect((await (await requisitionOf(second)).look()).status).toBe("LN");
