@@ -152,32 +152,3 @@ export function decimalCompare(a: string, b: string): -1 | 0 | 1 {
 
 /** |a|. */
 export const decimalAbs = (a: string) => (a.startsWith("-") ? a.slice(1) : a);
-
-/**
- * Exact sums of many decimal strings (net worth adds thousands): each distinct text is parsed
- * once, and the running total stays a scaled integer until it is read.
- */
-export class DecimalSum {
-  private static readonly parsed = new Map<string, Scaled>();
-  private units = 0n;
-  private scale = 0;
-
-  add(value: string): this {
-    let v = DecimalSum.parsed.get(value);
-    if (!v) {
-      v = parse(value);
-      if (DecimalSum.parsed.size > 50_000) DecimalSum.parsed.clear();
-      DecimalSum.parsed.set(value, v);
-    }
-    if (v.scale > this.scale) {
-      this.units *= 10n ** BigInt(v.scale - this.scale);
-      this.scale = v.scale;
-    }
-    this.units += rescale(v, this.scale);
-    return this;
-  }
-
-  value(): string {
-    return format({ units: this.units, scale: this.scale });
-  }
-}

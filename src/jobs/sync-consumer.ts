@@ -26,26 +26,25 @@ export async function consumeSync(batchDeps: SyncDeps, batch: MessageBatch<unkno
       if (isQueueProbe(message.body)) return message.ack();
       const sweep = SweepMessageSchema.safeParse(message.body);
       if (sweep.success) return consumeSweep(withTrace(batchDeps, sweep.data.trace_id), message, sweep.data);
-      const deps = batchDeps;
       const report = HomeReportMessageSchema.safeParse(message.body);
-      if (report.success) return consumeReport(deps, message, report.data);
+      if (report.success) return consumeReport(batchDeps, message, report.data);
       const parsed = SyncMessageSchema.safeParse(message.body);
       if (!parsed.success) {
         // Retrying cannot fix a body we do not understand; say so and drop it.
-        deps.logger.error("malformed sync message dropped", { message_id: message.id });
+        batchDeps.logger.error("malformed sync message dropped", { message_id: message.id });
         message.ack();
         return;
       }
       const body = parsed.data;
       // The run's own trace (the cron tick's, or the request's that asked for it).
-      const traced = withTrace(deps, body.trace_id);
+      const traced = withTrace(batchDeps, body.trace_id);
       try {
         const result = await runSyncAttempt(traced, body, message.attempts);
         if (result.action === "ack") message.ack();
         // Queues' delayed retry; `attempts` counts up on the redelivery.
         else if (result.action === "retry") message.retry({ delaySeconds: result.delaySeconds });
         else {
-          await deps.deadLetters.send(
+          await batchDeps.deadLetters.send(
             { ...body, error: result.error, attempts: message.attempts },
             { contentType: "json" },
           );
@@ -59,7 +58,9 @@ export async function consumeSync(batchDeps: SyncDeps, batch: MessageBatch<unkno
           attempt: message.attempts,
           error: err instanceof Error ? err.message : String(err),
         });
-        message.retry({ delaySeconds: backoffSeconds(message.attempts, deps.config.sync.retry, deps.random) });
+        message.retry({
+          delaySeconds: backoffSeconds(message.attempts, batchDeps.config.sync.retry, batchDeps.random),
+        });
       }
     }),
   );
