@@ -289,9 +289,8 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
   const now = options.now ?? (() => new Date());
 
   const hooks = options.hooks;
-  // The status of the call just made (a success's status class, for the metric).
-  let lastStatus: number | null = null;
-  async function logged<R>(req: ProviderTextRequest, run: () => Promise<R>): Promise<R> {
+  /** Runs one call with its limit before and its metric after; `run` answers its value and status. */
+  async function logged<R>(req: ProviderTextRequest, run: () => Promise<{ value: R; status: number }>): Promise<R> {
     const report = (outcome: ProviderCall["outcome"], status: number | null, started: number) =>
       hooks?.afterCall?.({ operation: req.operation, status, durationMs: Date.now() - started, outcome });
     if (hooks?.beforeCall) {
@@ -305,9 +304,9 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
     }
     const started = Date.now();
     try {
-      const value = await run();
+      const { value, status } = await run();
       logger?.debug("provider call", { provider, operation: req.operation, ms: Date.now() - started });
-      report("ok", lastStatus, started);
+      report("ok", status, started);
       return value;
     } catch (err) {
       report("error", err instanceof ProviderError ? err.status : null, started);
@@ -355,7 +354,6 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
       );
 
     let res: Response;
-    lastStatus = null;
     try {
       res = await raceAbort(
         doFetch(req.url, { method: req.method, headers, body, signal, redirect: "manual" }),
@@ -367,7 +365,6 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
       clearTimeout(connectTimer);
     }
 
-    lastStatus = res.status;
     const correlationId = correlationOf(res, options.correlationIdHeader);
     let text: string;
     try {
@@ -422,16 +419,22 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttpCl
   }
 
   return {
-    request: (req) => logged(req, async () => parseJson(req, await send(req))),
+    request: (req) =>
+      logged(req, async () => {
+        const answer = await send(req);
+        return { value: parseJson(req, answer), status: answer.res.status };
+      }),
     exchange: (req) =>
       logged(req, async () => {
         const answer = await send(req);
-        return { data: parseJson(req, answer), status: answer.res.status, headers: answer.res.headers };
+        const status = answer.res.status;
+        return { value: { data: parseJson(req, answer), status, headers: answer.res.headers }, status };
       }),
     text: (req) =>
       logged(req, async () => {
         const answer = await send(req);
-        return { data: answer.text, status: answer.res.status, headers: answer.res.headers };
+        const status = answer.res.status;
+        return { value: { data: answer.text, status, headers: answer.res.headers }, status };
       }),
   };
 }

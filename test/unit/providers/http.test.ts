@@ -319,3 +319,39 @@ describe("answer size", () => {
     expect(await call(capped(reply(200, '[{"id":1}]')))).toEqual([{ id: 1 }]);
   });
 });
+
+describe("call metrics", () => {
+  it("report each call's own status, even for calls in flight together", async () => {
+    const seen: { operation: string; status: number | null }[] = [];
+    const http = createProviderHttp({
+      provider: "gocardless",
+      timeouts: { connectMs: 500, totalMs: 1000 },
+      now: () => NOW,
+      hooks: { afterCall: (c) => void seen.push({ operation: c.operation, status: c.status }) },
+      // The slow call's headers (203) arrive first and its body last; the quick call (200) starts
+      // and ends in between: a shared "last status" would report 200 for both.
+      fetch: async (input) => {
+        const headers = { "Content-Type": "application/json" };
+        if (!String(input).endsWith("/slow")) {
+          await new Promise((r) => setTimeout(r, 5));
+          return new Response("[]", { status: 200, headers });
+        }
+        const late = new ReadableStream({
+          async start(controller) {
+            await new Promise((r) => setTimeout(r, 30));
+            controller.enqueue(new TextEncoder().encode("[]"));
+            controller.close();
+          },
+        });
+        return new Response(late, { status: 203, headers });
+      },
+    });
+    const get = (operation: string, path: string) =>
+      http.request({ operation, method: "GET", url: `https://api.example.test${path}`, schema: z.array(z.never()) });
+    await Promise.all([get("slow", "/slow"), get("quick", "/quick")]);
+    expect(seen.sort((a, b) => a.operation.localeCompare(b.operation))).toEqual([
+      { operation: "quick", status: 200 },
+      { operation: "slow", status: 203 },
+    ]);
+  });
+});
