@@ -20,13 +20,17 @@ export async function checkReadiness(env: Env, now = new Date()) {
     email_queue: () => probeQueue(env.EMAIL_QUEUE, now),
   };
   if (config) {
+    const providers = createProviderRegistry(config)
+      .list()
+      .filter((p) => p.configured)
+      .map((p) => `provider:${p.slug}`);
+    // One read of the last hour for the transport and every provider, shared by their checks.
+    const recent = recentHealth(db, ["email", ...providers], now);
     degrading.email_transport = async () => {
-      const health = await recentHealth(db, "email", now);
+      const health = (await recent).of("email");
       return { ...health, details: { transport: config.email.transport, ...health.details } };
     };
-    for (const p of createProviderRegistry(config).list()) {
-      if (p.configured) degrading[`provider:${p.slug}`] = () => recentHealth(db, `provider:${p.slug}`, now);
-    }
+    for (const subject of providers) degrading[subject] = async () => (await recent).of(subject);
   }
   return readiness(
     {

@@ -73,11 +73,16 @@ const MIN_OUTCOMES = 3;
 const HOUR = 3_600_000;
 
 /**
- * The last hour (the current and the previous clock hour) of a dependency's real outcomes:
- * counts, success rate, and the class of its latest failure. Degraded when most of them failed.
+ * The last hour (the current and the previous clock hour) of the dependencies' real outcomes, read
+ * in one query: `of(subject)` answers one's counts, success rate and the class of its latest
+ * failure, degraded when most of them failed.
  */
-export async function recentHealth(db: Db, subject: string, now: Date) {
-  const rows = await recentOutcomes(db, [subject], new Date(now.getTime() - HOUR));
+export async function recentHealth(db: Db, subjects: string[], now: Date) {
+  const rows = await recentOutcomes(db, subjects, new Date(now.getTime() - HOUR));
+  return { of: (subject: string) => healthOf(rows.filter((r) => r.subject === subject)) };
+}
+
+function healthOf(rows: Awaited<ReturnType<typeof recentOutcomes>>) {
   const ok = rows.reduce((n, r) => n + r.ok, 0);
   const failed = rows.reduce((n, r) => n + r.failed, 0);
   const latest = rows
