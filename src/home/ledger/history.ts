@@ -81,11 +81,10 @@ export class BalanceHistory {
         )
         .raw(),
     );
-    const withHistory = new Set(
-      Array.from(this.sql.exec("SELECT DISTINCT account_id FROM balance_history").raw(), ([id]) => id as string),
-    );
+    // An account with no point up to `to` (synced before the history existed) answers its stored
+    // balance on its `as_of` day; one whose points all lie after `to` has that day after `to` too.
     for (const a of accounts) {
-      if (withHistory.has(a.id)) continue;
+      if (history.has(a.id)) continue;
       const day = new Date(a.balances_as_of).toISOString().slice(0, 10);
       if (day <= to) history.set(a.id, [{ day, current: a.balance_current }]);
     }

@@ -278,8 +278,11 @@ export class Ledger {
     }
     const points = new Map(
       this.all(
-        `SELECT h.* FROM balance_history h JOIN accounts a ON a.id = h.account_id
-         WHERE a.connection_id = ? AND h.day = (SELECT MAX(day) FROM balance_history WHERE account_id = h.account_id)`,
+        // Each account's latest point by its key (account, day): one lookup per account, however
+        // long the history.
+        `SELECT h.* FROM accounts a JOIN balance_history h ON h.account_id = a.id
+           AND h.day = (SELECT MAX(day) FROM balance_history WHERE account_id = a.id)
+         WHERE a.connection_id = ?`,
         toPoint,
         connectionId,
       ).map((p) => [p.accountId, p]),
