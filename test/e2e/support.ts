@@ -1,7 +1,6 @@
 // Helpers for e2e tests that drive a real `wrangler dev` over HTTP.
-// @ts-expect-error: plain ESM helper shared with `npm run dev` and the benchmarks.
-
 import { expect } from "vitest";
+// @ts-expect-error: plain ESM helper shared with `npm run dev` and the benchmarks.
 import { d1Local } from "../../scripts/lib/local.mjs";
 // @ts-expect-error: plain ESM helper shared with the benchmarks.
 import { waitForEmail, waitForToken } from "../../scripts/lib/outbox.mjs";
