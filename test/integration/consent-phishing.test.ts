@@ -5,6 +5,7 @@
  * and take the victim's accounts once they consented. The bank's reference now carries a proof
  * after the state, which only that redirect hands back as `code`.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/crypto/random";
 import { consumeOAuthState, findOAuthState, unspendOAuthState } from "../../src/db/oauth-states";
@@ -67,5 +68,25 @@ describe("a state given back after an early completion", () => {
     // ...so giving it back leaves it spent: only the newest flow can complete.
     await unspendOAuthState(deps.db, hash);
     expect((await findOAuthState(deps.db, hash))?.usedAt).not.toBeNull();
+  });
+});
+
+describe("a connect whose account is erased meanwhile", () => {
+  it("answers 401 session_revoked, never a 500", async () => {
+    const { tokens } = await seededSession();
+    const made = await authed(tokens.access_token, "/api/v1/dev/sandbox/simplefin/setup-token", { method: "POST" });
+    const { setup_token } = (await made.json()) as { setup_token: string };
+    // The erasure's directory part lands while the request talks to the bridge (its home part,
+    // which would refuse the token, has not reached this request's check yet).
+    const sub = JSON.parse(atob((tokens.access_token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as {
+      sub: string;
+    };
+    await env.DB.prepare("DELETE FROM users WHERE id = ?").bind(sub.sub).run();
+    const res = await authed(tokens.access_token, "/api/v1/connections", {
+      method: "POST",
+      json: { provider: "sandbox_simplefin", setup_token },
+    });
+    expect(res.status).toBe(401);
+    expect((await problem(res)).code).toBe("session_revoked");
   });
 });

@@ -170,6 +170,22 @@ async function newAuthorization(
   return { start, insert, now };
 }
 
+/**
+ * A write of the user's new rows: an account erased meanwhile (its directory row gone while we
+ * talked to the provider) refuses them by foreign key, and this caller is no one any more.
+ */
+async function forLiveUser<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    const said = (e: unknown): string => (e instanceof Error ? `${e.message} ${said(e.cause)}` : "");
+    if (/FOREIGN KEY constraint failed/i.test(said(err))) {
+      throw fail("session_revoked", "This account was deleted while the connection was being made.");
+    }
+    throw err;
+  }
+}
+
 /** A provider call made on a person's behalf: its failure answers as the API's provider errors. */
 async function providerCall<T>(deps: ConnectionDeps, call: () => Promise<T>): Promise<T> {
   try {
@@ -251,57 +267,61 @@ export async function startConnect(
     const credentials = await claimSetupToken(deps, offered.link.adapter, input.setupToken as string);
     const now = deps.now();
     const sealed = await sealCredentials(deps.config.encryption.keyring, owner, credentials);
-    const [rows] = await deps.db.batch([
-      insertConnection(deps.db, {
-        id: connectionId,
-        userId,
-        provider: input.provider,
-        alias: input.alias ?? null,
-        status: "active",
-        ...sealed,
-        credentialsUpdatedAt: now,
-        createdAt: now,
-        updatedAt: now,
-      }).returning(),
-      connectionAudit(deps.db, meta, now, {
-        action: "connection.connected",
-        outcome: "success",
-        userId,
-        connectionId,
-        provider: input.provider,
-        details: { ...details, link: "setup_token" },
-      }),
-    ]);
+    const [rows] = await forLiveUser(
+      deps.db.batch([
+        insertConnection(deps.db, {
+          id: connectionId,
+          userId,
+          provider: input.provider,
+          alias: input.alias ?? null,
+          status: "active",
+          ...sealed,
+          credentialsUpdatedAt: now,
+          createdAt: now,
+          updatedAt: now,
+        }).returning(),
+        connectionAudit(deps.db, meta, now, {
+          action: "connection.connected",
+          outcome: "success",
+          userId,
+          connectionId,
+          provider: input.provider,
+          details: { ...details, link: "setup_token" },
+        }),
+      ]),
+    );
     const row = rows[0];
     if (!row) throw new Error("connection insert returned nothing");
     return { connection: connectionView(row, now, deps.config.providers), ...NO_REDIRECT };
   }
 
   const { start, insert, now } = await newAuthorization(deps, owner, "connect", input, handOff, { institutionId });
-  const [rows] = await deps.db.batch([
-    insertConnection(deps.db, {
-      id: connectionId,
-      userId,
-      provider: input.provider,
-      alias: input.alias ?? null,
-      status: "pending",
-      institutionId,
-      createdAt: now,
-      updatedAt: now,
-    }).returning(),
-    insert,
-    connectionAudit(deps.db, meta, now, {
-      action: "connection.connect_started",
-      outcome: "success",
-      userId,
-      connectionId,
-      provider: input.provider,
-      details: {
-        ...details,
-        hand_off: handOff.returnTo ? "return_to" : handOff.openerOrigin ? "post_message" : "page",
-      },
-    }),
-  ]);
+  const [rows] = await forLiveUser(
+    deps.db.batch([
+      insertConnection(deps.db, {
+        id: connectionId,
+        userId,
+        provider: input.provider,
+        alias: input.alias ?? null,
+        status: "pending",
+        institutionId,
+        createdAt: now,
+        updatedAt: now,
+      }).returning(),
+      insert,
+      connectionAudit(deps.db, meta, now, {
+        action: "connection.connect_started",
+        outcome: "success",
+        userId,
+        connectionId,
+        provider: input.provider,
+        details: {
+          ...details,
+          hand_off: handOff.returnTo ? "return_to" : handOff.openerOrigin ? "post_message" : "page",
+        },
+      }),
+    ]),
+  );
   const row = rows[0];
   if (!row) throw new Error("connection insert returned nothing");
   return { connection: connectionView(row, now, deps.config.providers), ...start };
